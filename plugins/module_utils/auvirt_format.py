@@ -1,0 +1,486 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render sessions in the text layout of the old ``auvirt`` tool.
+
+Pure functions, standard library only, Python 3.6+.
+
+The columns, their order, the TAB separators and the space padding are
+auvirt's (``NAME<TAB>[UUID<TAB>]USER<TAB>PERIOD[<TAB>extra columns]``, the
+``--all-events`` type prefix, ``    Proof:`` lines and the ``--summary``
+block), but nothing is ever cut: auvirt printed its fields with a C
+precision (``%-22.22s``, ``%-11.11s``, ``%-32.32s``) that truncated long
+names, long user names and, always, the closing parenthesis of the
+duration.  Here the same widths are minimum widths only.  Every deliberate
+difference is listed in ``docs/auvirt-differences.md``.
+
+Times are printed like ``ctime()`` without seconds and year
+(``Mon Mar 11 08:00``), always in UTC.
+
+Free text taken from the log (guest names, user names, paths, commands…)
+is escaped so that a hostile value can never break the line and column
+structure: backslash becomes ``\\\\``, TAB ``\\t``, LF ``\\n``, CR ``\\r``,
+any other control character (C0, DEL, C1) ``\\xHH`` and the Unicode line
+and paragraph separators ``\\u2028``/``\\u2029``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+import time
+
+__all__ = [
+    'auvirt_lines',
+    'escape',
+    'ctime16',
+    'duration_text',
+    'session_period',
+    'summary_lines',
+]
+
+_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
+           'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
+
+# Minimum widths (auvirt used them as width *and* precision).
+NAME_WIDTH = 22
+UUID_WIDTH = 36
+USER_WIDTH = 11
+# auvirt: 32, which cuts the ")" of "Www Mmm dd HH:MM - HH:MM  (hh:mm)" (33).
+PERIOD_WIDTH = 33
+TYPE_WIDTH = 6
+RES_KIND_WIDTH = 12
+RES_REASON_WIDTH = 10
+AVC_OPERATION_WIDTH = 12
+AVC_RESULT_WIDTH = 10
+
+START_UNKNOWN = 'start unknown'
+
+# Row type prefixes of the --all-events view (auvirt: start stop resrc avc
+# anom; down as in the 2012 auvirt; lost and init are ours).
+ROW_TYPES = ('start', 'stop', 'resrc', 'avc', 'anom', 'down', 'lost', 'init')
+
+_SUMMARY_LABEL_WIDTH = 32
+
+_LINE_BREAKERS = {
+    u'\u2028': u'\\u2028',
+    u'\u2029': u'\\u2029',
+}
+
+
+def escape(value):
+    """Make ``value`` safe for one TAB-separated column of one line.
+
+    ``None`` becomes the empty string (as auvirt printed NULL fields).
+    """
+    if value is None:
+        return u''
+    if not isinstance(value, str):
+        value = str(value)
+    out = []
+    for ch in value:
+        code = ord(ch)
+        if ch == u'\\':
+            out.append(u'\\\\')
+        elif ch == u'\t':
+            out.append(u'\\t')
+        elif ch == u'\n':
+            out.append(u'\\n')
+        elif ch == u'\r':
+            out.append(u'\\r')
+        elif code < 0x20 or 0x7f <= code <= 0x9f:
+            out.append(u'\\x%02x' % code)
+        elif ch in _LINE_BREAKERS:
+            out.append(_LINE_BREAKERS[ch])
+        else:
+            out.append(ch)
+    return u''.join(out)
+
+
+def _seconds(epoch):
+    """Whole seconds of an audit time (auvirt ignored the milliseconds)."""
+    return int(math.floor(float(epoch)))
+
+
+def ctime16(epoch):
+    """``ctime()`` of ``epoch`` in UTC cut to 16 characters: ``Mon Mar  1 08:00``."""
+    tm = time.gmtime(_seconds(epoch))
+    return u'%s %s %2d %02d:%02d' % (_DAYS[tm.tm_wday], _MONTHS[tm.tm_mon - 1],
+                                     tm.tm_mday, tm.tm_hour, tm.tm_min)
+
+
+def _hhmm(epoch):
+    tm = time.gmtime(_seconds(epoch))
+    return u'%02d:%02d' % (tm.tm_hour, tm.tm_min)
+
+
+def duration_text(start_epoch, end_epoch):
+    """``(hh:mm)`` or ``(D+hh:mm)`` like auvirt, complete.
+
+    The duration is computed from whole seconds and truncated to whole
+    minutes, as auvirt did.  A negative duration (clock stepped back) is
+    shown with a leading ``-`` instead of auvirt's garbage.
+    """
+    secs = _seconds(end_epoch) - _seconds(start_epoch)
+    sign = u''
+    if secs < 0:
+        sign = u'-'
+        secs = -secs
+    mins = (secs // 60) % 60
+    hours = (secs // 3600) % 24
+    days = secs // 86400
+    if days:
+        return u'(%s%d+%02d:%02d)' % (sign, days, hours, mins)
+    return u'(%s%02d:%02d)' % (sign, hours, mins)
+
+
+def _period(start_epoch, end_epoch=None, marker=None, suffix=None):
+    """Build a time-period column.
+
+    ``start_epoch`` None -> ``start unknown`` and the end with its date;
+    ``end_epoch`` set -> `` - HH:MM  (hh:mm)``; else ``marker`` (``failed``,
+    ``lost``…) -> `` - marker``; ``suffix`` (``crashed``, ``down``) is
+    appended after a space.  Padded to PERIOD_WIDTH, never cut.
+    """
+    if start_epoch is None:
+        text = u'%-16s' % START_UNKNOWN
+        if end_epoch is not None:
+            text += u' - ' + ctime16(end_epoch)
+        elif marker:
+            text += u' - ' + marker
+    else:
+        text = ctime16(start_epoch)
+        if end_epoch is not None:
+            text += u' - %-7s' % _hhmm(end_epoch)
+            text += duration_text(start_epoch, end_epoch)
+        elif marker:
+            text += u' - ' + marker
+    if suffix:
+        text += u' ' + suffix
+    return u'%-*s' % (PERIOD_WIDTH, text)
+
+
+def session_period(session):
+    """The period column of a session (default row and ``start`` row).
+
+    =========  ==================================================
+    state      rendering
+    =========  ==================================================
+    stopped    ``Mon Mar 11 08:00 - 11:16  (03:16)``
+    running    ``Mon Mar 11 08:12`` (no end, as auvirt)
+    failed     ``Mon Mar 11 08:10 - failed`` (as auvirt)
+    crashed    ``Mon Mar 11 08:20 - 08:50  (00:30) crashed``
+    down       ``Mon Mar 11 08:12 - 13:00  (04:48) down``
+    lost       ``Mon Mar 11 08:12 - lost``
+    =========  ==================================================
+
+    Without a start (partial session) the start reads ``start unknown``
+    and the end is printed with its date:
+    ``start unknown    - Mon Mar 11 08:50``, plus `` crashed``/`` down``.
+    """
+    state = session.get('state')
+    start = session.get('start_epoch')
+    end = session.get('end_epoch')
+    if state == 'failed':
+        return _period(start, None, marker=u'failed')
+    if state == 'running':
+        return _period(start, None)
+    if state == 'lost':
+        return _period(start, None, marker=u'lost')
+    if state == 'stopped':
+        return _period(start, end)
+    # crashed, down and any state this module does not know yet: show the
+    # end when known and name the state.
+    if end is None:
+        return _period(start, None, marker=escape(state) or None)
+    return _period(start, end, suffix=escape(state) or None)
+
+
+def _instant(epoch):
+    """Period column of a row that has a single time (stop, avc, anom…)."""
+    return _period(epoch, None)
+
+
+def _resource_period(res):
+    opened = res.get('opened_epoch')
+    if res.get('result') == 'failed':
+        return _period(opened, None, marker=u'failed')
+    return _period(opened, res.get('closed_epoch'))
+
+
+def _id_key(event_id):
+    """Sort key of an event id ``SECONDS.MILLIS:SERIAL``."""
+    if not event_id:
+        return (float('inf'), 0, u'')
+    text = str(event_id)
+    stamp, _sep, serial = text.rpartition(u':')
+    try:
+        epoch = float(stamp)
+    except ValueError:
+        epoch = float('inf')
+    try:
+        num = int(serial)
+    except ValueError:
+        num = 0
+    return (epoch, num, text)
+
+
+def _proof_ids(ids):
+    seen = set()
+    out = []
+    for event_id in ids:
+        if event_id and event_id not in seen:
+            seen.add(event_id)
+            out.append(event_id)
+    out.sort(key=_id_key)
+    return out
+
+
+def _serial(event_id):
+    return _id_key(event_id)[1]
+
+
+def _prefix(session, user, show_uuid):
+    cols = [u'%-*s' % (NAME_WIDTH, escape(session.get('name')))]
+    if show_uuid:
+        cols.append(u'%-*s' % (UUID_WIDTH, escape(session.get('uuid'))))
+    cols.append(u'%-*s' % (USER_WIDTH, escape(user)))
+    return cols
+
+
+def _avc_context(avc):
+    # auvirt shows a context only for relabel permissions: the source for
+    # relabelfrom, the target for relabelto.
+    operation = avc.get('operation')
+    if operation == 'relabelfrom':
+        return avc.get('scontext')
+    if operation == 'relabelto':
+        return avc.get('tcontext')
+    return None
+
+
+def _detail_text(detail):
+    if detail is None:
+        return u''
+    if isinstance(detail, dict):
+        return u' '.join(u'%s=%s' % (k, u'?' if detail[k] is None else detail[k])
+                         for k in sorted(detail))
+    if isinstance(detail, (list, tuple)):
+        return u' '.join(str(d) for d in detail)
+    return str(detail)
+
+
+class _Row(object):
+    __slots__ = ('key', 'text', 'proof')
+
+    def __init__(self, key, text, proof):
+        self.key = key
+        self.text = text
+        self.proof = proof
+
+
+def _row_key(session, epoch, event_id, order):
+    if epoch is None:
+        epoch = float('inf')
+    return (float(epoch), session.get('host') or u'', _serial(event_id), order)
+
+
+def _session_rows(session, show_uuid, counter):
+    """All rows of one session for the --all-events view."""
+    rows = []
+    user = session.get('user')
+    events = session.get('events') or []
+
+    def add(rtype, epoch, event_id, cols, proof):
+        counter[0] += 1
+        head = u'%-*s' % (TYPE_WIDTH, rtype) + u' '
+        text = head + u'\t'.join(cols)
+        rows.append(_Row(_row_key(session, epoch, event_id, counter[0]), text, proof))
+
+    for res in session.get('resources') or []:
+        cols = _prefix(session, user, show_uuid)
+        cols.append(_resource_period(res))
+        kind = res.get('kind')
+        cols.append(u'%-*s' % (RES_KIND_WIDTH, escape(kind)))
+        cols.append(u'%-*s' % (RES_REASON_WIDTH, escape(res.get('reason'))))
+        if kind == 'cgroup':
+            details = res.get('details') or {}
+            klass = details.get('class')
+            detail = u'' if klass == 'all' else res.get('value')
+            cols.append(escape(klass))
+            cols.append(escape(details.get('acl')))
+            cols.append(escape(detail))
+        else:
+            cols.append(escape(res.get('value')))
+        add(u'resrc', res.get('opened_epoch'), res.get('id'), cols,
+            [res.get('id'), res.get('close_id')])
+
+    if session.get('start_id') is not None or session.get('start_epoch') is not None:
+        cols = _prefix(session, user, show_uuid)
+        cols.append(session_period(session))
+        if session.get('start_reason') is not None:
+            cols.append(escape(session.get('start_reason')))
+        label_ids = [lab.get('id') for lab in session.get('security_labels') or []]
+        add(u'start', session.get('start_epoch'), session.get('start_id'), cols,
+            label_ids + [session.get('start_id'), session.get('end_id')])
+
+    if session.get('stop_reason') is not None and session.get('end_epoch') is not None:
+        cols = _prefix(session, user, show_uuid)
+        cols.append(_instant(session.get('end_epoch')))
+        cols.append(escape(session.get('stop_reason')))
+        add(u'stop', session.get('end_epoch'), session.get('end_id'), cols,
+            [session.get('end_id')])
+
+    for avc in session.get('avcs') or []:
+        cols = _prefix(session, avc.get('user') or u'?', show_uuid)
+        cols.append(_instant(avc.get('epoch')))
+        cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(avc.get('operation'))))
+        cols.append(u'%-*s' % (AVC_RESULT_WIDTH, escape(avc.get('result'))))
+        cols.append(escape(avc.get('comm')))
+        cols.append(escape(avc.get('name')))
+        cols.append(escape(_avc_context(avc)))
+        add(u'avc', avc.get('epoch'), avc.get('id'), cols,
+            [session.get('start_id'), avc.get('id')])
+
+    for anom in session.get('anomalies') or []:
+        cols = _prefix(session, anom.get('user') or u'?', show_uuid)
+        cols.append(_instant(anom.get('epoch')))
+        cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(anom.get('type'))))
+        sig = anom.get('sig')
+        cols.append(u'%-*s' % (AVC_RESULT_WIDTH, u'' if sig is None else u'sig=' + escape(sig)))
+        cols.append(escape(anom.get('comm')))
+        cols.append(escape(anom.get('exe')))
+        cols.append(u'' if anom.get('pid') is None else u'pid=' + escape(anom.get('pid')))
+        add(u'anom', anom.get('epoch'), anom.get('id'), cols,
+            [session.get('start_id'), anom.get('id')])
+
+    # Host down, lost session, LXC init: from the session's timeline.
+    have_down = False
+    for event in events:
+        kind = event.get('kind')
+        if kind not in ('down', 'lost', 'init'):
+            continue
+        have_down = have_down or kind == 'down'
+        cols = _prefix(session, user, show_uuid)
+        cols.append(_instant(event.get('epoch')))
+        detail = _detail_text(event.get('detail'))
+        if detail:
+            cols.append(escape(detail))
+        add(kind, event.get('epoch'), event.get('id'), cols, [event.get('id')])
+    if (session.get('state') == 'down' and not have_down
+            and session.get('end_epoch') is not None):
+        cols = _prefix(session, user, show_uuid)
+        cols.append(_instant(session.get('end_epoch')))
+        add(u'down', session.get('end_epoch'), session.get('end_id'), cols,
+            [session.get('end_id')])
+    return rows
+
+
+def _default_row(session, show_uuid):
+    cols = _prefix(session, session.get('user'), show_uuid)
+    cols.append(session_period(session))
+    proof = session.get('proof')
+    if proof is None:
+        proof = [session.get('start_id'), session.get('end_id')]
+    return u'\t'.join(cols), proof
+
+
+def _session_sort_key(indexed):
+    index, session = indexed
+    epoch = session.get('start_epoch')
+    event_id = session.get('start_id')
+    if epoch is None:
+        epoch = session.get('first_seen_epoch')
+        event_id = None
+    if epoch is None:
+        epoch = session.get('end_epoch')
+        event_id = session.get('end_id')
+    if epoch is None:
+        epoch = float('inf')
+    return (float(epoch), session.get('host') or u'', _serial(event_id), index)
+
+
+def _fmt_count(value):
+    return u'%d' % (value or 0)
+
+
+def summary_lines(summary):
+    """The ``--summary`` block: auvirt's seven lines, then ours."""
+    first = summary.get('first_epoch')
+    last = summary.get('last_epoch')
+    lines = [
+        u'Range of time for report:       %s - %s' % (
+            u'undef' if first is None else ctime16(first),
+            u'undef' if last is None else ctime16(last)),
+        u'Number of guest starts:         ' + _fmt_count(summary.get('starts')),
+        u'Number of guest stops:          ' + _fmt_count(summary.get('stops')),
+        u'Number of resource assignments: ' + _fmt_count(summary.get('resources')),
+        u'Number of related AVCs:         ' + _fmt_count(summary.get('avcs')),
+        u'Number of related anomalies:    ' + _fmt_count(summary.get('anomalies')),
+        u'Number of failed operations:    ' + _fmt_count(summary.get('failed_operations')),
+    ]
+    extra = [
+        (u'Number of guest sessions:', summary.get('sessions')),
+    ]
+    states = summary.get('states') or {}
+    for state, label in (('running', u'Sessions still running:'),
+                         ('stopped', u'Sessions stopped:'),
+                         ('crashed', u'Sessions crashed:'),
+                         ('failed', u'Sessions failed to start:'),
+                         ('down', u'Sessions ended by host down:'),
+                         ('lost', u'Sessions lost:')):
+        if state in states:
+            extra.append((label, states.get(state)))
+    extra.append((u'Number of unrelated AVCs:', summary.get('avcs_unattributed')))
+    extra.append((u'Number of unrelated anomalies:', summary.get('anomalies_unattributed')))
+    for label, value in extra:
+        if value is None:
+            continue
+        lines.append(u'%-*s%s' % (_SUMMARY_LABEL_WIDTH, label, _fmt_count(value)))
+    hosts = summary.get('hosts')
+    if hosts:
+        lines.append(u'%-*s%s' % (_SUMMARY_LABEL_WIDTH, u'Hosts:',
+                                  u' '.join(escape(h) for h in hosts)))
+    return lines
+
+
+def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
+                 show_uuid=False, proof=False):
+    """Render ``sessions`` (docs/session-model.md) like auvirt.
+
+    Returns a list of lines without newline characters.
+
+    * default: one row per session, in start order;
+    * ``all_events``: one row per event (``start``, ``stop``, ``resrc``,
+      ``avc``, ``anom``, ``down``, ``lost``, ``init``) sorted by the
+      (time, serial) of the row's own event; the sessions must carry the
+      ``all_events`` keys;
+    * ``summary_only``: only the summary block (``summary`` required);
+    * ``show_uuid``: a UUID column after the name;
+    * ``proof``: after each row ``    Proof:`` with the full event ids
+      (``SECONDS.MILLIS:SERIAL``) and an empty line.
+    """
+    if summary_only:
+        if summary is None:
+            raise ValueError('summary_only needs the summary dict')
+        return summary_lines(summary)
+
+    rows = []
+    if all_events:
+        counter = [0]
+        for session in sessions:
+            rows.extend(_session_rows(session, show_uuid, counter))
+        rows.sort(key=lambda row: row.key)
+        pairs = [(row.text, row.proof) for row in rows]
+    else:
+        ordered = sorted(enumerate(sessions), key=_session_sort_key)
+        pairs = [_default_row(session, show_uuid) for _index, session in ordered]
+
+    lines = []
+    for text, ids in pairs:
+        lines.append(text)
+        if proof:
+            lines.append(u'    Proof:' + u','.join(escape(i) for i in _proof_ids(ids)))
+            lines.append(u'')
+    return lines
