@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Attributes shared by the collection's modules.  Private to the collection."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Standard documentation fragment
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
+"""
+
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This action does not modify state.
+  diff_mode:
+    support: N/A
+    details:
+      - This action does not modify state.
+"""
+
+    FACTS = r"""
+options: {}
+attributes:
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+"""
+
+    FACTS_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This action does not modify state.
+  diff_mode:
+    support: N/A
+    details:
+      - This action does not modify state.
+  facts:
+    support: full
+"""
+
+    # Options shared by guest_session_info and guest_session_facts
+    LOG_OPTIONS = r"""
+options:
+  paths:
+    description:
+      - Audit log files to read, oldest first. Plain text or gzip-compressed (detected by content).
+      - Records may be RAW or ENRICHED, with or without a C(node=) prefix.
+      - When empty, the module reads the auditd log set like C(ausearch) does - the C(log_file) of
+        O(auditd_conf) (default C(/var/log/audit/audit.log)) and its rotated siblings C(.1), C(.2), ...
+        (also C(.N.gz)), oldest first, so sessions continue across files.
+      - The logs are readable by root only on most systems; use C(become=true).
+    type: list
+    elements: path
+    default: []
+  auditd_conf:
+    description:
+      - auditd configuration file whose C(log_file) setting names the live log when O(paths) is empty.
+    type: path
+    default: /etc/audit/auditd.conf
+  start:
+    description:
+      - Select the sessions that were running at or after this time (sessions that overlap the window).
+        A selected session keeps its real start, even when that lies before O(start).
+      - "Accepts the auvirt keywords V(now), V(recent), V(today), V(yesterday), V(this-week),
+        V(week-ago), V(this-month), V(this-year) and V(boot), on the host's clock and local time;
+        ISO 8601 dates and date-times (V(2024-03-11), V(2024-03-11T08:30:00+01:00)); epoch seconds;
+        and relative times V(-7d), V(-12h), V(-30m)."
+      - See C(docs/time-windows.md) in the collection for every form and its exact meaning.
+    type: str
+  end:
+    description:
+      - Select the sessions that were running at or before this time. Same forms as O(start); a date
+        without a time means the end of that day.
+    type: str
+  vm:
+    description:
+      - Only guests with one of these names (exact, case-sensitive, after hex decoding).
+    type: list
+    elements: str
+    default: []
+  uuid:
+    description:
+      - Only guests with one of these UUIDs (case-insensitive). Invalid UUIDs fail the task.
+    type: list
+    elements: str
+    default: []
+  host:
+    description:
+      - Name given to records that carry no C(node=) prefix.
+      - Defaults to the host name of the machine the module runs on.
+    type: str
+"""

@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One audit log line -> one record.
+
+Pure functions, standard library only, Python 3.6+.
+
+A line looks like::
+
+    [node=NAME ]type=TYPE msg=audit(SECONDS.MILLIS:SERIAL): FIELDS[\\x1dENRICHED]
+
+Only the header is parsed eagerly; the fields are tokenised on demand
+(``Record.fields()``) because most lines of a hypervisor's log are of no
+interest to the session engine.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+ENRICHED_SEPARATOR = "\x1d"
+
+_HEADER = re.compile(r"(?:node=(\S*) )?type=(\S+) msg=audit\((\d+)\.(\d+):(\d+)\):[ ]?")
+_TOKEN = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.-]+)=(\"[^\"]*\"|'[^']*'|\S*)")
+_HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
+_UNKNOWN_TYPE = re.compile(r"^UNKNOWN\[(\d+)\]$")
+
+# Record type numbers for the kinds auditd may print as UNKNOWN[N] when its
+# tables are older than the sender.
+TYPE_NUMBERS = {
+    1107: "USER_AVC",
+    1127: "SYSTEM_BOOT",
+    1128: "SYSTEM_SHUTDOWN",
+    1129: "SYSTEM_RUNLEVEL",
+    1200: "DAEMON_START",
+    1201: "DAEMON_END",
+    1202: "DAEMON_ABORT",
+    1203: "DAEMON_CONFIG",
+    1204: "DAEMON_RECONFIG",
+    1205: "DAEMON_ROTATE",
+    1206: "DAEMON_RESUME",
+    1400: "AVC",
+    1700: "ANOM_PROMISCUOUS",
+    1701: "ANOM_ABEND",
+    1702: "ANOM_LINK",
+    1703: "ANOM_CREAT",
+    2500: "VIRT_CONTROL",
+    2501: "VIRT_RESOURCE",
+    2502: "VIRT_MACHINE_ID",
+    2503: "VIRT_INTEGRITY_CHECK",
+    2504: "VIRT_CREATE",
+    2505: "VIRT_DESTROY",
+    2506: "VIRT_MIGRATE_IN",
+    2507: "VIRT_MIGRATE_OUT",
+}
+
+# Keys whose values libvirt (virAuditEncode) or the kernel
+# (audit_log_untrustedstring) write as upper-case hex when they contain a
+# space, a double quote, a control or a non-ASCII byte.  Values of other keys
+# are never hex-decoded: a raw 2012 MAC (new-net=52:54:00:...) or a number
+# (new-mem=4194304) stays as written.
+ENCODED_KEYS = frozenset((
+    "vm", "device", "path", "cgroup", "disk", "chardev",
+    "old-disk", "new-disk", "old-net", "new-net", "old-fs", "new-fs",
+    "old-chardev", "new-chardev", "old-smartcard", "new-smartcard",
+    "old-rng", "new-rng",
+    "name", "comm", "exe", "cwd", "proctitle", "acct", "profile", "label",
+    "new-name", "old-name", "dev",
+))
+
+
+class ParseError(ValueError):
+    """A line that is not an audit record."""
+
+
+class Record(object):
+    """One audit record.  ``fields()`` is computed on first use."""
+
+    __slots__ = ("node", "type", "sec", "ms", "serial", "epoch", "body",
+                 "enriched", "source", "line", "raw", "_fields")
+
+    def __init__(self, node, rtype, sec, ms, serial, body, enriched, source, line, raw):
+        self.node = node
+        self.type = rtype
+        self.sec = sec
+        self.ms = ms
+        self.serial = serial
+        self.epoch = int(sec) + int(ms) / 1000.0
+        self.body = body
+        self.enriched = enriched
+        self.source = source
+        self.line = line
+        self.raw = raw
+        self._fields = None
+
+    @property
+    def id(self):
+        """The event id ``SECONDS.MILLIS:SERIAL`` as written in the log."""
+        return "%s.%s:%d" % (self.sec, self.ms, self.serial)
+
+    def fields(self):
+        """Decoded fields: outer fields, then the inner ``msg='...'`` ones."""
+        if self._fields is None:
+            self._fields = parse_fields(self.body)
+        return self._fields
+
+    def enrichment(self):
+        """The ENRICHED interpretations (``UID="root"`` ...) as a dict."""
+        if not self.enriched:
+            return {}
+        return dict((k, strip_quotes(v)) for k, v in tokenize(self.enriched))
+
+
+def parse_line(text, source=None, line=None, keep_raw=False):
+    """Parse one line (str, without its newline) into a Record.
+
+    Raises ParseError with a short reason when the line is not a record.
+    """
+    if ENRICHED_SEPARATOR in text:
+        main, enriched = text.split(ENRICHED_SEPARATOR, 1)
+    else:
+        main, enriched = text, None
+    m = _HEADER.match(main)
+    if m is None:
+        if not main.strip():
+            raise ParseError("empty line")
+        if "type=" not in main:
+            raise ParseError("no type= field")
+        raise ParseError("no msg=audit(SECONDS.MILLIS:SERIAL) header")
+    node, rtype, sec, ms, serial = m.groups()
+    if len(ms) != 3:
+        raise ParseError("timestamp milliseconds must have 3 digits")
+    um = _UNKNOWN_TYPE.match(rtype)
+    if um:
+        rtype = TYPE_NUMBERS.get(int(um.group(1)), rtype)
+    return Record(node or None, rtype, sec, ms, int(serial), main[m.end():], enriched,
+                  source, line, text if keep_raw else None)
+
+
+def tokenize(text):
+    """Yield (key, raw value token) pairs of ``key=value`` items."""
+    for m in _TOKEN.finditer(text):
+        yield m.group(1), m.group(2)
+
+
+def strip_quotes(token):
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+        return token[1:-1]
+    return token
+
+
+def decode_value(key, token):
+    """Decode one value token as libvirt and the kernel encode them.
+
+    ``"text"`` -> text; ``?`` and ``"?"`` -> None; unquoted upper-case hex
+    for a key in ENCODED_KEYS -> the decoded bytes as UTF-8 (invalid bytes
+    kept as backslash escapes); anything else as written.
+    """
+    if token.startswith('"') and token.endswith('"') and len(token) >= 2:
+        value = token[1:-1]
+        return None if value == "?" else value
+    if token == "?" or token == "":
+        return None if token == "?" else ""
+    if key in ENCODED_KEYS and _HEX.match(token):
+        return bytes.fromhex(token).decode("utf-8", "backslashreplace")
+    return token
+
+
+def parse_fields(body):
+    """Tokenise a record body into a dict of decoded values.
+
+    The inner ``msg='...'`` of userspace records is unwrapped (its values may
+    contain single quotes, so it ends at the last quote of the body) and its
+    fields override outer fields of the same name.
+    """
+    fields = {}
+    idx = body.find("msg='")
+    while idx > 0 and body[idx - 1] != " ":
+        idx = body.find("msg='", idx + 1)
+    if idx < 0:
+        for key, token in tokenize(body):
+            fields[key] = decode_value(key, token)
+        return fields
+    end = body.rfind("'")
+    if end < idx + 5:
+        end = len(body)
+    for part in (body[:idx], body[idx + 5:end], body[end + 1:]):
+        for key, token in tokenize(part):
+            fields[key] = decode_value(key, token)
+    return fields
+
+
+def selinux_avc(body):
+    """Result and permissions of a SELinux AVC body (``avc:  denied  { read write } for ...``)."""
+    m = re.match(r"\s*avc:\s+(\w+)\s+\{\s*([^}]*?)\s*\}", body)
+    if not m:
+        return None, None
+    return m.group(1), ",".join(m.group(2).split())

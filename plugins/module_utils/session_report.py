@@ -1,0 +1,391 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sessions -> results: one call that the modules make.
+
+``run()`` reads the logs once (reader -> grouper -> engine), then selects
+the sessions the options ask for and shapes them as docs/session-model.md
+describes.  ``compact_facts()`` turns a result into the small
+``ansible_facts['virt_sessions']``.
+
+Standard library only, Python 3.6+.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (  # noqa: F401 pylint: disable=unused-import
+    AUDITD_CONF,
+    LogAccessError,
+    ReadStats,
+    auditd_log_file,
+    check_readable,
+    default_log_set,
+    iter_records,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
+    STATES,
+    SessionEngine,
+    iso,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+RUNNING_STATES = ("running",)
+
+
+def log_argument_spec():
+    """Options shared by guest_session_info and guest_session_facts."""
+    return dict(
+        paths=dict(type="list", elements="path", default=[]),
+        auditd_conf=dict(type="path", default=AUDITD_CONF),
+        start=dict(type="str"),
+        end=dict(type="str"),
+        vm=dict(type="list", elements="str", default=[]),
+        uuid=dict(type="list", elements="str", default=[]),
+        host=dict(type="str"),
+    )
+
+
+def passwd_name(uid):
+    """The hypervisor's user name for ``uid``, or None."""
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError, OverflowError, ValueError):
+        return None
+
+
+def boot_time_from_proc(uptime_path="/proc/uptime", now=None):
+    """Epoch of the last boot from /proc/uptime, or None where there is none."""
+    try:
+        with open(uptime_path, "r") as handle:
+            uptime = float(handle.read().split()[0])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+    return (now if now is not None else time.time()) - uptime
+
+
+def validate_uuids(uuids):
+    """Lower-cased UUIDs; ValueError naming the first invalid one."""
+    result = []
+    for value in uuids or []:
+        text = str(value).strip()
+        if not UUID_RE.match(text):
+            raise ValueError("invalid uuid %r: expected 8-4-4-4-12 hexadecimal digits, "
+                             "e.g. 5a8e4f3c-1b2d-4e6f-8a9b-0c1d2e3f4a5b" % (value,))
+        result.append(text.lower())
+    return result
+
+
+def resolve_paths(paths, auditd_conf=AUDITD_CONF):
+    """The files to read, oldest first, and the rotated files that are missing."""
+    if paths:
+        return list(paths), []
+    return default_log_set(auditd_log_file(auditd_conf))
+
+
+def _event_key(event_id):
+    """Sort key of ``SECONDS.MILLIS:SERIAL``."""
+    stamp, _sep, serial = event_id.partition(":")
+    try:
+        return (float(stamp), int(serial))
+    except ValueError:
+        return (0.0, 0)
+
+
+def _r3(value):
+    return None if value is None else round(value, 3)
+
+
+def _overlaps(session, window_start, window_end):
+    start, end = session.interval()
+    if session.state == "failed":
+        end = start
+    if window_end is not None and start is not None and start > window_end:
+        return False
+    if window_start is not None and end is not None and end < window_start:
+        return False
+    if start is None and window_end is not None and session.first_seen is not None and session.first_seen > window_end:
+        return False
+    return True
+
+
+def _sort_key(session):
+    anchor = session.start_epoch if session.start_epoch is not None else session.first_seen
+    return (anchor if anchor is not None else 0.0, session.host or "", session.uuid)
+
+
+def _resource_dict(item):
+    return {
+        "kind": item["kind"],
+        "reason": item["reason"],
+        "value": item["value"],
+        "result": item["result"],
+        "opened": iso(item["opened_epoch"]),
+        "opened_epoch": _r3(item["opened_epoch"]),
+        "id": item["id"],
+        "closed": iso(item["closed_epoch"]),
+        "closed_epoch": _r3(item["closed_epoch"]),
+        "close_id": item["close_id"],
+        "close_reason": item["close_reason"],
+        "details": dict(item["details"]),
+    }
+
+
+def _timed(item):
+    out = dict(item)
+    out["time"] = iso(item["epoch"])
+    out["epoch"] = _r3(item["epoch"])
+    return out
+
+
+def _timeline(session):
+    events = []
+    for label in session.labels:
+        events.append((label["epoch"], label["id"], "label", "%s %s" % (label["model"], label["vm_ctx"])))
+    if session.start_id:
+        events.append((session.start_epoch, session.start_id, "start",
+                       "%s (%s)" % (session.start_reason, "failed" if session.state == "failed" else "success")))
+    for item in session.resources:
+        events.append((item["opened_epoch"], item["id"], "resource",
+                       "%s %s %s (%s)" % (item["kind"], item["reason"], item["value"], item["result"])))
+    for item in session.avcs:
+        events.append((item["epoch"], item["id"], "avc", "%s %s %s %s" % (
+            item["lsm"], item["result"], item["operation"], item["name"])))
+    for item in session.anomalies:
+        events.append((item["epoch"], item["id"], "anomaly", "%s pid=%s sig=%s" % (item["type"], item["pid"], item["sig"])))
+    for epoch, event_id, kind, detail in session.extra_events:
+        events.append((epoch, event_id, kind, detail))
+    if session.stop_seen and session.end_id:
+        events.append((session.end_epoch, session.end_id, "stop", session.stop_reason))
+    events.sort(key=lambda e: (e[0] if e[0] is not None else 0.0, _event_key(e[1] or "0.000:0")[1]))
+    return [{"time": iso(e[0]), "epoch": _r3(e[0]), "id": e[1], "kind": e[2], "detail": e[3]} for e in events]
+
+
+def session_dict(session, all_events=False, proof=False, raw=False):
+    """A Session as the documented result dict."""
+    if session.state == "failed":
+        duration = 0.0
+    elif session.start_epoch is not None and session.end_epoch is not None:
+        duration = _r3(session.end_epoch - session.start_epoch)
+    else:
+        duration = None
+    out = {
+        "host": session.host,
+        "name": session.name,
+        "uuid": session.uuid,
+        "virt": session.virt,
+        "state": session.state,
+        "start": iso(session.start_epoch),
+        "start_epoch": _r3(session.start_epoch),
+        "start_reason": session.start_reason,
+        "end": iso(session.end_epoch),
+        "end_epoch": _r3(session.end_epoch),
+        "stop_reason": session.stop_reason,
+        "duration_seconds": duration,
+        "pid": session.pid,
+        "user": session.user,
+        "label": session.label,
+        "first_seen": iso(session.first_seen),
+        "first_seen_epoch": _r3(session.first_seen),
+        "start_id": session.start_id,
+        "end_id": session.end_id,
+    }
+    if session.init:
+        out["lxc_init"] = dict(session.init)
+    if all_events:
+        out["resources"] = [_resource_dict(item) for item in session.resources]
+        out["avcs"] = [_timed(item) for item in session.avcs]
+        out["anomalies"] = [_timed(item) for item in session.anomalies]
+        out["security_labels"] = [{"model": lab["model"], "vm_ctx": lab["vm_ctx"], "img_ctx": lab["img_ctx"],
+                                   "id": lab["id"], "result": lab["result"]} for lab in session.labels]
+        out["events"] = _timeline(session)
+    if proof:
+        out["proof"] = sorted(set(session.ids), key=_event_key)
+        if raw:
+            out["raw"] = dict((k, list(v)) for k, v in sorted(session.raw.items(), key=lambda kv: _event_key(kv[0])))
+    return out
+
+
+def summarize(sessions, engine, window_start, window_end):
+    """The documented ``summary`` of the selected Session objects."""
+    states = dict((state, 0) for state in STATES)
+    starts = stops = resources = avcs = anomalies = failed_ops = 0
+    times = []
+    for session in sessions:
+        states[session.state] = states.get(session.state, 0) + 1
+        if session.start_id and session.state != "failed":
+            starts += 1
+        if session.state == "failed":
+            failed_ops += 1
+        stops += session.stops
+        for item in session.resources:
+            if item["result"] == "success":
+                resources += 1
+            else:
+                failed_ops += 1
+            times.append(item["opened_epoch"])
+        avcs += len(session.avcs)
+        anomalies += len(session.anomalies)
+        for value in (session.first_seen, session.start_epoch, session.end_epoch):
+            if value is not None:
+                times.append(value)
+        times.extend(item["epoch"] for item in session.avcs)
+        times.extend(item["epoch"] for item in session.anomalies)
+
+    def in_window(epoch):
+        return (window_start is None or epoch >= window_start) and (window_end is None or epoch <= window_end)
+
+    first = min(times) if times else None
+    last = max(times) if times else None
+    return {
+        "sessions": len(sessions),
+        "states": states,
+        "starts": starts,
+        "stops": stops,
+        "resources": resources,
+        "avcs": avcs,
+        "anomalies": anomalies,
+        "avcs_unattributed": sum(1 for e in engine.unattributed_avcs if in_window(e)),
+        "anomalies_unattributed": sum(1 for e in engine.unattributed_anomalies if in_window(e)),
+        "failed_operations": failed_ops,
+        "first": iso(first),
+        "first_epoch": _r3(first),
+        "last": iso(last),
+        "last_epoch": _r3(last),
+        "hosts": sorted(engine.hosts),
+    }
+
+
+def _coverage(engine, stats, paths, missing_rotated, window_start, window_end):
+    total, gaps = engine.gaps()
+    for gap in gaps:
+        source = gap.pop("source", None)
+        gap["path"] = paths[source] if source is not None and source < len(paths) else None
+        gap.pop("after_serial", None)
+        gap.pop("before_serial", None)
+    first = engine.first_epoch
+    reaches = None
+    if window_start is not None:
+        reaches = first is not None and first <= window_start
+    complete = not total and not missing_rotated and reaches is not False
+    return {
+        "window_start": iso(window_start),
+        "window_start_epoch": _r3(window_start),
+        "window_end": iso(window_end),
+        "window_end_epoch": _r3(window_end),
+        "first_record": iso(first),
+        "first_record_epoch": _r3(first),
+        "last_record": iso(engine.last_epoch),
+        "last_record_epoch": _r3(engine.last_epoch),
+        "reaches_window_start": reaches,
+        "serial_gaps": {"missing_events": total, "gaps": gaps},
+        "missing_rotated_files": list(missing_rotated),
+        "complete": complete,
+    }
+
+
+def _sources(stats):
+    out = []
+    for source in stats.sources:
+        out.append({
+            "path": source["path"],
+            "bytes": source["bytes"],
+            "compressed": source["compressed"],
+            "records": source["records"],
+            "first": iso(source["first_epoch"]),
+            "first_epoch": _r3(source["first_epoch"]),
+            "last": iso(source["last_epoch"]),
+            "last_epoch": _r3(source["last_epoch"]),
+        })
+    return out
+
+
+def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, proof=False, raw=False,
+        summary_only=False, auvirt_lines=False, show_uuid=False, default_host="localhost", now=None,
+        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF):
+    """Read the logs and return the documented result dict.
+
+    Raises ValueError for bad options and LogAccessError for unreadable logs.
+    """
+    if now is None:
+        now = time.time()
+    window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
+    uuids = set(validate_uuids(uuid))
+    names = set(vm or [])
+    paths, missing_rotated = resolve_paths(paths, auditd_conf)
+    for path in paths:
+        check_readable(path)
+
+    stats = ReadStats()
+    keep_raw = bool(proof and raw)
+    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw)
+    for event in group_events(iter_records(paths, stats, keep_raw=keep_raw)):
+        engine.feed(event)
+    sessions = engine.finish()
+
+    selected = [s for s in sessions
+                if (not uuids or s.uuid in uuids)
+                and (not names or s.name in names)
+                and _overlaps(s, window_start, window_end)]
+    selected.sort(key=_sort_key)
+
+    summary = summarize(selected, engine, window_start, window_end)
+    host_events = []
+    for item in engine.host_events:
+        if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):
+            host_events.append(_timed(item))
+    result = {
+        "sessions": [] if summary_only else [session_dict(s, all_events, proof, raw) for s in selected],
+        "summary": summary,
+        "host_events": host_events,
+        "sources": _sources(stats),
+        "coverage": _coverage(engine, stats, paths, missing_rotated, window_start, window_end),
+        "parse_errors": stats.parse_errors(),
+    }
+    if auvirt_lines:
+        if summary_only or (all_events and proof) or not result["sessions"]:
+            detailed = [session_dict(s, all_events, proof, False) for s in selected]
+        else:
+            detailed = result["sessions"]
+        result["auvirt_lines"] = format_auvirt_lines(detailed, summary=summary, all_events=all_events,
+                                                     summary_only=summary_only, show_uuid=show_uuid, proof=proof)
+    return result
+
+
+def compact_facts(result, now=None):
+    """The small ``ansible_facts['virt_sessions']`` built from a run() result."""
+    running = []
+    for session in result["sessions"]:
+        if session["state"] in RUNNING_STATES:
+            running.append({"name": session["name"], "uuid": session["uuid"], "host": session["host"],
+                            "since": session["start"], "since_epoch": session["start_epoch"]})
+    coverage = result["coverage"]
+    summary = result["summary"]
+    return {
+        "states": dict(summary["states"]),
+        "sessions": summary["sessions"],
+        "running": running,
+        "last_event": coverage["last_record"],
+        "last_event_epoch": coverage["last_record_epoch"],
+        "first_event": coverage["first_record"],
+        "first_event_epoch": coverage["first_record_epoch"],
+        "avcs": summary["avcs"],
+        "anomalies": summary["anomalies"],
+        "failed_operations": summary["failed_operations"],
+        "coverage": {
+            "complete": coverage["complete"],
+            "reaches_window_start": coverage["reaches_window_start"],
+            "missing_events": coverage["serial_gaps"]["missing_events"],
+            "missing_rotated_files": len(coverage["missing_rotated_files"]),
+        },
+        "parse_errors": result["parse_errors"]["count"],
+        "sources": len(result["sources"]),
+        "collected_at": iso(now if now is not None else time.time()),
+    }

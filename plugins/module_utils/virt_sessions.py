@@ -1,0 +1,698 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Events -> guest sessions.
+
+One pass over the events of all hosts.  Per host (``node=``) the engine
+keeps the open session of every guest (UUID), the start sequence being
+assembled (labels and resources logged before ``op=start``), and indexes of
+the running sessions by qemu pid and by MCS level, so every AVC and anomaly
+is attributed in constant time.  The session model is described in
+docs/session-model.md.
+
+Standard library only, Python 3.6+.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
+
+# Serials may arrive slightly out of order; a drop larger than this is a reboot.
+SERIAL_RESET_TOLERANCE = 64
+MAX_GAP_DETAILS = 100
+
+OLD_NEW_KINDS = frozenset(("disk", "net", "fs", "chardev", "smartcard", "rng", "mem", "vcpu", "iothread"))
+NUMERIC_KINDS = frozenset(("mem", "vcpu", "iothread"))
+VALUE_KEY = {
+    "dev": "device", "tpm": "device", "tpm-emulator": "device", "tpm-external": "device",
+    "shmem": "path", "ivshmem-socket": "path", "evdev": "path",
+}
+CRASH_STOP_REASONS = frozenset(("failed", "crashed"))
+DAEMON_TYPES = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG",
+                          "DAEMON_RECONFIG", "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT",
+                          "DAEMON_CLOSE", "DAEMON_ERR"))
+HOST_EVENT_TYPES = {
+    "SYSTEM_SHUTDOWN": "shutdown",
+    "SYSTEM_BOOT": "boot",
+    "DAEMON_START": "audit_start",
+    "DAEMON_END": "audit_end",
+    "DAEMON_ABORT": "audit_abort",
+}
+STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
+
+
+def iso(epoch):
+    """ISO 8601 UTC with milliseconds, or None."""
+    if epoch is None:
+        return None
+    stamp = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=int(round(epoch * 1000)))
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d+00:00" % (stamp.microsecond // 1000)
+
+
+def mcs_level(context):
+    """``s0:c107,c434`` of ``system_u:system_r:svirt_t:s0:c107,c434``."""
+    if not context:
+        return None
+    parts = context.split(":", 3)
+    if len(parts) < 4:
+        return None
+    return parts[3]
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def label_model(fields):
+    """``model=`` of a VIRT_MACHINE_ID; guessed from the label for 2012 records without it."""
+    model = fields.get("model")
+    if model:
+        return model
+    context = fields.get("vm-ctx") or ""
+    if context.startswith("libvirt-"):
+        return "apparmor"
+    if context.startswith("+"):
+        return "dac"
+    if context.count(":") >= 3:
+        return "selinux"
+    return "none"
+
+
+def is_anomaly(rtype):
+    return rtype.startswith("ANOM_")
+
+
+class Session(object):
+    """A guest run on one host; ``as_dict`` gives the documented shape."""
+
+    def __init__(self, host, uuid, name, virt):
+        self.host = host
+        self.uuid = uuid
+        self.name = name
+        self.virt = virt
+        self.state = "running"
+        self.start_epoch = None
+        self.start_id = None
+        self.start_reason = None
+        self.end_epoch = None
+        self.end_id = None
+        self.end_bound = None      # latest possible end of a lost session
+        self.stop_reason = None
+        self.pid = None
+        self.user = None
+        self.first_seen = None
+        self.labels = []
+        self.resources = []
+        self.open_resources = []
+        self.avcs = []
+        self.anomalies = []
+        self.extra_events = []     # (epoch, id, kind, detail)
+        self.ids = []              # every event id used
+        self.raw = {}              # event id -> lines, when asked for
+        self.crash = None          # attributed ANOM_ABEND (epoch, id)
+        self.levels = ()
+        self.init = None
+        self.stop_seen = False
+        self.stops = 0
+
+    @property
+    def label(self):
+        for item in self.labels:
+            if item["model"] != "dac" and item["vm_ctx"]:
+                return item["vm_ctx"]
+        return None
+
+    def interval(self):
+        """(start, end) bounds for window selection; None = open-ended."""
+        start = self.start_epoch if self.start_epoch is not None else None
+        if self.state == "lost":
+            end = self.end_bound
+        else:
+            end = self.end_epoch
+        return start, end
+
+
+class _Pending(object):
+    """Records of a start sequence seen before its ``op=start``."""
+
+    __slots__ = ("labels", "resources", "first_seen", "ids", "raw", "name", "virt")
+
+    def __init__(self, epoch, name, virt):
+        self.labels = []
+        self.resources = []
+        self.first_seen = epoch
+        self.ids = []
+        self.raw = {}
+        self.name = name
+        self.virt = virt
+
+
+class _Host(object):
+    def __init__(self, name):
+        self.name = name
+        self.open = {}            # uuid -> Session
+        self.pending = {}         # uuid -> _Pending
+        self.by_pid = {}          # pid -> Session
+        self.by_level = {}        # level -> {uuid: Session}
+        self.max_serial = None
+        self.last_epoch = None
+        self.last_id = None
+        self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
+        self.gaps = []
+        self.gap_total = 0
+        self.first_epoch = None
+
+
+class SessionEngine(object):
+    """Feed events in log order, then call ``finish()``."""
+
+    def __init__(self, default_host, uid_resolver=None, keep_raw=False):
+        self.default_host = default_host
+        self.keep_raw = keep_raw
+        self.uid_resolver = uid_resolver
+        self._uid_cache = {}
+        self.hosts = {}
+        self.sessions = []
+        self.host_events = []
+        self.unattributed_avcs = []     # epochs
+        self.unattributed_anomalies = []
+        self.unmatched_records = 0
+        self.first_epoch = None
+        self.last_epoch = None
+        self.virt_records = 0
+
+    # ------------------------------------------------------------------ helpers
+    def _host(self, node):
+        name = node or self.default_host
+        host = self.hosts.get(name)
+        if host is None:
+            host = self.hosts[name] = _Host(name)
+        return host
+
+    def _user(self, record, fields, key="uid"):
+        enriched = record.enrichment().get(key.upper()) if record.enriched else None
+        if enriched:
+            return enriched
+        uid = _int(fields.get(key))
+        if uid is None:
+            return None
+        if uid in self._uid_cache:
+            return self._uid_cache[uid]
+        name = None
+        if self.uid_resolver is not None:
+            name = self.uid_resolver(uid)
+        if name is None:
+            name = "unknown(%d)" % uid
+        self._uid_cache[uid] = name
+        return name
+
+    def _index(self, host, session):
+        if session.pid:
+            host.by_pid[session.pid] = session
+        levels = []
+        for item in session.labels:
+            if item["model"] == "dac":
+                continue
+            level = mcs_level(item["vm_ctx"])
+            if level and level not in levels:
+                levels.append(level)
+        session.levels = tuple(levels)
+        for level in levels:
+            host.by_level.setdefault(level, {})[session.uuid] = session
+
+    def _unindex(self, host, session):
+        if session.pid and host.by_pid.get(session.pid) is session:
+            del host.by_pid[session.pid]
+        for level in session.levels:
+            group = host.by_level.get(level)
+            if group is not None and group.get(session.uuid) is session:
+                del group[session.uuid]
+                if not group:
+                    del host.by_level[level]
+        if host.open.get(session.uuid) is session:
+            del host.open[session.uuid]
+
+    def _close(self, host, session, state, epoch, event_id, close_reason, stop_reason=None):
+        session.state = state
+        session.end_epoch = epoch
+        session.end_id = event_id
+        if stop_reason is not None:
+            session.stop_reason = stop_reason
+        for item in session.open_resources:
+            item["closed_epoch"] = epoch
+            item["close_id"] = event_id
+            item["close_reason"] = close_reason
+        session.open_resources = []
+        self._unindex(host, session)
+
+    def _use(self, target, event):
+        """Record that ``event`` is evidence for a session (or a start sequence)."""
+        target.ids.append(event.id)
+        if self.keep_raw:
+            target.raw[event.id] = [r.raw for r in event.records if r.raw is not None]
+
+    # ------------------------------------------------------------------ feed
+    def feed(self, event):
+        first = event.first
+        host = self._host(first.node)
+        epoch = first.epoch
+        if self.first_epoch is None or epoch < self.first_epoch:
+            self.first_epoch = epoch
+        if self.last_epoch is None or epoch > self.last_epoch:
+            self.last_epoch = epoch
+        if host.first_epoch is None:
+            host.first_epoch = epoch
+        rtype = first.type
+        if rtype not in DAEMON_TYPES:
+            self._track_serial(host, event)
+        if rtype in ("VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID"):
+            self.virt_records += 1
+            fields = first.fields()
+            uuid = (fields.get("uuid") or "").lower()
+            if not uuid:
+                self.unmatched_records += 1
+            elif rtype == "VIRT_CONTROL":
+                self._control(host, event, fields, uuid)
+            elif rtype == "VIRT_RESOURCE":
+                self._resource(host, event, fields, uuid)
+            else:
+                self._machine_id(host, event, fields, uuid)
+        elif rtype in HOST_EVENT_TYPES:
+            self._host_event(host, event, HOST_EVENT_TYPES[rtype])
+        else:
+            avc = event.find("AVC")
+            if avc is not None:
+                self._avc(host, event, avc)
+            elif is_anomaly(rtype):
+                self._anomaly(host, event, first)
+        if rtype not in DAEMON_TYPES:
+            host.last_epoch = epoch
+            host.last_id = event.id
+
+    def _track_serial(self, host, event):
+        serial = event.serial
+        if host.max_serial is None:
+            host.max_serial = serial
+            return
+        if serial > host.max_serial:
+            if serial > host.max_serial + 1:
+                missing = serial - host.max_serial - 1
+                host.gap_total += missing
+                host.gaps.append({
+                    "host": host.name, "after_id": host.last_id, "before_id": event.id,
+                    "missing": missing, "after_serial": host.max_serial, "before_serial": serial,
+                    "source": event.first.source, "line": event.first.line,
+                })
+            host.max_serial = serial
+        elif serial < host.max_serial - SERIAL_RESET_TOLERANCE:
+            self._boot(host, event, "serial_reset")
+            host.max_serial = serial
+        elif serial < host.max_serial:
+            # a late record: it fills a gap counted before
+            for gap in reversed(host.gaps[-8:]):
+                if gap["after_serial"] < serial < gap["before_serial"] and gap["missing"] > 0:
+                    gap["missing"] -= 1
+                    host.gap_total -= 1
+                    if gap["missing"] == 0:
+                        host.gaps.remove(gap)
+                    break
+
+    # ------------------------------------------------------------------ host events
+    def _host_event(self, host, event, kind):
+        self.host_events.append({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
+        if kind == "shutdown":
+            host.shutdown = (event.epoch, event.id)
+        elif kind == "boot":
+            self._boot(host, event, "system_boot")
+
+    def _boot(self, host, event, evidence):
+        """The host restarted before ``event``: sessions still open went down."""
+        if evidence == "serial_reset" and event.first.type != "SYSTEM_BOOT":
+            self.host_events.append({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
+                                     "id": event.id, "evidence": "serial %s after %s" % (event.serial, host.max_serial)})
+        if host.shutdown is not None:
+            end_epoch, end_id = host.shutdown
+        else:
+            end_epoch, end_id = host.last_epoch, host.last_id
+            if host.open:
+                self.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
+                                         "evidence": "host went down without SYSTEM_SHUTDOWN"})
+        for session in list(host.open.values()):
+            self._end_down(host, session, end_epoch, end_id)
+        host.pending.clear()
+        host.by_pid.clear()
+        host.by_level.clear()
+        host.shutdown = None
+
+    def _end_down(self, host, session, end_epoch, end_id):
+        if session.crash is not None:
+            self._close(host, session, "crashed", session.crash[0], session.crash[1], "crash")
+        else:
+            self._close(host, session, "down", end_epoch, end_id, "down")
+        session.extra_events.append((session.end_epoch, session.end_id, "down" if session.state == "down" else "crash", None))
+
+    # ------------------------------------------------------------------ libvirt records
+    def _pending_for(self, host, uuid, event, fields, create):
+        pending = host.pending.get(uuid)
+        if pending is None and create:
+            pending = host.pending[uuid] = _Pending(event.epoch, fields.get("vm"), fields.get("virt"))
+        return pending
+
+    def _machine_id(self, host, event, fields, uuid):
+        pending = host.pending.get(uuid)
+        if pending is None or pending.resources:
+            # a label after resources starts a new sequence (a retried start)
+            if pending is not None:
+                self.unmatched_records += len(pending.ids)
+            pending = host.pending[uuid] = _Pending(event.epoch, fields.get("vm"), fields.get("virt"))
+        pending.labels.append({
+            "model": label_model(fields),
+            "vm_ctx": fields.get("vm-ctx"),
+            "img_ctx": fields.get("img-ctx"),
+            "id": event.id,
+            "epoch": event.epoch,
+            "result": fields.get("res") or "success",
+        })
+        self._use(pending, event)
+
+    def _session_from(self, host, uuid, fields, event, pending):
+        session = Session(host.name, uuid, fields.get("vm"), fields.get("virt"))
+        if pending is not None:
+            session.labels = pending.labels
+            session.first_seen = pending.first_seen
+            session.ids.extend(pending.ids)
+            session.raw.update(pending.raw)
+            for item in pending.resources:
+                session.resources.append(item)
+                if item["closed_epoch"] is None and item["result"] == "success":
+                    session.open_resources.append(item)
+        if session.first_seen is None:
+            session.first_seen = event.epoch
+        return session
+
+    def _control(self, host, event, fields, uuid):
+        op = fields.get("op")
+        reason = fields.get("reason")
+        ok = (fields.get("res") or "success") == "success"
+        if op == "start":
+            pending = host.pending.pop(uuid, None)
+            previous = host.open.get(uuid)
+            if previous is not None:
+                previous.state = "lost"
+                previous.end_bound = event.epoch
+                previous.extra_events.append((event.epoch, event.id, "lost", None))
+                self._unindex(host, previous)
+                previous.open_resources = []
+            session = self._session_from(host, uuid, fields, event, pending)
+            session.start_epoch = event.epoch
+            session.start_id = event.id
+            session.start_reason = reason
+            session.user = self._user(event.first, fields)
+            self._use(session, event)
+            pid = _int(fields.get("vm-pid"))
+            session.pid = pid if pid and pid > 0 else None
+            self.sessions.append(session)
+            if ok:
+                host.open[uuid] = session
+                self._index(host, session)
+            else:
+                session.pid = None
+                self._close(host, session, "failed", event.epoch, event.id, "start-failed")
+            return
+        session = host.open.get(uuid)
+        if op == "stop":
+            if session is None:
+                # the start is not in the logs: a partial session
+                session = self._session_from(host, uuid, fields, event, None)
+                session.user = self._user(event.first, fields)
+                self.sessions.append(session)
+            self._use(session, event)
+            session.stop_seen = True
+            session.stops += 1
+            if reason in CRASH_STOP_REASONS or session.crash is not None:
+                state = "crashed"
+            else:
+                state = "stopped"
+            if session.name is None:
+                session.name = fields.get("vm")
+            self._close(host, session, state, event.epoch, event.id, "stop", stop_reason=reason)
+            return
+        if op == "init" and session is not None:
+            session.init = {"init_pid": _int(fields.get("init-pid")), "pid_ns": _int(fields.get("pid-ns")),
+                            "vm_pid": _int(fields.get("vm-pid"))}
+            self._use(session, event)
+            session.extra_events.append((event.epoch, event.id, "init", dict(session.init)))
+            return
+        self.unmatched_records += 1
+
+    def _resource(self, host, event, fields, uuid):
+        kind = fields.get("resrc")
+        reason = fields.get("reason")
+        pending = host.pending.get(uuid)
+        session = host.open.get(uuid)
+        if reason == "start":
+            target = pending or self._pending_for(host, uuid, event, fields, True)
+        elif pending is not None and (reason in ("open", "allow", "deny") or session is None):
+            target = pending
+        elif session is not None:
+            target = session
+        elif reason in ("open", "allow", "deny"):
+            target = self._pending_for(host, uuid, event, fields, True)
+        else:
+            # a hot-plug of a guest whose start is not in the logs
+            session = self._session_from(host, uuid, fields, event, None)
+            session.user = self._user(event.first, fields)
+            self.sessions.append(session)
+            host.open[uuid] = session
+            target = session
+        self._apply_resource(target, kind, reason, fields, event)
+
+    def _apply_resource(self, target, kind, reason, fields, event):
+        ok = (fields.get("res") or "success") == "success"
+        self._use(target, event)
+        details = {}
+        if kind in OLD_NEW_KINDS and reason != "open":
+            old = fields.get("old-" + kind)
+            new = fields.get("new-" + kind)
+            if kind in NUMERIC_KINDS:
+                old = None if old in (None, "", "0") else old
+                new = None if new in (None, "", "0") else new
+            else:
+                old = old or None
+                new = new or None
+            if ok and old is not None:
+                self._release(target, kind, old, event, reason)
+            if new is None:
+                if not ok:
+                    self._add_item(target, kind, reason, old, False, event, {"old": old})
+                return
+            if old is not None:
+                details["old"] = old
+            self._add_item(target, kind, reason, new, ok, event, details)
+            return
+        if kind == "net" and reason == "open":
+            details = {"net": fields.get("net"), "rdev": fields.get("rdev")}
+            self._add_item(target, kind, reason, fields.get("path"), ok, event, details)
+            return
+        if kind == "cgroup":
+            cls = fields.get("class")
+            details = {"cgroup": fields.get("cgroup"), "class": cls, "acl": fields.get("acl")}
+            if cls == "path":
+                value = fields.get("path")
+                details["rdev"] = fields.get("rdev")
+            elif cls == "major":
+                value = fields.get("category")
+                details["category"] = value
+                details["maj"] = fields.get("maj")
+            else:
+                value = cls or "all"
+            if ok and reason == "deny" and cls == "path":
+                self._release(target, kind, value, event, "deny")
+            self._add_item(target, kind, reason, value, ok, event, details)
+            return
+        if kind == "hostdev":
+            key = "disk" if "disk" in fields else "chardev"
+            value = fields.get(key)
+            details = {"type": key}
+        else:
+            value = fields.get(VALUE_KEY.get(kind, "device"))
+            for extra in ("bus", "size"):
+                if extra in fields:
+                    details[extra] = fields.get(extra)
+            if kind == "dev" and "bus" not in fields:
+                details["bus"] = None
+        if reason == "detach":
+            if ok:
+                self._release(target, kind, value, event, "detach")
+            else:
+                self._add_item(target, kind, reason, value, False, event, details)
+            return
+        self._add_item(target, kind, reason, value, ok, event, details)
+
+    def _add_item(self, target, kind, reason, value, ok, event, details):
+        item = {
+            "kind": kind, "reason": reason, "value": value,
+            "result": "success" if ok else "failed",
+            "opened_epoch": event.epoch, "id": event.id,
+            "closed_epoch": None, "close_id": None, "close_reason": None,
+            "details": details,
+        }
+        if not ok:
+            item["closed_epoch"] = event.epoch
+            item["close_id"] = event.id
+            item["close_reason"] = "failed"
+        target.resources.append(item)
+        if ok and isinstance(target, Session):
+            target.open_resources.append(item)
+        return item
+
+    def _release(self, target, kind, value, event, reason):
+        items = target.open_resources if isinstance(target, Session) else [
+            r for r in target.resources if r["closed_epoch"] is None]
+        for item in reversed(items):
+            if item["kind"] == kind and item["value"] == value and item["result"] == "success":
+                if kind == "cgroup" and item["reason"] != "allow":
+                    continue
+                item["closed_epoch"] = event.epoch
+                item["close_id"] = event.id
+                item["close_reason"] = reason
+                if isinstance(target, Session):
+                    target.open_resources.remove(item)
+                return item
+        return None
+
+    # ------------------------------------------------------------------ kernel records
+    def _avc(self, host, event, avc):
+        fields = avc.fields()
+        syscall = event.find("SYSCALL")
+        sfields = syscall.fields() if syscall is not None else {}
+        name = fields.get("name")
+        if name is None:
+            for record in event.records:
+                if record.type == "PATH":
+                    name = record.fields().get("name")
+                    if name:
+                        break
+        if "apparmor" in fields:
+            if (fields.get("apparmor") or "").upper() == "STATUS":
+                return  # profile loads and replacements, not an access decision
+            lsm = "apparmor"
+            result = (fields.get("apparmor") or "").lower()
+            operation = fields.get("operation")
+            profile = fields.get("profile") or fields.get("label")
+            session, matched_by = self._match_apparmor(host, profile, name)
+            scontext = tcontext = None
+        else:
+            lsm = "selinux"
+            result, operation = selinux_avc(avc.body)
+            profile = None
+            scontext = fields.get("scontext")
+            tcontext = fields.get("tcontext")
+            session, matched_by = self._match_selinux(host, scontext, tcontext)
+        if session is None:
+            self.unattributed_avcs.append(event.epoch)
+            return
+        user = None
+        if syscall is not None:
+            user = self._user(syscall, sfields)
+        item = {
+            "epoch": event.epoch, "id": event.id, "lsm": lsm, "result": result,
+            "operation": operation, "comm": fields.get("comm") or sfields.get("comm"),
+            "name": name, "pid": _int(fields.get("pid") or sfields.get("pid")),
+            "scontext": scontext, "tcontext": tcontext, "tclass": fields.get("tclass"),
+            "profile": profile, "user": user, "matched_by": matched_by,
+            "permissive": fields.get("permissive"),
+        }
+        if lsm == "apparmor":
+            item["requested_mask"] = fields.get("requested_mask")
+            item["denied_mask"] = fields.get("denied_mask")
+        session.avcs.append(item)
+        self._use(session, event)
+
+    def _match_selinux(self, host, scontext, tcontext):
+        for key, context in (("scontext", scontext), ("tcontext", tcontext)):
+            session = self._by_label(host, context)
+            if session is not None:
+                return session, key
+        return None, None
+
+    @staticmethod
+    def _by_label(host, context):
+        """The one running session whose label has this context's level.
+
+        A level with categories (``s0:c107,c434``) identifies one guest; a
+        bare level (static labels) only counts when the whole context equals
+        the label of exactly one running guest.
+        """
+        level = mcs_level(context)
+        group = host.by_level.get(level) if level else None
+        if not group:
+            return None
+        if ":c" in level and len(group) == 1:
+            return next(iter(group.values()))
+        exact = [s for s in group.values() if any(context in (lab["vm_ctx"], lab["img_ctx"]) for lab in s.labels)]
+        return exact[0] if len(exact) == 1 else None
+
+    def _match_apparmor(self, host, profile, name):
+        if profile:
+            base = profile.split("//", 1)[0].rsplit("/", 1)[-1]
+            if base.startswith("libvirt-"):
+                session = host.open.get(base[len("libvirt-"):].lower())
+                if session is not None:
+                    return session, "profile"
+        if name:
+            for session in host.open.values():
+                for item in session.open_resources:
+                    if item["value"] == name:
+                        return session, "path"
+        return None, None
+
+    def _anomaly(self, host, event, record):
+        fields = record.fields()
+        pid = _int(fields.get("pid"))
+        session = host.by_pid.get(pid) if pid else None
+        matched_by = "pid" if session is not None else None
+        if session is None:
+            session = self._by_label(host, fields.get("subj"))
+            matched_by = "subj" if session is not None else None
+        if session is None:
+            self.unattributed_anomalies.append(event.epoch)
+            return
+        item = {
+            "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,
+            "comm": fields.get("comm"), "exe": fields.get("exe"), "sig": _int(fields.get("sig")),
+            "user": self._user(record, fields), "matched_by": matched_by,
+        }
+        session.anomalies.append(item)
+        self._use(session, event)
+        if record.type == "ANOM_ABEND" and session.crash is None:
+            session.crash = (event.epoch, event.id)
+
+    # ------------------------------------------------------------------ finish
+    def finish(self):
+        """Close what the end of the data decides; return the sessions."""
+        for host in self.hosts.values():
+            if host.shutdown is not None:
+                for session in list(host.open.values()):
+                    self._end_down(host, session, host.shutdown[0], host.shutdown[1])
+            for session in list(host.open.values()):
+                if session.crash is not None:
+                    self._close(host, session, "crashed", session.crash[0], session.crash[1], "crash")
+            for pending in host.pending.values():
+                self.unmatched_records += len(pending.ids)
+            host.pending.clear()
+        return self.sessions
+
+    def gaps(self):
+        total = 0
+        details = []
+        for host in self.hosts.values():
+            total += host.gap_total
+            details.extend(host.gaps)
+        return total, details[:MAX_GAP_DETAILS]
