@@ -441,7 +441,8 @@ class SessionEngine(object):
                 state = "stopped"
             if session.name is None:
                 session.name = fields.get("vm")
-            self._close(host, session, state, event.epoch, event.id, "stop", stop_reason=reason)
+            self._close(host, session, state, event.epoch, event.id,
+                        "crash" if state == "crashed" else "stop", stop_reason=reason)
             return
         if op == "init" and session is not None:
             session.init = {"init_pid": _int(fields.get("init-pid")), "pid_ns": _int(fields.get("pid-ns")),
