@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reader and grouper: files, rotation, compression, bad lines, event grouping."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import gzip
+import os
+
+import pytest
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
+    LogAccessError,
+    ReadStats,
+    auditd_log_file,
+    default_log_set,
+    iter_records,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
+
+from logbuilder import Log
+
+A = "aaaaaaaa-1111-4222-8333-444444444444"
+
+
+def records(paths, keep_raw=False):
+    stats = ReadStats()
+    return list(iter_records(paths, stats, keep_raw=keep_raw)), stats
+
+
+def test_auditd_conf_log_file(tmp_path):
+    conf = tmp_path / "auditd.conf"
+    conf.write_text(u"# comment\nlog_format = ENRICHED\nlog_file = /srv/audit/a.log\n")
+    assert auditd_log_file(str(conf)) == "/srv/audit/a.log"
+    assert auditd_log_file(str(tmp_path / "missing.conf")) == "/var/log/audit/audit.log"
+
+
+def test_default_log_set_oldest_first_with_gz_and_missing(tmp_path):
+    base = tmp_path / "audit.log"
+    for name in ("audit.log", "audit.log.1", "audit.log.3.gz", "audit.log.4", "audit.log.10x", "other.log.2"):
+        (tmp_path / name).write_text(u"")
+    paths, missing = default_log_set(str(base))
+    assert [os.path.basename(p) for p in paths] == ["audit.log.4", "audit.log.3.gz", "audit.log.1", "audit.log"]
+    assert [os.path.basename(p) for p in missing] == ["audit.log.2"]
+
+
+def test_rotated_session_continues_across_files_and_gzip(tmp_path):
+    log = Log()
+    log.boot_sequence("web", A)
+    older = tmp_path / "audit.log.1.gz"
+    with gzip.open(str(older), "wb") as handle:
+        handle.write(("\n".join(log.lines) + "\n").encode("utf-8"))
+    newer = Log(t=log.t + 60, serial=log.serial)
+    newer.stop("web", A)
+    newer.write(tmp_path / "audit.log")
+    conf = tmp_path / "auditd.conf"
+    conf.write_text(u"log_file = %s\n" % (tmp_path / "audit.log"))
+    result = run(auditd_conf=str(conf), default_host="hv")
+    session = result["sessions"][0]
+    assert (session["state"], session["duration_seconds"]) == ("stopped", pytest.approx(60.0))
+    assert [s["compressed"] for s in result["sources"]] == [True, False]
+    assert [s["records"] for s in result["sources"]] == [5, 1]
+    assert result["coverage"]["missing_rotated_files"] == []
+
+
+def test_missing_file_names_path():
+    with pytest.raises(LogAccessError) as err:
+        records(["/nonexistent/audit.log"])
+    assert "/nonexistent/audit.log" in str(err.value) and "no such file" in str(err.value)
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(LogAccessError) as err:
+        records([str(tmp_path)])
+    assert "is a directory" in str(err.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of their mode")
+def test_permission_denied_mentions_become(tmp_path):
+    path = tmp_path / "audit.log"
+    path.write_text(u"")
+    path.chmod(0)
+    with pytest.raises(LogAccessError) as err:
+        records([str(path)])
+    assert "permission denied" in str(err.value) and "become" in str(err.value)
+
+
+def test_permission_message_mentions_become():
+    assert "become: true" in str(LogAccessError("/var/log/audit/audit.log", "permission denied", permission=True))
+
+
+def test_bad_lines_counted_and_sampled(tmp_path):
+    log = Log()
+    log.boot_sequence("web", A)
+    log.lines.insert(2, "garbage that is not audit")
+    log.lines.insert(3, "type=AVC msg=audit(17101440:12): cut")
+    log.lines.insert(4, "")
+    path = log.write(tmp_path / "audit.log")
+    recs, stats = records([path])
+    assert len(recs) == 5
+    errors = stats.parse_errors()
+    assert errors["count"] == 2  # blank lines are not errors
+    assert [(s["line"], s["reason"]) for s in errors["samples"]] == [
+        (3, "no type= field"), (4, "no msg=audit(SECONDS.MILLIS:SERIAL) header")]
+    assert errors["samples"][0]["path"] == path
+
+
+def test_samples_are_bounded(tmp_path):
+    path = tmp_path / "audit.log"
+    path.write_text(u"junk\n" * 500)
+    _recs, stats = records([str(path)])
+    assert stats.parse_errors()["count"] == 500
+    assert len(stats.parse_errors()["samples"]) == 20
+
+
+def test_crlf_nul_and_invalid_utf8(tmp_path):
+    log = Log()
+    log.boot_sequence("web", A)
+    data = ("\r\n".join(log.lines) + "\r\n").encode("utf-8")
+    data += b"type=AVC msg=audit(1710144100.000:900): x\x00y\n"
+    data += b"type=USER msg=audit(1710144100.000:901): msg='\xff\xfe'\n"
+    path = tmp_path / "audit.log"
+    path.write_bytes(data)
+    recs, stats = records([str(path)])
+    assert len(recs) == 6
+    assert recs[0].fields()["vm"] == "web"
+    assert stats.parse_errors()["samples"][0]["reason"] == "NUL byte in line"
+
+
+def test_truncated_gzip_is_reported_not_fatal(tmp_path):
+    log = Log()
+    for _ in range(200):
+        log.syscall_noise()
+    payload = gzip.compress(("\n".join(log.lines) + "\n").encode("utf-8"))
+    path = tmp_path / "audit.log.1.gz"
+    path.write_bytes(payload[: len(payload) // 2])
+    recs, stats = records([str(path)])
+    assert stats.parse_errors()["count"] == 1
+    assert "ends early" in stats.parse_errors()["samples"][0]["reason"]
+    assert len(recs) < 200
+
+
+def test_keep_raw(tmp_path):
+    log = Log()
+    log.boot_sequence("web", A)
+    path = log.write(tmp_path / "audit.log")
+    recs, _ = records([path], keep_raw=True)
+    assert recs[0].raw == log.lines[0]
+    recs, _ = records([path])
+    assert recs[0].raw is None
+
+
+def test_grouping_interleaved_records():
+    log = Log()
+    log.add("AVC", "a=1", serial=10)
+    log.add("SYSCALL", "b=1", serial=11)
+    log.add("SYSCALL", "c=1", serial=10)
+    log.add("PROCTITLE", "d=1", serial=11)
+    log.tick(5).add("USER", "e=1", serial=12)
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import parse_line
+    events = list(group_events(parse_line(line) for line in log.lines))
+    assert [(e.serial, e.types()) for e in events] == [
+        (10, ["AVC", "SYSCALL"]), (11, ["SYSCALL", "PROCTITLE"]), (12, ["USER"])]
+
+
+def test_grouping_keeps_nodes_apart():
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import parse_line
+    one = Log(node="hv1")
+    two = Log(node="hv2")
+    lines = [one.add("USER", "x=1", serial=5), two.add("USER", "x=2", serial=5)]
+    events = list(group_events(parse_line(line) for line in lines))
+    assert [e.node for e in events] == ["hv1", "hv2"]
+
+
+def test_grouping_bounds_open_events():
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import parse_line
+    log = Log()
+    lines = [log.add("USER", "x=%d" % i) for i in range(100)]
+    seen = []
+    for event in group_events((parse_line(line) for line in lines), max_open=4):
+        seen.append(event.serial)
+    assert seen == sorted(seen) and len(seen) == 100
+
+
+def test_permission_denied_as_root_simulated(tmp_path, monkeypatch):
+    import errno
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    def refuse(path, mode="r"):
+        raise IOError(errno.EACCES, "Permission denied", path)
+
+    path = tmp_path / "audit.log"
+    path.write_text(u"")
+    monkeypatch.setattr(audit_reader, "open", refuse, raising=False)
+    with pytest.raises(LogAccessError) as err:
+        audit_reader.check_readable(str(path))
+    assert err.value.permission is True
+    assert str(path) in str(err.value) and "become: true" in str(err.value)
