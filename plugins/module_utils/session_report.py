@@ -213,7 +213,7 @@ def session_dict(session, all_events=False, proof=False, raw=False):
     return out
 
 
-def summarize(sessions, engine, window_start, window_end):
+def summarize(sessions, engine):
     """The documented ``summary`` of the selected Session objects."""
     states = dict((state, 0) for state in STATES)
     starts = stops = resources = avcs = anomalies = failed_ops = 0
@@ -240,9 +240,6 @@ def summarize(sessions, engine, window_start, window_end):
         times.extend(item["epoch"] for item in session.avcs)
         times.extend(item["epoch"] for item in session.anomalies)
 
-    def in_window(epoch):
-        return (window_start is None or epoch >= window_start) and (window_end is None or epoch <= window_end)
-
     first = min(times) if times else None
     last = max(times) if times else None
     return {
@@ -253,8 +250,8 @@ def summarize(sessions, engine, window_start, window_end):
         "resources": resources,
         "avcs": avcs,
         "anomalies": anomalies,
-        "avcs_unattributed": sum(1 for e in engine.unattributed_avcs if in_window(e)),
-        "anomalies_unattributed": sum(1 for e in engine.unattributed_anomalies if in_window(e)),
+        "avcs_unattributed": engine.unattributed_avcs,
+        "anomalies_unattributed": engine.unattributed_anomalies,
         "failed_operations": failed_ops,
         "first": iso(first),
         "first_epoch": _r3(first),
@@ -326,7 +323,8 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
 
     stats = ReadStats()
     keep_raw = bool(proof and raw)
-    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw)
+    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw,
+                           window=(window_start, window_end))
     for event in group_events(iter_records(paths, stats, keep_raw=keep_raw)):
         engine.feed(event)
     sessions = engine.finish()
@@ -337,7 +335,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
                 and _overlaps(s, window_start, window_end)]
     selected.sort(key=_sort_key)
 
-    summary = summarize(selected, engine, window_start, window_end)
+    summary = summarize(selected, engine)
     host_events = []
     for item in engine.host_events:
         if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):

@@ -172,16 +172,17 @@ class _Host(object):
 class SessionEngine(object):
     """Feed events in log order, then call ``finish()``."""
 
-    def __init__(self, default_host, uid_resolver=None, keep_raw=False):
+    def __init__(self, default_host, uid_resolver=None, keep_raw=False, window=(None, None)):
         self.default_host = default_host
+        self.window = window
         self.keep_raw = keep_raw
         self.uid_resolver = uid_resolver
         self._uid_cache = {}
         self.hosts = {}
         self.sessions = []
         self.host_events = []
-        self.unattributed_avcs = []     # epochs
-        self.unattributed_anomalies = []
+        self.unattributed_avcs = 0          # in the window
+        self.unattributed_anomalies = 0
         self.unmatched_records = 0
         self.first_epoch = None
         self.last_epoch = None
@@ -251,6 +252,10 @@ class SessionEngine(object):
         session.open_resources = []
         self._unindex(host, session)
 
+    def _in_window(self, epoch):
+        start, end = self.window
+        return int((start is None or epoch >= start) and (end is None or epoch <= end))
+
     def _use(self, target, event):
         """Record that ``event`` is evidence for a session (or a start sequence)."""
         target.ids.append(event.id)
@@ -304,6 +309,8 @@ class SessionEngine(object):
             if serial > host.max_serial + 1:
                 missing = serial - host.max_serial - 1
                 host.gap_total += missing
+                if len(host.gaps) >= MAX_GAP_DETAILS:
+                    host.gaps.pop(0)  # keep the newest; the total stays exact
                 host.gaps.append({
                     "host": host.name, "after_id": host.last_id, "before_id": event.id,
                     "missing": missing, "after_serial": host.max_serial, "before_serial": serial,
@@ -597,7 +604,7 @@ class SessionEngine(object):
             tcontext = fields.get("tcontext")
             session, matched_by = self._match_selinux(host, scontext, tcontext)
         if session is None:
-            self.unattributed_avcs.append(event.epoch)
+            self.unattributed_avcs += self._in_window(event.epoch)
             return
         user = None
         if syscall is not None:
@@ -663,7 +670,7 @@ class SessionEngine(object):
             session = self._by_label(host, fields.get("subj"))
             matched_by = "subj" if session is not None else None
         if session is None:
-            self.unattributed_anomalies.append(event.epoch)
+            self.unattributed_anomalies += self._in_window(event.epoch)
             return
         item = {
             "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,
