@@ -33,12 +33,16 @@ PYVER = $(shell $(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # every suite of `make test`, in the order they run
 SUITES := units lint sanity units-ansible-test py36 integration differential
 
+# Further suites and targets live in mk/*.mk (one file per area, e.g. mk/e2e.mk);
+# each appends its suite names to SUITES and documents its targets with `## `.
+-include $(sort $(wildcard mk/*.mk))
+
 .PHONY: help venv stage pip-shim shellcheck pybin units sanity units-ansible-test py36 \
 	integration lint differential demo test summary clean distclean
 
 help: ## list the targets
 	@echo "virtaudit.auvirt - make targets (details: docs/testing.md)"
-	@grep -E '^[a-z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  make %-20s %s\n", $$1, $$2}'
 
 # ---------------------------------------------------------------- set-up --
