@@ -22,9 +22,8 @@ result_line() {
             ;;
         integration)
             local targets recap
-            targets=$(grep -o "^Running [a-z_0-9]* integration test role" "$log" | awk '{print $2}' | tr '\n' ' ')
+            targets=$(grep -oE "^Running [a-z_0-9]+ integration test (role|script)" "$log" | awk '{print $2}' | tr '\n' ' ')
             recap=$(grep -E "^[a-zA-Z0-9_.-]+ +: ok=" "$log" | awk '{ok+=substr($3,4); f+=substr($6,8)} END {printf "tasks ok=%d failed=%d", ok, f}')
-            [ -n "$targets" ] || targets=$(grep -o "^Running [a-z_0-9]* integration test [a-z]*" "$log" | awk '{print $2}' | tr '\n' ' ')
             echo "targets: ${targets% }; $recap"
             ;;
         lint)
