@@ -321,9 +321,8 @@ def _session_rows(session, show_uuid, counter):
         cols.append(session_period(session))
         if session.get('start_reason') is not None:
             cols.append(escape(session.get('start_reason')))
-        label_ids = [lab.get('id') for lab in session.get('security_labels') or []]
         add(u'start', session.get('start_epoch'), session.get('start_id'), cols,
-            label_ids + [session.get('start_id'), session.get('end_id')])
+            [session.get('start_id'), session.get('end_id')])
 
     if session.get('stop_reason') is not None and session.get('end_epoch') is not None:
         cols = _prefix(session, user, show_uuid)
@@ -332,6 +331,9 @@ def _session_rows(session, show_uuid, counter):
         add(u'stop', session.get('end_epoch'), session.get('end_id'), cols,
             [session.get('end_id')])
 
+    # auvirt proved an AVC with the guest's label record (MACHINE_ID).
+    label_ids = [lab.get('id') for lab in session.get('security_labels') or []
+                 if lab.get('model') != 'dac']
     for avc in session.get('avcs') or []:
         cols = _prefix(session, avc.get('user') or u'?', show_uuid)
         cols.append(_instant(avc.get('epoch')))
@@ -340,8 +342,7 @@ def _session_rows(session, show_uuid, counter):
         cols.append(escape(avc.get('comm')))
         cols.append(escape(avc.get('name')))
         cols.append(escape(_avc_context(avc)))
-        add(u'avc', avc.get('epoch'), avc.get('id'), cols,
-            [session.get('start_id'), avc.get('id')])
+        add(u'avc', avc.get('epoch'), avc.get('id'), cols, label_ids + [avc.get('id')])
 
     for anom in session.get('anomalies') or []:
         cols = _prefix(session, anom.get('user') or u'?', show_uuid)
@@ -380,10 +381,7 @@ def _session_rows(session, show_uuid, counter):
 def _default_row(session, show_uuid):
     cols = _prefix(session, session.get('user'), show_uuid)
     cols.append(session_period(session))
-    proof = session.get('proof')
-    if proof is None:
-        proof = [session.get('start_id'), session.get('end_id')]
-    return u'\t'.join(cols), proof
+    return u'\t'.join(cols), [session.get('start_id'), session.get('end_id')]
 
 
 def _session_sort_key(indexed):
@@ -459,7 +457,12 @@ def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
     * ``summary_only``: only the summary block (``summary`` required);
     * ``show_uuid``: a UUID column after the name;
     * ``proof``: after each row ``    Proof:`` with the full event ids
-      (``SECONDS.MILLIS:SERIAL``) and an empty line.
+      (``SECONDS.MILLIS:SERIAL``) and an empty line.  The ids are the ones
+      auvirt gave for that kind of row: session/start row = start and end,
+      stop/down/lost/init = the event itself, resource = opening and
+      closing record, AVC = the guest's (non-DAC) label records and the AVC,
+      anomaly = the start and the anomaly.  Every event of a session is in
+      the session's own ``proof`` list of the structured result.
     """
     if summary_only:
         if summary is None:

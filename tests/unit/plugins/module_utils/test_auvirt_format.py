@@ -219,22 +219,18 @@ def test_hostile_values_in_all_events_keep_columns():
     assert len(lines[0].split(T)) == 6
 
 
-def test_default_proof_uses_session_proof_with_full_ids():
+def test_default_proof_is_start_and_end_with_full_ids():
     s = session(start='2024-03-11 08:00:01', end='2024-03-11 11:16:00')
     s['proof'] = ['1710155760.000:1092', '1710144001.000:1001', '1710144001.000:1016']
     lines = af.auvirt_lines([s], proof=True)
-    assert lines[1:] == ['    Proof:1710144001.000:1001,1710144001.000:1016,1710155760.000:1092', '']
-
-
-def test_default_proof_without_proof_key_uses_start_and_end():
-    s = session(start='2024-03-11 08:00:01', end='2024-03-11 11:16:00')
-    assert af.auvirt_lines([s], proof=True)[1] == \
-        '    Proof:1710144001.000:1016,1710155760.000:1092'
+    assert lines[1:] == ['    Proof:1710144001.000:1016,1710155760.000:1092', '']
+    failed = session(state='failed', start='2024-03-11 08:10:00', end='2024-03-11 08:10:00',
+                     start_serial=1030, end_serial=1030, stop_reason=None)
+    assert af.auvirt_lines([failed], proof=True)[1] == '    Proof:1710144600.000:1030'
 
 
 def test_proof_sorts_ids_numerically_not_as_text():
-    s = session(start='2024-03-11 08:00:00')
-    s['proof'] = ['1710144000.000:100', '1710144000.000:99', '1710144000.000:99']
+    s = session(start='2024-03-11 08:00:00', end='2024-03-11 08:00:00', start_serial=100, end_serial=99)
     assert af.auvirt_lines([s], proof=True)[1] == \
         '    Proof:1710144000.000:99,1710144000.000:100'
 
@@ -330,15 +326,15 @@ def test_all_events_proof_per_row():
     assert set(lines[2::3]) == {''}
     assert all(r.split(T)[1] == UUID_WEB for r in rows)
     by_type = dict((r.split(' ')[0], p) for r, p in zip(rows, proofs))
-    assert by_type['start'] == ('    Proof:1710144000.000:1001,1710144000.000:1002,'
-                                '1710144001.000:1016,1710155760.000:1092')
+    assert by_type['start'] == '    Proof:1710144001.000:1016,1710155760.000:1092'
     assert by_type['stop'] == '    Proof:1710155760.000:1092'
     assert proofs[0] == '    Proof:1710144000.000:1005,1710155760.000:1092'
     # failed resource: opened and closed by the same record, listed once
     failed = [p for r, p in zip(rows, proofs) if 'bad.qcow2' in r][0]
     assert failed == '    Proof:1710145860.000:1064'
     avc = [p for r, p in zip(rows, proofs) if 'shared.img' in r][0]
-    assert avc == '    Proof:1710144001.000:1016,1710146700.000:1067'
+    # the SELinux label record, not the DAC one, then the AVC itself
+    assert avc == '    Proof:1710144000.000:1001,1710146700.000:1067'
 
 
 def test_all_events_interleaves_sessions_by_time():
@@ -565,3 +561,14 @@ def test_summary_only_ignores_rows_and_needs_summary():
         af.summary_lines(SUMMARY)
     with pytest.raises(ValueError):
         af.auvirt_lines([s], summary_only=True)
+
+
+def test_anomaly_proof_is_start_and_anomaly():
+    crash_epoch = ep('2024-03-11 08:50:00')
+    s = session('crashy', state='crashed', start='2024-03-11 08:20:00', end='2024-03-11 08:50:00',
+                stop_reason=None, start_serial=1062, end_serial=1069, resources=[], avcs=[], events=[],
+                anomalies=[{'epoch': crash_epoch, 'id': eid(crash_epoch, 1069), 'type': 'ANOM_ABEND',
+                            'user': 'qemu'}])
+    lines = af.auvirt_lines([s], all_events=True, proof=True)
+    assert lines[3].startswith('anom   crashy')
+    assert lines[4] == '    Proof:1710145200.000:1062,1710147000.000:1069'
