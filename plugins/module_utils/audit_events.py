@@ -65,6 +65,13 @@ def group_events(records, max_open=MAX_OPEN, max_age=MAX_AGE):
     """Yield Event objects from an iterable of records."""
     pending = OrderedDict()
     for record in records:
+        if record.type.startswith("_"):
+            # a marker (new boot): everything before it is complete
+            for group in pending.values():
+                yield Event(group)
+            pending.clear()
+            yield Event([record])
+            continue
         key = (record.node, record.sec, record.ms, record.serial)
         group = pending.get(key)
         if group is not None:

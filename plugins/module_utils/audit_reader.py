@@ -20,8 +20,10 @@ import zlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
     ParseError,
+    Record,
     parse_line,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
@@ -149,13 +151,167 @@ def _decode(raw_line):
     return raw_line.decode("utf-8", "replace")
 
 
-def iter_records(paths, stats, keep_raw=False):
-    """Yield the records of ``paths`` in the order given.
+# Record types the session engine reads; every other record only counts for
+# serial tracking (and for the AVC it belongs to, see COMPANIONS).
+WANTED = frozenset((
+    "VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID",
+    "AVC", "SYSTEM_BOOT", "SYSTEM_SHUTDOWN",
+    "DAEMON_START", "DAEMON_END", "DAEMON_ABORT",
+))
+NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
+                        "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
+RECENT_AVCS = 16
+CHUNK = 4 << 20
+SERIAL_RESET = "_SERIAL_RESET"
 
-    ``stats`` (a ReadStats) receives one source entry per file and every
-    parse problem.  A gzip file that ends early is read up to the damage and
-    reported as a parse problem.
+_FAST = re.compile(r"\ntype=([A-Z0-9_]+) msg=audit\((\d+)\.(\d{3}):(\d+)\):")
+
+
+def wanted(rtype):
+    return rtype in WANTED or rtype.startswith("ANOM_") or rtype.startswith("UNKNOWN[")
+
+
+# per record type: bit 1 = the engine wants it, bit 2 = it carries a kernel serial
+WANT = 1
+SERIAL = 2
+
+
+def type_code(rtype):
+    return (WANT if wanted(rtype) else 0) | (0 if rtype in NOT_SERIAL else SERIAL)
+
+
+class _Scan(object):
+    """State of one pass over the sources: serials, recent AVC keys, stats."""
+
+    def __init__(self, stats, tracker, keep_raw):
+        self.stats = stats
+        self.tracker = tracker
+        self.keep_raw = keep_raw
+        self.avc_keys = []
+        self.codes = {}
+
+    def code(self, rtype):
+        code = self.codes.get(rtype)
+        if code is None:
+            code = self.codes[rtype] = type_code(rtype)
+        return code
+
+    def take(self, code, rtype, node, sec, ms, serial):
+        """Whether the engine needs this record (wanted, or part of a recent AVC event)."""
+        if code & WANT:
+            if rtype == "AVC":
+                self.avc_keys.append((node, sec, ms, serial))
+                if len(self.avc_keys) > RECENT_AVCS:
+                    self.avc_keys.pop(0)
+            return True
+        return bool(self.avc_keys) and (node, sec, ms, serial) in self.avc_keys
+
+    @staticmethod
+    def marker(node, sec, ms, serial, source, line, previous):
+        record = Record(node, SERIAL_RESET, sec, ms, serial, "", None, source, line, None)
+        record.previous = previous
+        return record
+
+
+def _slow_lines(text, scan, path, source, first_line, counter):
+    """Line by line: chunks with odd lines (blank, broken, NUL bytes, several nodes)."""
+    lineno = first_line
+    tracker = scan.tracker
+    for piece in text.split("\n")[:-1]:
+        lineno += 1
+        if piece.endswith("\r"):
+            piece = piece[:-1]
+        if "\x00" in piece:
+            scan.stats.parse_error(path, lineno, "NUL byte in line", piece.replace("\x00", "\\0"))
+            continue
+        try:
+            record = parse_line(piece, source, lineno, scan.keep_raw)
+        except ParseError as exc:
+            if piece.strip():
+                scan.stats.parse_error(path, lineno, str(exc), piece)
+            continue
+        counter.append(record.epoch)
+        code = scan.code(record.type)
+        if code & SERIAL:
+            previous = tracker.observe(record.node, record.sec, record.ms, record.serial, source, lineno)
+            if previous is not None:
+                yield scan.marker(record.node, record.sec, record.ms, record.serial, source, lineno, previous)
+        if scan.take(code, record.type, record.node, record.sec, record.ms, record.serial):
+            yield record
+
+
+def _fast_lines(text, hits, scan, source, first_line, counter):
+    """Every line of ``text`` (no node= prefixes) is a header match in ``hits``.
+
+    Only the lines the engine wants are cut out and parsed; serials of all
+    others are followed without a function call while they are consecutive.
     """
+    buf = "\n" + text
+    cursor = 0
+    lineno = first_line
+    tracker = scan.tracker
+    codes = scan.codes
+    state = tracker.state(None)
+    last = (state[1], state[2], state[3]) if state is not None else None
+    for hit in hits:
+        lineno += 1
+        rtype, sec, ms, ser = hit
+        code = codes.get(rtype)
+        if code is None:
+            code = scan.code(rtype)
+        serial = int(ser)
+        if code & SERIAL:
+            if state is None:
+                state = tracker.begin(None, sec, ms, serial)
+            elif serial == state[0] + 1 or serial == state[0]:
+                state[0] = serial
+            else:
+                previous = tracker.jump(None, state, last, sec, ms, serial, source, lineno)
+                if previous is not None:
+                    yield scan.marker(None, sec, ms, serial, source, lineno, previous)
+            last = (sec, ms, serial)
+        if code & WANT or scan.avc_keys:
+            if not scan.take(code, rtype, None, sec, ms, serial):
+                continue
+            start = buf.find("\ntype=%s msg=audit(%s.%s:%s):" % (rtype, sec, ms, ser), cursor)
+            end = buf.find("\n", start + 1)
+            cursor = end
+            piece = buf[start + 1:end]
+            if piece.endswith("\r"):
+                piece = piece[:-1]
+            yield parse_line(piece, source, lineno, scan.keep_raw)
+    if state is not None and last is not None:
+        state[1], state[2], state[3] = last
+    if hits:
+        counter.append(int(hits[0][1]) + int(hits[0][2]) / 1000.0)
+        counter.append(int(hits[-1][1]) + int(hits[-1][2]) / 1000.0)
+
+
+def _chunks(handle):
+    while True:
+        block = handle.read(CHUNK)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += handle.readline()
+            if not block.endswith(b"\n"):
+                block += b"\n"
+        yield block
+
+
+def iter_records(paths, stats, keep_raw=False, tracker=None):
+    """Yield the records of ``paths`` that the session engine needs, in log order.
+
+    Every record is counted per source and observed by ``tracker`` (a
+    SerialTracker: gaps and reboots); where the event serial restarts, a
+    marker record of type SERIAL_RESET is yielded first (its ``previous``
+    is ``(SECONDS, MILLIS, serial)`` of the last record before).  Lines that
+    are not records are counted and sampled in ``stats``.  A compressed
+    file that ends early is read up to the damage and reported.
+    """
+    if tracker is None:
+        tracker = SerialTracker()
+    scan = _Scan(stats, tracker, keep_raw)
     for index, path in enumerate(paths):
         check_readable(path)
         source = {"path": path, "bytes": 0, "records": 0, "compressed": False,
@@ -169,24 +325,29 @@ def iter_records(paths, stats, keep_raw=False):
         first = last = None
         try:
             with handle:
-                for raw_line in handle:
-                    lineno += 1
-                    nbytes += len(raw_line)
-                    text = _decode(raw_line)
-                    if "\x00" in text:
-                        stats.parse_error(path, lineno, "NUL byte in line", text.replace("\x00", "\\0"))
-                        continue
-                    try:
-                        record = parse_line(text, index, lineno, keep_raw)
-                    except ParseError as exc:
-                        if text.strip():
-                            stats.parse_error(path, lineno, str(exc), text)
-                        continue
-                    count += 1
-                    if first is None:
-                        first = record.epoch
-                    last = record.epoch
-                    yield record
+                for block in _chunks(handle):
+                    nbytes += len(block)
+                    text = block.decode("utf-8", "replace")
+                    lines = text.count("\n")
+                    hits = None
+                    if "\x00" not in text and "node=" not in text:
+                        hits = _FAST.findall("\n" + text)
+                    times = []
+                    if hits is not None and len(hits) == lines:
+                        for record in _fast_lines(text, hits, scan, index, lineno, times):
+                            yield record
+                        count += lines
+                    else:
+                        seen = []
+                        for record in _slow_lines(text, scan, path, index, lineno, seen):
+                            yield record
+                        count += len(seen)
+                        times = seen[:1] + seen[-1:] if seen else []
+                    lineno += lines
+                    if times:
+                        if first is None:
+                            first = times[0]
+                        last = times[-1]
         except (EOFError, IOError, OSError, zlib.error) as exc:
             stats.parse_error(path, lineno + 1, "file ends early or is damaged: %s" % exc, "")
         finally:

@@ -78,7 +78,7 @@ class Record(object):
     """One audit record.  ``fields()`` is computed on first use."""
 
     __slots__ = ("node", "type", "sec", "ms", "serial", "epoch", "body",
-                 "enriched", "source", "line", "raw", "_fields")
+                 "enriched", "source", "line", "raw", "_fields", "previous")
 
     def __init__(self, node, rtype, sec, ms, serial, body, enriched, source, line, raw):
         self.node = node
@@ -93,6 +93,7 @@ class Record(object):
         self.line = line
         self.raw = raw
         self._fields = None
+        self.previous = None
 
     @property
     def id(self):

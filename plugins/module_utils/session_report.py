@@ -27,6 +27,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     iter_records,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
     STATES,
     SessionEngine,
@@ -261,18 +262,15 @@ def summarize(sessions, engine):
     }
 
 
-def _coverage(engine, stats, paths, missing_rotated, window_start, window_end):
-    total, gaps = engine.gaps()
-    for gap in gaps:
-        source = gap.pop("source", None)
-        gap["path"] = paths[source] if source is not None and source < len(paths) else None
-        gap.pop("after_serial", None)
-        gap.pop("before_serial", None)
-    first = engine.first_epoch
+def _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, default_host):
+    firsts = [src["first_epoch"] for src in stats.sources if src["first_epoch"] is not None]
+    lasts = [src["last_epoch"] for src in stats.sources if src["last_epoch"] is not None]
+    first = min(firsts) if firsts else None
+    last = max(lasts) if lasts else None
     reaches = None
     if window_start is not None:
         reaches = first is not None and first <= window_start
-    complete = not total and not missing_rotated and reaches is not False
+    complete = not tracker.missing and not missing_rotated and reaches is not False
     return {
         "window_start": iso(window_start),
         "window_start_epoch": _r3(window_start),
@@ -280,10 +278,10 @@ def _coverage(engine, stats, paths, missing_rotated, window_start, window_end):
         "window_end_epoch": _r3(window_end),
         "first_record": iso(first),
         "first_record_epoch": _r3(first),
-        "last_record": iso(engine.last_epoch),
-        "last_record_epoch": _r3(engine.last_epoch),
+        "last_record": iso(last),
+        "last_record_epoch": _r3(last),
         "reaches_window_start": reaches,
-        "serial_gaps": {"missing_events": total, "gaps": gaps},
+        "serial_gaps": {"missing_events": tracker.missing, "gaps": tracker.gap_details(default_host, paths)},
         "missing_rotated_files": list(missing_rotated),
         "complete": complete,
     }
@@ -325,7 +323,8 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     keep_raw = bool(proof and raw)
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw,
                            window=(window_start, window_end))
-    for event in group_events(iter_records(paths, stats, keep_raw=keep_raw)):
+    tracker = SerialTracker()
+    for event in group_events(iter_records(paths, stats, keep_raw=keep_raw, tracker=tracker)):
         engine.feed(event)
     sessions = engine.finish()
 
@@ -345,7 +344,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
-        "coverage": _coverage(engine, stats, paths, missing_rotated, window_start, window_end),
+        "coverage": _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
     }
     if auvirt_lines:

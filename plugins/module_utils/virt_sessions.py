@@ -20,6 +20,8 @@ import datetime
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
 
+SERIAL_RESET = "_SERIAL_RESET"
+
 # Serials may arrive slightly out of order; a drop larger than this is a reboot.
 SERIAL_RESET_TOLERANCE = 64
 MAX_GAP_DETAILS = 100
@@ -160,13 +162,9 @@ class _Host(object):
         self.pending = {}         # uuid -> _Pending
         self.by_pid = {}          # pid -> Session
         self.by_level = {}        # level -> {uuid: Session}
-        self.max_serial = None
         self.last_epoch = None
         self.last_id = None
         self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
-        self.gaps = []
-        self.gap_total = 0
-        self.first_epoch = None
 
 
 class SessionEngine(object):
@@ -184,8 +182,6 @@ class SessionEngine(object):
         self.unattributed_avcs = 0          # in the window
         self.unattributed_anomalies = 0
         self.unmatched_records = 0
-        self.first_epoch = None
-        self.last_epoch = None
         self.virt_records = 0
 
     # ------------------------------------------------------------------ helpers
@@ -267,15 +263,10 @@ class SessionEngine(object):
         first = event.first
         host = self._host(first.node)
         epoch = first.epoch
-        if self.first_epoch is None or epoch < self.first_epoch:
-            self.first_epoch = epoch
-        if self.last_epoch is None or epoch > self.last_epoch:
-            self.last_epoch = epoch
-        if host.first_epoch is None:
-            host.first_epoch = epoch
         rtype = first.type
-        if rtype not in DAEMON_TYPES:
-            self._track_serial(host, event)
+        if rtype == SERIAL_RESET:
+            self._boot(host, event, "serial_reset")
+            return
         if rtype in ("VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID"):
             self.virt_records += 1
             fields = first.fields()
@@ -300,36 +291,6 @@ class SessionEngine(object):
             host.last_epoch = epoch
             host.last_id = event.id
 
-    def _track_serial(self, host, event):
-        serial = event.serial
-        if host.max_serial is None:
-            host.max_serial = serial
-            return
-        if serial > host.max_serial:
-            if serial > host.max_serial + 1:
-                missing = serial - host.max_serial - 1
-                host.gap_total += missing
-                if len(host.gaps) >= MAX_GAP_DETAILS:
-                    host.gaps.pop(0)  # keep the newest; the total stays exact
-                host.gaps.append({
-                    "host": host.name, "after_id": host.last_id, "before_id": event.id,
-                    "missing": missing, "after_serial": host.max_serial, "before_serial": serial,
-                    "source": event.first.source, "line": event.first.line,
-                })
-            host.max_serial = serial
-        elif serial < host.max_serial - SERIAL_RESET_TOLERANCE:
-            self._boot(host, event, "serial_reset")
-            host.max_serial = serial
-        elif serial < host.max_serial:
-            # a late record: it fills a gap counted before
-            for gap in reversed(host.gaps[-8:]):
-                if gap["after_serial"] < serial < gap["before_serial"] and gap["missing"] > 0:
-                    gap["missing"] -= 1
-                    host.gap_total -= 1
-                    if gap["missing"] == 0:
-                        host.gaps.remove(gap)
-                    break
-
     # ------------------------------------------------------------------ host events
     def _host_event(self, host, event, kind):
         self.host_events.append({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
@@ -340,13 +301,16 @@ class SessionEngine(object):
 
     def _boot(self, host, event, evidence):
         """The host restarted before ``event``: sessions still open went down."""
-        if evidence == "serial_reset" and event.first.type != "SYSTEM_BOOT":
-            self.host_events.append({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
-                                     "id": event.id, "evidence": "serial %s after %s" % (event.serial, host.max_serial)})
+        end_epoch, end_id = host.last_epoch, host.last_id
+        if evidence == "serial_reset":
+            sec, ms, serial = event.first.previous
+            end_epoch, end_id = int(sec) + int(ms) / 1000.0, "%s.%s:%d" % (sec, ms, serial)
+            if host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
+                self.host_events.append({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
+                                         "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
         if host.shutdown is not None:
             end_epoch, end_id = host.shutdown
-        else:
-            end_epoch, end_id = host.last_epoch, host.last_id
+        elif end_epoch is not None:
             if host.open:
                 self.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
                                          "evidence": "host went down without SYSTEM_SHUTDOWN"})
@@ -696,11 +660,3 @@ class SessionEngine(object):
                 self.unmatched_records += len(pending.ids)
             host.pending.clear()
         return self.sessions
-
-    def gaps(self):
-        total = 0
-        details = []
-        for host in self.hosts.values():
-            total += host.gap_total
-            details.extend(host.gaps)
-        return total, details[:MAX_GAP_DETAILS]
