@@ -93,9 +93,9 @@ integration: $(VENV_STAMP) stage pip-shim ## ansible-test integration --local: t
 	cd $(STAGE) && $(IN_VENV) ansible-test integration --local --color no --python $(PYVER) 2>&1 \
 		| tee $(LOGS)/integration.log
 
-lint: $(VENV_STAMP) ## ansible-lint --offline (profile production) + antsibull-changelog lint
+lint: $(VENV_STAMP) stage ## ansible-lint --offline (profile production) + antsibull-changelog lint
 	@mkdir -p $(LOGS)
-	{ $(IN_VENV) ansible-lint --offline --nocolor && $(IN_VENV) antsibull-changelog lint && echo "lint: ansible-lint and antsibull-changelog lint passed"; } 2>&1 \
+	{ $(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" ansible-lint --offline --nocolor && $(IN_VENV) antsibull-changelog lint && echo "lint: ansible-lint and antsibull-changelog lint passed"; } 2>&1 \
 		| tee $(LOGS)/lint.log
 
 differential: $(VENV_STAMP) ## pytest tests/differential: compare with the real auvirt (installs Debian's auditd)
@@ -126,7 +126,7 @@ demo: $(VENV_STAMP) stage ## run guest_session_info on the sample logs; results 
 	@mkdir -p $(OUTPUT)
 	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
 		ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-		ansible-playbook -i playbooks/inventory.yml playbooks/demo.yml \
+		ansible-playbook -i playbooks/inventory.ini playbooks/demo.yml \
 		-e demo_output_dir="$(OUTPUT)" -e demo_samples_dir="$(ROOT)/tests/fixtures/samples"
 	@echo "results written to $(OUTPUT)/"
 
