@@ -161,6 +161,7 @@ WANTED = frozenset((
 NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
 RECENT_AVCS = 16
+OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 4 << 20
 SERIAL_RESET = "_SERIAL_RESET"
 
@@ -189,6 +190,27 @@ class _Scan(object):
         self.keep_raw = keep_raw
         self.avc_keys = []
         self.codes = {}
+        self.tail = []          # keys of the last records of the file being read
+        self.duplicates = set()  # keys of the previous file's tail, while the next one starts
+        self.dup_left = 0       # how many lines of the new file are still checked against them
+        self.dup_count = 0
+
+    def next_file(self):
+        """Records at the start of the next file that repeat the tail of this one are duplicates."""
+        self.duplicates = set(self.tail)
+        self.dup_left = len(self.tail)
+        self.tail = []
+
+    def remember(self, keys):
+        self.tail = (self.tail + keys)[-OVERLAP:]
+
+    def duplicate(self, key):
+        """Whether ``key`` repeats a record of the previous file (checks the first OVERLAP lines)."""
+        self.dup_left -= 1
+        if key in self.duplicates:
+            self.dup_count += 1
+            return True
+        return False
 
     def code(self, rtype):
         code = self.codes.get(rtype)
@@ -217,6 +239,7 @@ def _slow_lines(text, scan, path, source, first_line, counter):
     """Line by line: chunks with odd lines (blank, broken, NUL bytes, several nodes)."""
     lineno = first_line
     tracker = scan.tracker
+    keys = []
     for piece in text.split("\n")[:-1]:
         lineno += 1
         if piece.endswith("\r"):
@@ -230,6 +253,10 @@ def _slow_lines(text, scan, path, source, first_line, counter):
             if piece.strip():
                 scan.stats.parse_error(path, lineno, str(exc), piece)
             continue
+        key = (record.node, record.type, record.sec, record.ms, record.serial)
+        if scan.dup_left > 0 and scan.duplicate(key):
+            continue
+        keys.append(key)
         counter.append(record.epoch)
         code = scan.code(record.type)
         if code & SERIAL:
@@ -238,6 +265,7 @@ def _slow_lines(text, scan, path, source, first_line, counter):
                 yield scan.marker(record.node, record.sec, record.ms, record.serial, source, lineno, previous)
         if scan.take(code, record.type, record.node, record.sec, record.ms, record.serial):
             yield record
+    scan.remember(keys[-OVERLAP:])
 
 
 def _fast_lines(text, hits, scan, source, first_line, counter):
@@ -256,6 +284,8 @@ def _fast_lines(text, hits, scan, source, first_line, counter):
     for hit in hits:
         lineno += 1
         rtype, sec, ms, ser = hit
+        if scan.dup_left > 0 and scan.duplicate((None, rtype, sec, ms, int(ser))):
+            continue
         code = codes.get(rtype)
         if code is None:
             code = scan.code(rtype)
@@ -285,6 +315,7 @@ def _fast_lines(text, hits, scan, source, first_line, counter):
     if hits:
         counter.append(int(hits[0][1]) + int(hits[0][2]) / 1000.0)
         counter.append(int(hits[-1][1]) + int(hits[-1][2]) / 1000.0)
+    scan.remember([(None, r, a, b, int(c)) for r, a, b, c in hits[-OVERLAP:]])
 
 
 def _chunks(handle):
@@ -314,6 +345,9 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
     scan = _Scan(stats, tracker, keep_raw)
     for index, path in enumerate(paths):
         check_readable(path)
+        if index:
+            scan.next_file()
+        dups_before = scan.dup_count
         source = {"path": path, "bytes": 0, "records": 0, "compressed": False,
                   "first_epoch": None, "last_epoch": None}
         stats.sources.append(source)
@@ -334,9 +368,10 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
                         hits = _FAST.findall("\n" + text)
                     times = []
                     if hits is not None and len(hits) == lines:
+                        before = scan.dup_count
                         for record in _fast_lines(text, hits, scan, index, lineno, times):
                             yield record
-                        count += lines
+                        count += lines - (scan.dup_count - before)
                     else:
                         seen = []
                         for record in _slow_lines(text, scan, path, index, lineno, seen):
@@ -354,5 +389,6 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
             source["bytes"] = nbytes if not compressed else os.path.getsize(path)
             source["uncompressed_bytes"] = nbytes
             source["records"] = count
+            source["duplicates"] = scan.dup_count - dups_before
             source["first_epoch"] = first
             source["last_epoch"] = last

@@ -295,6 +295,7 @@ def _sources(stats):
             "bytes": source["bytes"],
             "compressed": source["compressed"],
             "records": source["records"],
+            "duplicates": source.get("duplicates", 0),
             "first": iso(source["first_epoch"]),
             "first_epoch": _r3(source["first_epoch"]),
             "last": iso(source["last_epoch"]),

@@ -22,6 +22,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report im
 from logbuilder import Log
 
 A = "aaaaaaaa-1111-4222-8333-444444444444"
+B = "bbbbbbbb-1111-4222-8333-444444444444"
 
 
 def records(paths, keep_raw=False):
@@ -243,3 +244,29 @@ def test_records_and_times_per_source(tmp_path):
     src = stats.sources[0]
     assert (src["records"], src["first_epoch"], src["last_epoch"]) == (8, 1710144000.0, 1710144010.0)
     assert src["bytes"] == os.path.getsize(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_overlapping_rotated_files_count_each_event_once(tmp_path, gz):
+    log = Log()
+    log.boot_sequence("web", A)
+    log.tick(5).syscall_noise(4)
+    log.tick(5).stop("web", A)
+    log.boot_sequence("db", B)
+    whole = log.write(tmp_path / "whole.log")
+    older_lines, newer_lines = log.lines[:9], log.lines[6:]  # 3 records in both files
+    older = tmp_path / "audit.log.1"
+    data = ("\n".join(older_lines) + "\n").encode("utf-8")
+    if gz:
+        older = tmp_path / "audit.log.1.gz"
+        data = gzip.compress(data)
+    older.write_bytes(data)
+    newer = tmp_path / "audit.log"
+    newer.write_text(u"\n".join(newer_lines) + u"\n")
+    once = run(paths=[whole], all_events=True, proof=True, default_host="hv")
+    twice = run(paths=[str(older), str(newer)], all_events=True, proof=True, default_host="hv")
+    assert twice["sessions"] == once["sessions"]
+    assert twice["summary"] == once["summary"]
+    assert [s["duplicates"] for s in twice["sources"]] == [0, 3]
+    assert sum(s["records"] for s in twice["sources"]) == once["sources"][0]["records"]
+    assert twice["coverage"]["serial_gaps"]["missing_events"] == 0
