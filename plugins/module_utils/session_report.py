@@ -254,6 +254,7 @@ def summarize(sessions, engine):
         "avcs_unattributed": engine.unattributed_avcs,
         "anomalies_unattributed": engine.unattributed_anomalies,
         "failed_operations": failed_ops,
+        "unmatched_virt_records": engine.unmatched_records,
         "first": iso(first),
         "first_epoch": _r3(first),
         "last": iso(last),
