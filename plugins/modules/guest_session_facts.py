@@ -18,7 +18,7 @@ description:
   - Small enough for AWX fact storage, and usable as a facts module in C(FACTS_MODULES) with C(gather_facts).
   - Full detail stays in M(virtaudit.auvirt.guest_session_info).
 author:
-  - virtaudit.auvirt maintainers
+  - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
   - virtaudit.auvirt._attributes.facts

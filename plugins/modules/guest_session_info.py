@@ -23,7 +23,7 @@ description:
     counted and sampled in RV(parse_errors), never fatal.
   - Standard library only on the managed node; works with Python 3.6 and later.
 author:
-  - virtaudit.auvirt maintainers
+  - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
   - virtaudit.auvirt._attributes.info_module
@@ -182,7 +182,7 @@ sessions:
       description: Time of the first record of the session's start sequence.
       type: str
     first_seen_epoch:
-      description: O(sessions[].first_seen) as epoch seconds.
+      description: RV(sessions[].first_seen) as epoch seconds.
       type: float
     start_id:
       description: Event id of the start record.
