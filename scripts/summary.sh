@@ -17,7 +17,7 @@ result_line() {
             local n py fail
             n=$(grep -c "^Running sanity test " "$log")
             fail=$(grep -c "^ERROR: " "$log")
-            py=$(grep -o "^Running sanity test '[a-z-]*' on Python [0-9.]*" "$log" | awk '{print $NF}' | sort -uV | tr '\n' ' ')
+            py=$(grep -oE '^Running sanity test "[a-z-]+" on Python [0-9.]+' "$log" | awk '{print $NF}' | sort -uV | tr '\n' ' ')
             echo "$n sanity test runs (pythons: ${py% }), $fail error line(s)"
             ;;
         integration)

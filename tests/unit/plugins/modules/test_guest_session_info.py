@@ -16,7 +16,7 @@ import yaml
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_info
 
-from conftest import ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 SELINUX = "sessions-selinux.log"
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
