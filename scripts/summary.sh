@@ -31,8 +31,10 @@ result_line() {
             ;;
         *)
             # pytest's closing line, e.g. "===== 12 passed, 1 skipped in 0.50s ====="
+            # (ansible-test units runs pytest once per context: every line, joined)
             local line
-            line=$(grep -E "^=+ .*(passed|failed|error|errors|skipped|no tests ran).* in [0-9.]+s.* =+$" "$log" | tail -1)
+            line=$(grep -E "^=+ .*(passed|failed|error|errors|skipped|no tests ran).* in [0-9.]+s.* =+$" "$log" \
+                   | paste -sd '|' - | sed 's/|/ | /g')
             if [ -n "$line" ]; then echo "$line"; else tail -1 "$log"; fi
             ;;
     esac
