@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compliance findings of the fleet report.
+
+Every rule has an id, a default severity and a title; ``fleet_report_rules``
+(``{rule: {enabled: bool, severity: str}}``) switches rules off or re-rates
+them.  ``compute_findings(fleet, settings)`` returns the findings sorted by
+severity (highest first), time, host, guest and rule.
+
+A finding is ``{rule, severity, title, host, guest, uuid, time, epoch,
+detail, evidence}``; ``evidence`` lists the audit event ids
+(``SECONDS.MILLIS:SERIAL``, unique per host) it was derived from.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK = dict((name, rank) for rank, name in enumerate(SEVERITIES))
+MAX_EVIDENCE = 50
+
+# rule id -> (default severity, title)
+RULES = {
+    "host_missing": ("high", "Host did not report"),
+    "auditd_not_running": ("high", "auditd is not running"),
+    "audit_disabled": ("high", "Kernel auditing is disabled"),
+    "libvirt_audit_disabled": ("high", "libvirt auditing is disabled (audit_level = 0)"),
+    "log_coverage": ("medium", "Audit logs do not reach back to the window start"),
+    "log_gaps": ("medium", "Audit records are missing from the logs"),
+    "parse_errors": ("low", "Lines in the audit logs that are not audit records"),
+    "guest_crashed": ("high", "Guest crashed"),
+    "guest_down": ("high", "Guest was running when its host went down"),
+    "start_failed": ("medium", "Guest failed to start"),
+    "session_lost": ("medium", "Guest session never ended (started again on the same host)"),
+    "avc_denial": ("high", "SELinux/AppArmor denials"),
+    "anomaly": ("medium", "Kernel or user-space anomalies"),
+    "hotplug": ("low", "Device hot-plugged into a running guest"),
+    "no_security_label": ("medium", "Guest ran without an SELinux/AppArmor label"),
+    "long_session": ("low", "Guest session longer than the limit"),
+    "guest_not_allowed": ("medium", "Guest not in the allow-list"),
+    "migration_unmatched": ("info", "Live migration to or from a host outside the report"),
+}
+
+DEFAULT_HOTPLUG_KINDS = ("dev", "hostdev", "disk")
+
+
+def rule_settings(overrides=None):
+    """Effective ``{rule: {enabled, severity, title}}``; ValueError for unknown rules or severities."""
+    settings = {}
+    for rule, (severity, title) in RULES.items():
+        settings[rule] = {"enabled": True, "severity": severity, "title": title}
+    for rule, value in sorted((overrides or {}).items()):
+        if rule not in RULES:
+            raise ValueError("fleet_report_rules: unknown rule %r; known rules: %s" % (rule, ", ".join(sorted(RULES))))
+        if isinstance(value, bool):
+            value = {"enabled": value}
+        elif isinstance(value, str):
+            value = {"severity": value}
+        if not isinstance(value, dict):
+            raise ValueError("fleet_report_rules.%s: expected a dict with 'enabled' and/or 'severity'" % rule)
+        unknown = set(value) - set(("enabled", "severity"))
+        if unknown:
+            raise ValueError("fleet_report_rules.%s: unknown keys %s (use enabled, severity)" % (rule, ", ".join(sorted(unknown))))
+        if "severity" in value:
+            severity = str(value["severity"]).lower()
+            if severity not in SEVERITY_RANK:
+                raise ValueError("fleet_report_rules.%s.severity: %r is not one of %s" % (rule, value["severity"], ", ".join(SEVERITIES)))
+            settings[rule]["severity"] = severity
+        if "enabled" in value:
+            settings[rule]["enabled"] = _bool(value["enabled"], "fleet_report_rules.%s.enabled" % rule)
+    return settings
+
+
+def _bool(value, name):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("%s: %r is not a boolean" % (name, value))
+
+
+def compile_allow_list(patterns):
+    """Compiled regexes (full match); ValueError naming a bad one."""
+    compiled = []
+    for pattern in patterns or []:
+        try:
+            compiled.append(re.compile(str(pattern)))
+        except re.error as exc:
+            raise ValueError("fleet_report_allowed_guests: %r is not a valid regular expression: %s" % (pattern, exc))
+    return compiled
+
+
+def _ids(*groups):
+    out = []
+    seen = set()
+    for group in groups:
+        for value in group:
+            if value and value not in seen:
+                seen.add(value)
+                out.append(value)
+    return out[:MAX_EVIDENCE]
+
+
+class _Collector(object):
+    def __init__(self, settings):
+        self.settings = settings
+        self.items = []
+
+    def add(self, rule, host=None, guest=None, uuid=None, time=None, epoch=None, detail="", evidence=()):
+        conf = self.settings[rule]
+        if not conf["enabled"]:
+            return
+        self.items.append({
+            "rule": rule,
+            "severity": conf["severity"],
+            "title": conf["title"],
+            "host": host,
+            "guest": guest,
+            "uuid": uuid,
+            "time": time,
+            "epoch": epoch,
+            "detail": detail,
+            "evidence": list(evidence)[:MAX_EVIDENCE],
+        })
+
+
+def _session_anchor(session):
+    for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
+        if session.get(key) is not None:
+            return session[key], session.get(key[:-len("_epoch")])
+    return None, None
+
+
+def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS,
+                     report_end_epoch=None):
+    """All findings of ``fleet`` (the model without findings)."""
+    out = _Collector(settings)
+    _host_findings(out, fleet)
+    _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch)
+    _allow_list_findings(out, fleet, compile_allow_list(allowed_guests))
+    for migration in fleet.get("unmatched_migrations", []):
+        out.add("migration_unmatched", host=migration["host"], guest=migration["name"], uuid=migration["uuid"],
+                time=migration["time"], epoch=migration["epoch"], detail=migration["detail"], evidence=[migration["id"]])
+    return sorted(out.items, key=finding_sort_key)
+
+
+def finding_sort_key(item):
+    return (-SEVERITY_RANK[item["severity"]], item["epoch"] if item["epoch"] is not None else -1.0,
+            item["host"] or "", item["guest"] or "", item["uuid"] or "", item["rule"], item["detail"])
+
+
+def _host_findings(out, fleet):
+    for host in fleet["hosts"]:
+        name = host["name"]
+        if host["status"] != "ok":
+            out.add("host_missing", host=name, detail="%s: %s" % (host["status"], host.get("msg") or "no result"))
+            continue
+        audit = host.get("audit") or {}
+        if audit.get("auditd_running") is False:
+            out.add("auditd_not_running", host=name, detail="no auditd process found (%s)" % (audit.get("auditd_source") or "process table"))
+        if audit.get("audit_enabled") is False:
+            out.add("audit_disabled", host=name, detail="kernel audit is disabled (%s)" % (audit.get("audit_enabled_source") or "unknown source"))
+        for conf in audit.get("libvirt", []) or []:
+            if conf.get("exists") and conf.get("audit_level") == 0:
+                out.add("libvirt_audit_disabled", host=name, detail="%s sets audit_level = 0" % conf.get("path"))
+        coverage = host.get("coverage") or {}
+        if coverage.get("reaches_window_start") is False:
+            first = coverage.get("first_record")
+            out.add("log_coverage", host=name, time=first, epoch=coverage.get("first_record_epoch"),
+                    detail="the oldest record read is from %s, after the window start %s" % (first or "never (no records)", coverage.get("window_start")))
+        gaps = (coverage.get("serial_gaps") or {})
+        missing_events = gaps.get("missing_events") or 0
+        rotated = coverage.get("missing_rotated_files") or []
+        if missing_events or rotated:
+            parts = []
+            if missing_events:
+                parts.append("%d event serial(s) skipped within a boot" % missing_events)
+            if rotated:
+                parts.append("rotated log file(s) missing: %s" % ", ".join(str(r) for r in rotated))
+            first_gap = (gaps.get("gaps") or [{}])[0]
+            out.add("log_gaps", host=name, time=first_gap.get("time"), epoch=first_gap.get("epoch"), detail="; ".join(parts),
+                    evidence=_ids([g.get("after_id") for g in gaps.get("gaps") or []], [g.get("before_id") for g in gaps.get("gaps") or []]))
+        errors = host.get("parse_errors") or {}
+        if errors.get("count"):
+            out.add("parse_errors", host=name, detail="%d line(s) could not be read as audit records" % errors["count"])
+        if host.get("avcs_unattributed"):
+            out.add("avc_denial", host=name, detail="%d denial(s) not attributable to a guest session" % host["avcs_unattributed"])
+        if host.get("anomalies_unattributed"):
+            out.add("anomaly", host=name, detail="%d anomaly record(s) not attributable to a guest session" % host["anomalies_unattributed"])
+
+
+def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch):
+    limit = float(max_session_hours or 0) * 3600.0
+    kinds = set(hotplug_kinds or ())
+    for session in fleet["sessions"]:
+        host, guest, uuid = session["host"], session["name"], session["uuid"]
+        state = session["state"]
+        base_ids = [session.get("start_id"), session.get("end_id")]
+        anomaly_ids = [a.get("id") for a in session.get("anomalies") or []]
+        if state == "crashed":
+            how = "stop reason %s" % session["stop_reason"] if session.get("stop_reason") else "qemu ended abnormally"
+            out.add("guest_crashed", host, guest, uuid, session.get("end"), session.get("end_epoch"),
+                    "%s after %s" % (how, _duration(session.get("duration_seconds"))), _ids(base_ids, anomaly_ids))
+        elif state == "down":
+            out.add("guest_down", host, guest, uuid, session.get("end"), session.get("end_epoch"),
+                    "the host went down while the guest ran (no stop record)", _ids(base_ids))
+        elif state == "failed":
+            out.add("start_failed", host, guest, uuid, session.get("start"), session.get("start_epoch"),
+                    "op=start reason=%s res=failed" % (session.get("start_reason") or "?"), _ids([session.get("start_id")]))
+        elif state == "lost":
+            anchor_epoch, anchor = _session_anchor(session)
+            out.add("session_lost", host, guest, uuid, anchor, anchor_epoch,
+                    "started again on the same host while this session never ended", _ids([session.get("start_id")]))
+        avcs = session.get("avcs") or []
+        if avcs:
+            first = avcs[0]
+            ops = sorted(set("%s %s" % (a.get("operation") or "?", a.get("name") or a.get("tclass") or "") for a in avcs))
+            out.add("avc_denial", host, guest, uuid, first.get("time"), first.get("epoch"),
+                    "%d denial(s): %s" % (len(avcs), "; ".join(o.strip() for o in ops[:5])), _ids([a.get("id") for a in avcs]))
+        anomalies = session.get("anomalies") or []
+        if anomalies:
+            first = anomalies[0]
+            types = sorted(set("%s%s" % (a.get("type"), " sig=%s" % a["sig"] if a.get("sig") is not None else "") for a in anomalies))
+            out.add("anomaly", host, guest, uuid, first.get("time"), first.get("epoch"),
+                    "%d anomaly record(s): %s" % (len(anomalies), ", ".join(types)), _ids(anomaly_ids))
+        for item in session.get("resources") or []:
+            if item.get("reason") != "attach" or item.get("result") != "success" or item.get("kind") not in kinds:
+                continue
+            details = item.get("details") or {}
+            what = item["kind"]
+            if details.get("bus"):
+                what = "%s %s" % (details["bus"].upper() if details["bus"] in ("pci", "usb", "scsi") else details["bus"], what)
+            out.add("hotplug", host, guest, uuid, item.get("opened"), item.get("opened_epoch"),
+                    "%s attached: %s" % (what, item.get("value")), _ids([item.get("id")]))
+        if state != "failed" and not session.get("label"):
+            anchor_epoch, anchor = _session_anchor(session)
+            out.add("no_security_label", host, guest, uuid, anchor, anchor_epoch,
+                    "no SELinux/AppArmor label was bound at start (DAC only or seclabel type none)", _ids([session.get("start_id")]))
+        if limit > 0 and session.get("start_epoch") is not None and state != "failed":
+            end = session.get("end_epoch")
+            running = end is None
+            if running:
+                end = report_end_epoch
+            if end is not None and end - session["start_epoch"] > limit:
+                out.add("long_session", host, guest, uuid, session.get("start"), session["start_epoch"],
+                        "%s %s (limit %sh)" % ("running for" if running else "ran for", _duration(end - session["start_epoch"]),
+                                              _number(max_session_hours)), _ids([session.get("start_id")]))
+
+
+def _allow_list_findings(out, fleet, patterns):
+    if not patterns:
+        return
+    seen = {}
+    for session in fleet["sessions"]:
+        key = (session["uuid"], session["name"])
+        if key in seen:
+            seen[key]["hosts"].add(session["host"])
+            continue
+        seen[key] = {"session": session, "hosts": set([session["host"]])}
+    for (uuid, name), info in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if any(p.fullmatch(name) for p in patterns):
+            continue
+        session = info["session"]
+        anchor_epoch, anchor = _session_anchor(session)
+        hosts = sorted(info["hosts"])
+        out.add("guest_not_allowed", hosts[0] if len(hosts) == 1 else None, name, uuid, anchor, anchor_epoch,
+                "name matches no pattern of the allow-list; seen on %s" % ", ".join(hosts), _ids([session.get("start_id")]))
+
+
+def _number(value):
+    value = float(value)
+    return ("%d" % value) if value == int(value) else ("%g" % value)
+
+
+def _duration(seconds):
+    if seconds is None:
+        return "an unknown time"
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "%02d:%02d:%02d" % (hours, minutes, secs)
+    return "%dd %s" % (days, text) if days else text
+
+
+def max_severity(findings):
+    if not findings:
+        return None
+    return max((f["severity"] for f in findings), key=lambda s: SEVERITY_RANK[s])
+
+
+def severity_counts(findings):
+    counts = dict((name, 0) for name in SEVERITIES)
+    for item in findings:
+        counts[item["severity"]] += 1
+    return counts

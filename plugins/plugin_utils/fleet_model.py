@@ -1,0 +1,356 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet model: per-host module results -> one fleet view.
+
+``build_fleet(targets, results, ...)`` takes the inventory names of the
+hosts that should have reported and, aligned with them, what each one left
+behind (``{'status': 'ok', 'result': <guest_session_info result>, 'audit':
+<audit_config_info result>}``, ``{'status': 'failed'|'unreachable', 'msg':
+...}`` or nothing at all).  It returns a plain dict (JSON-ready, ordered
+deterministically):
+
+* ``hosts`` - one entry per target with its status and counts,
+* ``missing_hosts`` - the targets without a usable result,
+* ``sessions`` - every session of every host (the module's keys plus
+  ``inventory_host``, ``session_id``, ``migrated_from``, ``migrated_to``),
+* ``migrations`` - live migrations stitched across hosts: the destination's
+  ``start reason=migrated`` paired with the source's ``stop
+  reason=migrated`` of the same UUID (the guest runs on both while it
+  moves; that overlap is expected),
+* ``guests`` - one history per UUID across hosts,
+* ``host_events``, ``findings`` (see fleet_findings) and ``summary``.
+
+Pure Python, no Ansible objects: unit-tested directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
+
+SCHEMA_VERSION = 1
+STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
+HOST_STATUSES = ("ok", "failed", "unreachable", "missing")
+# A destination may log its start a little after the source's stop when the
+# two clocks disagree; up to this many seconds is still one migration.
+DEFAULT_MIGRATION_SLACK = 300.0
+
+
+def _anchor(session):
+    for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
+        if session.get(key) is not None:
+            return session[key]
+    return 0.0
+
+
+def session_sort_key(session):
+    return (session["host"], _anchor(session), session.get("name") or "", session["uuid"], session.get("start_id") or "")
+
+
+def session_id(session):
+    """Stable id of a session: ``host/start_id``, else ``host/uuid@first_seen``."""
+    if session.get("start_id"):
+        return "%s/%s" % (session["host"], session["start_id"])
+    return "%s/%s@%s" % (session["host"], session["uuid"], session.get("first_seen") or session.get("end_id") or "?")
+
+
+def _normalise_input(target, raw):
+    """One host's fact -> (status, msg, result, audit)."""
+    if not isinstance(raw, dict) or not raw:
+        return "missing", "no result: the host was not part of this run (limit, failed earlier play) or never reported", None, None
+    status = raw.get("status") or "missing"
+    if status not in HOST_STATUSES:
+        status = "failed"
+    result = raw.get("result")
+    if status == "ok" and not isinstance(result, dict):
+        return "failed", "the host reported no guest_session_info result", None, None
+    return status, raw.get("msg"), result, raw.get("audit") if isinstance(raw.get("audit"), dict) else None
+
+
+def _host_entry(name, status, msg, result, audit):
+    entry = {
+        "name": name,
+        "status": status,
+        "msg": msg if status != "ok" else None,
+        "sessions": 0,
+        "states": dict((s, 0) for s in STATES),
+        "avcs": 0,
+        "anomalies": 0,
+        "avcs_unattributed": 0,
+        "anomalies_unattributed": 0,
+        "failed_operations": 0,
+        "coverage": None,
+        "parse_errors": None,
+        "sources": [],
+        "audit": audit,
+        "first_record": None,
+        "first_record_epoch": None,
+        "last_record": None,
+        "last_record_epoch": None,
+        "node_names": [],
+    }
+    if result is None:
+        return entry
+    summary = result.get("summary") or {}
+    coverage = result.get("coverage") or {}
+    entry.update({
+        "failed_operations": summary.get("failed_operations") or 0,
+        "avcs_unattributed": summary.get("avcs_unattributed") or 0,
+        "anomalies_unattributed": summary.get("anomalies_unattributed") or 0,
+        "coverage": coverage,
+        "parse_errors": result.get("parse_errors") or {"count": 0, "samples": []},
+        "sources": [dict((k, s.get(k)) for k in ("path", "bytes", "compressed", "records", "first", "last")) for s in result.get("sources") or []],
+        "first_record": coverage.get("first_record"),
+        "first_record_epoch": coverage.get("first_record_epoch"),
+        "last_record": coverage.get("last_record"),
+        "last_record_epoch": coverage.get("last_record_epoch"),
+        "node_names": sorted(summary.get("hosts") or []),
+    })
+    return entry
+
+
+def _dedupe_key(session):
+    return (session["host"], session["uuid"], session.get("start_id"), session.get("first_seen_epoch"), session.get("end_id"))
+
+
+def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
+    """Pair outgoing and incoming live migrations of the same UUID across hosts.
+
+    Sets ``migrated_to`` / ``migrated_from`` (session ids) on the sessions and
+    returns ``(migrations, unmatched)``.  A source session (``stop_reason``
+    ``migrated``) is paired with the incoming session (``start_reason``
+    ``migrated``, not a failed start) of the same UUID on another host that
+    started while the source ran (or at most ``slack`` seconds after it
+    stopped) and is closest to the source's stop.
+    """
+    by_uuid = {}
+    for session in sessions:
+        session.setdefault("migrated_from", None)
+        session.setdefault("migrated_to", None)
+        by_uuid.setdefault(session["uuid"], []).append(session)
+    migrations = []
+    unmatched = []
+    for uuid in sorted(by_uuid):
+        group = by_uuid[uuid]
+        outs = sorted((s for s in group if s.get("stop_reason") == "migrated" and s.get("end_epoch") is not None),
+                      key=lambda s: (s["end_epoch"], s["host"]))
+        ins = [s for s in group if s.get("start_reason") == "migrated" and s.get("state") != "failed"
+               and s.get("start_epoch") is not None]
+        used = set()
+        for out in outs:
+            best = None
+            for cand in ins:
+                if id(cand) in used or cand["host"] == out["host"]:
+                    continue
+                if cand["start_epoch"] > out["end_epoch"] + slack:
+                    continue
+                if out.get("start_epoch") is not None and cand["start_epoch"] < out["start_epoch"]:
+                    continue
+                if best is None or abs(out["end_epoch"] - cand["start_epoch"]) < abs(out["end_epoch"] - best["start_epoch"]):
+                    best = cand
+            if best is None:
+                unmatched.append({"host": out["host"], "name": out.get("name"), "uuid": uuid, "time": out.get("end"),
+                                  "epoch": out["end_epoch"], "id": out.get("end_id"),
+                                  "detail": "migrated away (stop reason=migrated); no host of this report logged the arrival"})
+                continue
+            used.add(id(best))
+            out["migrated_to"] = best["session_id"]
+            best["migrated_from"] = out["session_id"]
+            migrations.append({
+                "uuid": uuid,
+                "name": best.get("name") or out.get("name"),
+                "source_host": out["host"],
+                "destination_host": best["host"],
+                "source_session": out["session_id"],
+                "destination_session": best["session_id"],
+                "started": best.get("start"),
+                "started_epoch": best["start_epoch"],
+                "completed": out.get("end"),
+                "completed_epoch": out["end_epoch"],
+                "overlap_seconds": round(out["end_epoch"] - best["start_epoch"], 3),
+                "start_id": best.get("start_id"),
+                "stop_id": out.get("end_id"),
+            })
+        for cand in ins:
+            if id(cand) not in used:
+                unmatched.append({"host": cand["host"], "name": cand.get("name"), "uuid": uuid, "time": cand.get("start"),
+                                  "epoch": cand["start_epoch"], "id": cand.get("start_id"),
+                                  "detail": "arrived by live migration (start reason=migrated); no host of this report logged the departure"})
+    migrations.sort(key=lambda m: (m["started_epoch"], m["uuid"], m["source_host"], m["destination_host"]))
+    unmatched.sort(key=lambda m: (m["epoch"], m["host"], m["uuid"]))
+    return migrations, unmatched
+
+
+def guest_histories(sessions, migrations, report_end=None):
+    """One entry per UUID: names, hosts (in order of appearance), sessions, run time, migrations.
+
+    Run time adds up the sessions' durations; a session still running counts up to ``report_end``."""
+    guests = {}
+    for session in sorted(sessions, key=lambda s: (_anchor(s), s["host"])):
+        guest = guests.setdefault(session["uuid"], {
+            "uuid": session["uuid"], "name": session.get("name"), "names": [], "hosts": [], "sessions": [],
+            "states": dict((s, 0) for s in STATES), "runtime_seconds": 0.0, "migrations": 0,
+            "first_start": None, "first_start_epoch": None, "last_state": None,
+        })
+        if session.get("name") and session["name"] not in guest["names"]:
+            guest["names"].append(session["name"])
+        if session["host"] not in guest["hosts"]:
+            guest["hosts"].append(session["host"])
+        guest["sessions"].append(session["session_id"])
+        guest["states"][session["state"]] = guest["states"].get(session["state"], 0) + 1
+        if session.get("duration_seconds"):
+            guest["runtime_seconds"] += session["duration_seconds"]
+        elif session["state"] == "running" and session.get("start_epoch") is not None and report_end is not None:
+            guest["runtime_seconds"] += max(0.0, report_end - session["start_epoch"])
+        if session.get("start_epoch") is not None and guest["first_start_epoch"] is None:
+            guest["first_start"], guest["first_start_epoch"] = session.get("start"), session["start_epoch"]
+        guest["name"] = session.get("name") or guest["name"]
+        guest["last_state"] = session["state"]
+    for migration in migrations:
+        guests[migration["uuid"]]["migrations"] += 1
+    out = sorted(guests.values(), key=lambda g: ((g["name"] or ""), g["uuid"]))
+    for guest in out:
+        guest["runtime_seconds"] = round(guest["runtime_seconds"], 3)
+    return out
+
+
+def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
+                hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
+                generated_epoch=None, timezone="UTC"):
+    """The fleet model.  ``targets`` are inventory names, ``results`` the per-host facts aligned with them
+    (or a dict ``{name: fact}``).  ValueError for bad settings."""
+    settings = fleet_findings.rule_settings(rules)
+    fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
+    if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
+        raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_findings.SEVERITIES)))
+    if isinstance(results, dict):
+        results = [results.get(t) for t in targets]
+    results = list(results or [])
+    results += [None] * (len(targets) - len(results))
+
+    hosts = []
+    sessions = []
+    host_events = []
+    seen = set()
+    seen_targets = set()
+    for target, raw in zip(targets, results):
+        if target in seen_targets:
+            continue
+        seen_targets.add(target)
+        status, msg, result, audit = _normalise_input(target, raw)
+        entry = _host_entry(target, status, msg, result, audit)
+        hosts.append(entry)
+        if result is None:
+            continue
+        for item in result.get("sessions") or []:
+            session = dict(item)
+            session["inventory_host"] = target
+            key = _dedupe_key(session)
+            if key in seen:  # the same node's records read on two inventory hosts (central log + node)
+                continue
+            seen.add(key)
+            session["session_id"] = session_id(session)
+            sessions.append(session)
+            entry["sessions"] += 1
+            entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1
+            entry["avcs"] += len(session.get("avcs") or [])
+            entry["anomalies"] += len(session.get("anomalies") or [])
+        for event in result.get("host_events") or []:
+            item = dict(event)
+            item["inventory_host"] = target
+            key = ("event", item.get("host"), item.get("id"), item.get("type"))
+            if key in seen:
+                continue
+            seen.add(key)
+            host_events.append(item)
+    hosts.sort(key=lambda h: h["name"])
+    sessions.sort(key=session_sort_key)
+    host_events.sort(key=lambda e: (e.get("host") or "", e.get("epoch") or 0.0, e.get("id") or "", e.get("type") or ""))
+    migrations, unmatched = stitch_migrations(sessions, migration_slack)
+    window = dict(window or {})
+    if generated_epoch is None:
+        generated_epoch = window.get("now_epoch")
+    report_end = window.get("end_epoch")
+    if report_end is None or (generated_epoch is not None and generated_epoch < report_end):
+        report_end = generated_epoch
+    guests = guest_histories(sessions, migrations, report_end)
+    fleet = {
+        "schema_version": SCHEMA_VERSION,
+        "generated": iso_utc(generated_epoch),
+        "generated_epoch": generated_epoch,
+        "timezone": timezone or "UTC",
+        "window": window,
+        "hosts": hosts,
+        "missing_hosts": [{"name": h["name"], "status": h["status"], "msg": h["msg"]} for h in hosts if h["status"] != "ok"],
+        "sessions": sessions,
+        "migrations": migrations,
+        "unmatched_migrations": unmatched,
+        "guests": guests,
+        "host_events": host_events,
+    }
+    findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
+                                               hotplug_kinds=hotplug_kinds, report_end_epoch=report_end)
+    fleet["findings"] = findings
+    fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
+    fleet["summary"] = _summary(fleet, findings, fail_on)
+    return fleet
+
+
+def _summary(fleet, findings, fail_on):
+    states = dict((s, 0) for s in STATES)
+    for session in fleet["sessions"]:
+        states[session["state"]] = states.get(session["state"], 0) + 1
+    severities = fleet_findings.severity_counts(findings)
+    worst = fleet_findings.max_severity(findings)
+    threshold = None if fail_on in (None, "", "none") else str(fail_on).lower()
+    at_or_above = 0
+    if threshold is not None:
+        rank = fleet_findings.SEVERITY_RANK[threshold]
+        at_or_above = sum(1 for f in findings if fleet_findings.SEVERITY_RANK[f["severity"]] >= rank)
+    reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
+    return {
+        "hosts": len(fleet["hosts"]),
+        "hosts_reporting": len(reporting),
+        "hosts_missing": len(fleet["missing_hosts"]),
+        "reporting_hosts": reporting,
+        "missing_host_names": [h["name"] for h in fleet["missing_hosts"]],
+        "sessions": len(fleet["sessions"]),
+        "guests": len(fleet["guests"]),
+        "states": states,
+        "migrations": len(fleet["migrations"]),
+        "avcs": sum(len(s.get("avcs") or []) for s in fleet["sessions"]) + sum(h["avcs_unattributed"] for h in fleet["hosts"]),
+        "anomalies": sum(len(s.get("anomalies") or []) for s in fleet["sessions"]) + sum(h["anomalies_unattributed"] for h in fleet["hosts"]),
+        "host_events": len(fleet["host_events"]),
+        "findings": len(findings),
+        "severities": severities,
+        "max_severity": worst,
+        "fail_on": threshold,
+        "findings_at_or_above_fail_on": at_or_above,
+        "fail": bool(threshold is not None and at_or_above),
+    }
+
+
+def stats_artifact(fleet, report_paths=None):
+    """The small ``set_stats`` payload for AWX (counts only, no session data)."""
+    summary = fleet["summary"]
+    return {
+        "hosts": summary["hosts"],
+        "hosts_reporting": summary["hosts_reporting"],
+        "hosts_missing": summary["hosts_missing"],
+        "missing_hosts": summary["missing_host_names"],
+        "sessions": summary["sessions"],
+        "guests": summary["guests"],
+        "states": dict(summary["states"]),
+        "migrations": summary["migrations"],
+        "findings": summary["findings"],
+        "severities": dict(summary["severities"]),
+        "max_severity": summary["max_severity"],
+        "fail_on": summary["fail_on"],
+        "failed_gate": summary["fail"],
+        "window_start": (fleet.get("window") or {}).get("start"),
+        "window_end": (fleet.get("window") or {}).get("end"),
+        "generated": fleet.get("generated"),
+        "reports": sorted(report_paths or []),
+    }

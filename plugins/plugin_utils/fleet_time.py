@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side time handling of the fleet report.
+
+* ``get_timezone(name)`` - a tzinfo for ``UTC`` or an IANA name
+  (``Europe/Berlin``), through python-dateutil.
+* ``parse_window(start, end, timezone, now)`` - the human window input
+  (``yesterday``, ``2024-03-01``, ``-7d``, ISO date-times, epoch seconds)
+  resolved to epoch seconds, dates and day keywords read in ``timezone``.
+* ``format_time(epoch, tzinfo)`` - ``2024-03-11 09:00:01 CET``.
+
+python-dateutil is needed for every time zone but UTC; its import is
+guarded and ``missing_dateutil()`` says what to install.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import re
+import time
+
+try:
+    from dateutil import tz as dateutil_tz
+    HAS_DATEUTIL = True
+except ImportError:  # pragma: no cover - exercised by a test that hides dateutil
+    dateutil_tz = None
+    HAS_DATEUTIL = False
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_time as _parse_time_host
+
+UTC = datetime.timezone.utc
+UTC_NAMES = ("", "utc", "z", "zulu", "etc/utc", "gmt", "etc/gmt", "universal")
+
+DAY_KEYWORDS = ("today", "yesterday", "this-week", "week-ago", "this-month", "this-year")
+ACCEPTED = ("a day keyword (today, yesterday, this-week, week-ago, this-month, this-year), now, recent, "
+            "a date (2024-03-01), a date-time (2024-03-01T08:30, 2024-03-01 08:30:00, with or without an "
+            "offset such as +01:00 or Z), a time back from now (-7d, -12h, -30m, -2w) or epoch seconds")
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_NAIVE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[tT ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?$")
+_KEYWORD_RE = re.compile(r"^(today|yesterday|this-week|week-ago|this-month|this-year)(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+END_EPSILON = 1e-6
+
+
+def missing_dateutil():
+    return ("python-dateutil is required on the controller (Ansible's Python) for the fleet report's time zones; "
+            "install it with 'pip install python-dateutil' or use an execution environment built with "
+            "meta/execution-environment.yml")
+
+
+def get_timezone(name):
+    """A tzinfo for ``name``; ValueError when unknown, RuntimeError when dateutil is missing."""
+    text = (name or "").strip()
+    if text.lower() in UTC_NAMES:
+        return dateutil_tz.UTC if HAS_DATEUTIL else UTC
+    if not HAS_DATEUTIL:
+        raise RuntimeError(missing_dateutil())
+    zone = dateutil_tz.gettz(text)
+    if zone is None:
+        raise ValueError("unknown time zone %r: use an IANA name such as Europe/Berlin or America/New_York, or UTC" % (name,))
+    return zone
+
+
+def timezone_label(tzinfo, epoch=None):
+    """Short name of the zone at ``epoch`` (``UTC``, ``CET``, ``CEST``)."""
+    moment = datetime.datetime.fromtimestamp(epoch if epoch is not None else time.time(), tzinfo)
+    return moment.tzname() or moment.strftime("%z")
+
+
+def to_datetime(epoch, tzinfo):
+    return datetime.datetime.fromtimestamp(epoch, tzinfo)
+
+
+def format_time(epoch, tzinfo, with_zone=True, millis=False):
+    """``epoch`` rendered in ``tzinfo``; '' for None."""
+    if epoch is None:
+        return ""
+    moment = to_datetime(epoch, tzinfo)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if millis:
+        text += ".%03d" % (moment.microsecond // 1000)
+    if with_zone:
+        text += " " + (moment.tzname() or moment.strftime("%z"))
+    return text
+
+
+def format_duration(seconds):
+    """``3d 04:05:06`` / ``04:05:06``; '' for None."""
+    if seconds is None:
+        return ""
+    seconds = int(round(max(0.0, float(seconds))))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = "%02d:%02d:%02d" % (hours, minutes, secs)
+    return "%dd %s" % (days, clock) if days else clock
+
+
+def _local_epoch(tzinfo, year, month, day, hour=0, minute=0, second=0, micro=0):
+    naive = datetime.datetime(year, month, day, hour, minute, second, micro)
+    if HAS_DATEUTIL and not isinstance(tzinfo, datetime.timezone):
+        # a wall time skipped by a DST change moves forward to the first real instant
+        naive = dateutil_tz.resolve_imaginary(naive.replace(tzinfo=tzinfo)).replace(tzinfo=None)
+    return naive.replace(tzinfo=tzinfo).timestamp()
+
+
+def _day_range(keyword, today):
+    """First and last day (dates) of the period ``keyword`` names."""
+    if keyword == "today":
+        return today, today
+    if keyword == "yesterday":
+        day = today - datetime.timedelta(days=1)
+        return day, day
+    if keyword == "this-week":
+        first = today - datetime.timedelta(days=today.weekday())
+        return first, today
+    if keyword == "week-ago":
+        day = today - datetime.timedelta(days=7)
+        return day, day
+    if keyword == "this-month":
+        return today.replace(day=1), today
+    return today.replace(month=1, day=1), today  # this-year
+
+
+def _next_day_epoch(tzinfo, day):
+    nxt = day + datetime.timedelta(days=1)
+    return _local_epoch(tzinfo, nxt.year, nxt.month, nxt.day)
+
+
+def parse_bound(value, tzinfo, now, is_end=False):
+    """One window bound -> epoch seconds (float).  ValueError with a user message."""
+    if isinstance(value, bool):
+        raise ValueError("%r is not a time; accepted: %s" % (value, ACCEPTED))
+    if isinstance(value, (int, float)):
+        return _parse_time_host(value, now, is_end=is_end)
+    text = " ".join(str(value).split())
+    low = text.lower()
+    match = _KEYWORD_RE.match(low)
+    if match:
+        today = to_datetime(now, tzinfo).date()
+        first, last = _day_range(match.group(1), today)
+        if match.group(2) is not None:
+            day = last if is_end else first
+            hour, minute, second = int(match.group(2)), int(match.group(3)), int(match.group(4) or 0)
+            if hour > 23 or minute > 59 or second > 59:
+                raise ValueError("%r: not a valid time of day" % (value,))
+            return _local_epoch(tzinfo, day.year, day.month, day.day, hour, minute, second)
+        if is_end:
+            return _next_day_epoch(tzinfo, last) - END_EPSILON
+        return _local_epoch(tzinfo, first.year, first.month, first.day)
+    match = _DATE_RE.match(low)
+    if match:
+        try:
+            day = datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError as exc:
+            raise ValueError("%r: %s" % (value, exc))
+        if is_end:
+            return _next_day_epoch(tzinfo, day) - END_EPSILON
+        return _local_epoch(tzinfo, day.year, day.month, day.day)
+    match = _NAIVE_RE.match(text)
+    if match:
+        parts = [int(p) if p else 0 for p in match.groups()[:6]]
+        fraction = match.group(7) or ""
+        micro = int((fraction + "000000")[:6]) if fraction else 0
+        try:
+            epoch = _local_epoch(tzinfo, parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], micro)
+        except ValueError as exc:
+            raise ValueError("%r: %s" % (value, exc))
+        if is_end and match.group(6) is None:
+            epoch += 60 - END_EPSILON
+        elif is_end and not fraction:
+            epoch += 1 - END_EPSILON
+        return epoch
+    if low == "boot" or low.startswith("boot "):
+        raise ValueError("%r: 'boot' differs per host and cannot be a fleet window; accepted: %s" % (value, ACCEPTED))
+    # relative times, now/recent, epoch seconds and ISO date-times with an offset
+    # do not depend on a time zone: the modules' parser reads them
+    try:
+        return _parse_time_host(text, now, is_end=is_end)
+    except ValueError:
+        raise ValueError("%r is not a time the fleet report understands; accepted: %s" % (value, ACCEPTED))
+
+
+def _unset(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_window(start=None, end=None, timezone="UTC", now=None):
+    """Resolve the report window.  Returns a dict with ``start_epoch``/``end_epoch`` (None when unset),
+    ISO UTC strings, the inputs and the zone; ValueError on bad input."""
+    tzinfo = get_timezone(timezone)
+    now = resolve_now(now)
+    bounds = []
+    for name, value, is_end in (("start", start, False), ("end", end, True)):
+        if _unset(value):
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(round(parse_bound(value, tzinfo, now, is_end), 6))
+        except ValueError as exc:
+            raise ValueError("fleet_report_%s: %s" % (name, exc))
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise ValueError("fleet_report_start (%s) is later than fleet_report_end (%s)"
+                         % (format_time(bounds[0], tzinfo), format_time(bounds[1], tzinfo)))
+    return {
+        "start_input": None if _unset(start) else str(start),
+        "end_input": None if _unset(end) else str(end),
+        "start_epoch": bounds[0],
+        "end_epoch": bounds[1],
+        "start": iso_utc(bounds[0]),
+        "end": iso_utc(bounds[1]),
+        "timezone": (timezone or "UTC"),
+        "now_epoch": round(now, 3),
+        "now": iso_utc(now),
+        # what the modules get: exact epoch seconds, so every host uses the same window
+        "module_start": None if bounds[0] is None else "%.6f" % bounds[0],
+        "module_end": None if bounds[1] is None else "%.6f" % bounds[1],
+    }
+
+
+def resolve_now(now):
+    """``now`` as epoch seconds: None -> the controller's clock; numbers and ISO/epoch strings accepted."""
+    if _unset(now):
+        return time.time()
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        return float(now)
+    try:
+        return _parse_time_host(str(now).strip(), time.time())
+    except ValueError as exc:
+        raise ValueError("fleet_report_now: %s" % exc)
+
+
+def iso_utc(epoch):
+    """ISO 8601 UTC with milliseconds, like the modules write; None stays None."""
+    if epoch is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + ".%03d+00:00" % (moment.microsecond // 1000)
