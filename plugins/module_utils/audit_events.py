@@ -78,7 +78,7 @@ def group_events(records, max_open=MAX_OPEN, max_age=MAX_AGE):
             group.append(record)
             continue
         while pending:
-            oldest_key = next(iter(pending))
+            oldest_key = next(iter(pending), None)
             oldest = pending[oldest_key]
             if len(pending) < max_open and record.epoch - oldest[0].epoch <= max_age:
                 break

@@ -369,13 +369,11 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
                     times = []
                     if hits is not None and len(hits) == lines:
                         before = scan.dup_count
-                        for record in _fast_lines(text, hits, scan, index, lineno, times):
-                            yield record
+                        yield from _fast_lines(text, hits, scan, index, lineno, times)
                         count += lines - (scan.dup_count - before)
                     else:
                         seen = []
-                        for record in _slow_lines(text, scan, path, index, lineno, seen):
-                            yield record
+                        yield from _slow_lines(text, scan, path, index, lineno, seen)
                         count += len(seen)
                         times = seen[:1] + seen[-1:] if seen else []
                     lineno += lines

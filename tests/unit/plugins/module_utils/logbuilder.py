@@ -83,7 +83,7 @@ class Log(object):
                         serial=serial)
 
     def syscall_noise(self, n=1):
-        for _ in range(n):
+        for dummy in range(n):
             self.add("SYSCALL", "arch=c000003e syscall=257 success=yes exit=3 items=1 ppid=1 pid=99 auid=0 uid=0 "
                      'comm="cat" exe="/usr/bin/cat" key=(null)')
 

@@ -19,7 +19,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
-from logbuilder import Log
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
 A = "aaaaaaaa-1111-4222-8333-444444444444"
 B = "bbbbbbbb-1111-4222-8333-444444444444"
@@ -110,7 +110,7 @@ def test_bad_lines_counted_and_sampled(tmp_path):
 def test_samples_are_bounded(tmp_path):
     path = tmp_path / "audit.log"
     path.write_text(u"junk\n" * 500)
-    _recs, stats = records([str(path)])
+    stats = records([str(path)])[1]
     assert stats.parse_errors()["count"] == 500
     assert len(stats.parse_errors()["samples"]) == 20
 
@@ -132,7 +132,7 @@ def test_crlf_nul_and_invalid_utf8(tmp_path):
 
 def test_truncated_gzip_is_reported_not_fatal(tmp_path):
     log = Log()
-    for _ in range(200):
+    for dummy in range(200):
         log.syscall_noise()
     payload = gzip.compress(("\n".join(log.lines) + "\n").encode("utf-8"))
     path = tmp_path / "audit.log.1.gz"
@@ -148,9 +148,9 @@ def test_keep_raw(tmp_path):
     log = Log()
     log.boot_sequence("web", A)
     path = log.write(tmp_path / "audit.log")
-    recs, _ = records([path], keep_raw=True)
+    recs = records([path], keep_raw=True)[0]
     assert recs[0].raw == log.lines[0]
-    recs, _ = records([path])
+    recs = records([path])[0]
     assert recs[0].raw is None
 
 
@@ -220,7 +220,7 @@ def test_fast_path_equals_line_by_line_and_small_chunks(path, monkeypatch):
 
     def result():
         out = run(paths=[path], all_events=True, proof=True, default_host="hv",
-                  uid_resolver=lambda uid: {0: "root"}.get(uid))
+                  uid_resolver={0: "root"}.get)
         out["sources"] = [dict(s, bytes=None) for s in out["sources"]]
         return out
 
@@ -240,7 +240,7 @@ def test_records_and_times_per_source(tmp_path):
     log.boot_sequence("web", A)
     log.tick(10).syscall_noise(3)
     path = log.write(tmp_path / "audit.log")
-    _recs, stats = records([path])
+    stats = records([path])[1]
     src = stats.sources[0]
     assert (src["records"], src["first_epoch"], src["last_epoch"]) == (8, 1710144000.0, 1710144010.0)
     assert src["bytes"] == os.path.getsize(path)

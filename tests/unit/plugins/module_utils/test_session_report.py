@@ -13,7 +13,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report im
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import iso
 
-from logbuilder import Log
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
 A = "aaaaaaaa-1111-4222-8333-444444444444"
 B = "bbbbbbbb-1111-4222-8333-444444444444"

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
-from logbuilder import Log
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
 A = "aaaaaaaa-1111-4222-8333-444444444444"
 B = "bbbbbbbb-1111-4222-8333-444444444444"
@@ -17,7 +17,7 @@ B = "bbbbbbbb-1111-4222-8333-444444444444"
 def sessions_of(tmp_path, log, **kw):
     path = log.write(tmp_path / "audit.log")
     kw.setdefault("default_host", "hv")
-    kw.setdefault("uid_resolver", lambda uid: {0: "root"}.get(uid))
+    kw.setdefault("uid_resolver", {0: "root"}.get)
     return run(paths=[path], **kw)
 
 
@@ -377,7 +377,7 @@ def test_enriched_uid_names_win(tmp_path):
     log = Log()
     log.boot_sequence("web", A)
     log.lines[-1] += '\x1dUID="libvirtd-user" AUID="unset"'
-    s = sessions_of(tmp_path, log, uid_resolver=lambda uid: None)["sessions"][0]
+    s = sessions_of(tmp_path, log, uid_resolver={}.get)["sessions"][0]
     assert s["user"] == "libvirtd-user"
 
 
