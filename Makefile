@@ -122,13 +122,16 @@ summary: ## print the summary of the last `make test`
 
 # ------------------------------------------------------------------ demo --
 
-demo: $(VENV_STAMP) stage ## run guest_session_info on the sample logs; results in ./output/
+demo: $(VENV_STAMP) stage ## guest_session_info on the sample logs (./output/), then the fleet report of the demo fleet (./output/fleet-report/)
 	@mkdir -p $(OUTPUT)
 	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
 		ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
 		ansible-playbook -i playbooks/inventory.ini playbooks/demo.yml \
 		-e demo_output_dir="$(OUTPUT)" -e demo_samples_dir="$(ROOT)/tests/fixtures/samples"
-	@echo "results written to $(OUTPUT)/"
+	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" ANSIBLE_LOCALHOST_WARNING=false \
+		ansible-playbook virtaudit.auvirt.fleet_report -i demo/inventory.yml \
+		-e fleet_report_dest="$(OUTPUT)/fleet-report"
+	@echo "results written to $(OUTPUT)/; fleet report: $(OUTPUT)/fleet-report/fleet_report.{html,md,csv,json}"
 
 # ----------------------------------------------------------------- clean --
 

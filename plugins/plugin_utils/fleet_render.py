@@ -159,7 +159,12 @@ def timelines(fleet, tzinfo):
     """Per reporting host: SVG geometry, one lane per guest, one bar per session coloured by state."""
     t0, t1 = timeline_range(fleet)
     step = _tick_step(t1 - t0)
-    first_tick = (int(t0) // step + 1) * step if step < 86400 else _next_local_midnight(t0, tzinfo, step)
+    if step < 86400:
+        # ticks on round local times (the zone's offset at the start of the range)
+        offset = fleet_time.to_datetime(t0, tzinfo).utcoffset().total_seconds()
+        first_tick = ((int(t0 + offset) // step) + 1) * step - offset
+    else:
+        first_tick = _next_local_midnight(t0, tzinfo, step)
     ticks = []
     tick = first_tick
     while tick < t1 and len(ticks) < 40:
