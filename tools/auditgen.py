@@ -268,14 +268,16 @@ class Host(object):
                                 'comm="qemu-system-x86" requested_mask="wr" denied_mask="wr" fsuid=64055 ouid=0'
                          % (guest.uuid, target, pid), 'FSUID="libvirt-qemu" OUID="root"')])
             return
+        # a guest without an SELinux label runs unconfined: its denials name no svirt MCS pair
+        subj = "svirt_t:%s" % guest.mcs if guest.mcs else "unconfined_service_t:s0"
         self.event([
             ("AVC", 'avc:  denied  { %s } for  pid=%d comm="qemu-kvm" name="%s" dev="dm-0" ino=%d '
-                    "scontext=system_u:system_r:svirt_t:%s tcontext=system_u:object_r:virt_image_t:s0 tclass=file permissive=0"
-             % (perm, pid, base, self.rng.randint(100000, 9999999), guest.mcs), None),
+                    "scontext=system_u:system_r:%s tcontext=system_u:object_r:virt_image_t:s0 tclass=file permissive=0"
+             % (perm, pid, base, self.rng.randint(100000, 9999999), subj), None),
             ("SYSCALL", "arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=55d0c0a0b0c0 a2=80002 a3=0 items=0 ppid=1 pid=%d "
                         "auid=%d uid=%d gid=%d euid=%d suid=%d fsuid=%d egid=%d sgid=%d fsgid=%d tty=(none) ses=%d "
-                        'comm="qemu-kvm" exe="/usr/libexec/qemu-kvm" subj=system_u:system_r:svirt_t:%s key=(null)'
-             % ((pid, UNSET) + (self.qemu_uid,) * 8 + (UNSET, guest.mcs)),
+                        'comm="qemu-kvm" exe="/usr/libexec/qemu-kvm" subj=system_u:system_r:%s key=(null)'
+             % ((pid, UNSET) + (self.qemu_uid,) * 8 + (UNSET, subj)),
              'ARCH=x86_64 SYSCALL=openat AUID="unset" UID="qemu" GID="qemu" EUID="qemu" SUID="qemu" FSUID="qemu" EGID="qemu" SGID="qemu" FSGID="qemu"'),
             ("PROCTITLE", "proctitle=%s" % hexify("/usr/libexec/qemu-kvm\0-name\0guest=%s" % guest.name), None),
         ])
