@@ -12,6 +12,7 @@ sampled (file, line number, reason), never fatal.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import bisect
 import errno
 import gzip
 import os
@@ -165,7 +166,6 @@ OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 4 << 20
 SERIAL_RESET = "_SERIAL_RESET"
 
-_FAST = re.compile(r"\ntype=([A-Z0-9_]+) msg=audit\((\d+)\.(\d{3}):(\d+)\):")
 
 
 def wanted(rtype):
@@ -191,18 +191,38 @@ class _Scan(object):
         self.avc_keys = []
         self.codes = {}
         self.tail = []          # keys of the last records of the file being read
+        self.tail_block = None  # or the last block, when it was read in bulk
         self.duplicates = set()  # keys of the previous file's tail, while the next one starts
         self.dup_left = 0       # how many lines of the new file are still checked against them
         self.dup_count = 0
 
     def next_file(self):
         """Records at the start of the next file that repeat the tail of this one are duplicates."""
+        if self.tail_block is not None:
+            buf = self.tail_block
+            start = len(buf) - 1
+            for dummy in range(OVERLAP):
+                start = buf.rfind(b"\n", 0, start)
+                if start <= 0:
+                    start = 0
+                    break
+            keys = [(None, t.decode("ascii"), a.decode("ascii"), b.decode("ascii"), int(c))
+                    for t, a, b, c in _KEYS.findall(buf, start)]
+            self.tail = (self.tail + keys)[-OVERLAP:]
+            self.tail_block = None
         self.duplicates = set(self.tail)
         self.dup_left = len(self.tail)
         self.tail = []
 
     def remember(self, keys):
+        """Keys of the last records read line by line."""
+        self.tail_block = None
         self.tail = (self.tail + keys)[-OVERLAP:]
+
+    def remember_block(self, buf):
+        """The last block read in bulk: its keys are computed only if another file follows."""
+        self.tail = []
+        self.tail_block = buf
 
     def duplicate(self, key):
         """Whether ``key`` repeats a record of the previous file (checks the first OVERLAP lines)."""
@@ -268,54 +288,103 @@ def _slow_lines(text, scan, path, source, first_line, counter):
     scan.remember(keys[-OVERLAP:])
 
 
-def _fast_lines(text, hits, scan, source, first_line, counter):
-    """Every line of ``text`` (no node= prefixes) is a header match in ``hits``.
+_SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\([^:)]*:(\d+)\):")
+_STAMPS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\((\d+)\.(\d{3}):")
+_WANTED_LINE = re.compile(rb"\ntype=(?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)")
+_KEYS = re.compile(rb"\ntype=([A-Z0-9_]+) msg=audit\((\d+)\.(\d{3}):(\d+)\):")
+_STAMP = re.compile(rb"msg=audit\((\d+)\.(\d{3}):(\d+)\):")
+COMPANION_SPAN = 1 << 16  # records of one event lie within this many bytes
 
-    Only the lines the engine wants are cut out and parsed; serials of all
-    others are followed without a function call while they are consecutive.
+
+def _wanted_lines(buf, scan):
+    """``[(line index, start, end)]`` of the lines the engine wants, in order.
+
+    By record type, plus the other records (SYSCALL, PATH, ...) of the AVC
+    events of this block and of the last blocks (``scan.avc_keys``).
     """
-    buf = "\n" + text
-    cursor = 0
-    lineno = first_line
-    tracker = scan.tracker
-    codes = scan.codes
-    state = tracker.state(None)
-    last = (state[1], state[2], state[3]) if state is not None else None
-    for hit in hits:
-        lineno += 1
-        rtype, sec, ms, ser = hit
-        if scan.dup_left > 0 and scan.duplicate((None, rtype, sec, ms, int(ser))):
-            continue
-        code = codes.get(rtype)
-        if code is None:
-            code = scan.code(rtype)
-        serial = int(ser)
-        if code & SERIAL:
-            if state is None:
-                state = tracker.begin(None, sec, ms, serial)
-            elif serial == state[0] + 1 or serial == state[0]:
-                state[0] = serial
-            else:
-                previous = tracker.jump(None, state, last, sec, ms, serial, source, lineno)
-                if previous is not None:
-                    yield scan.marker(None, sec, ms, serial, source, lineno, previous)
-            last = (sec, ms, serial)
-        if code & WANT or scan.avc_keys:
-            if not scan.take(code, rtype, None, sec, ms, serial):
-                continue
-            start = buf.find("\ntype=%s msg=audit(%s.%s:%s):" % (rtype, sec, ms, ser), cursor)
-            end = buf.find("\n", start + 1)
-            cursor = end
-            piece = buf[start + 1:end]
-            if piece.endswith("\r"):
-                piece = piece[:-1]
-            yield parse_line(piece, source, lineno, scan.keep_raw)
-    if state is not None and last is not None:
-        state[1], state[2], state[3] = last
-    if hits:
-        counter.append(int(hits[0][1]) + int(hits[0][2]) / 1000.0)
-        counter.append(int(hits[-1][1]) + int(hits[-1][2]) / 1000.0)
-    scan.remember([(None, r, a, b, int(c)) for r, a, b, c in hits[-OVERLAP:]])
+    found = []
+    position, index = 0, -1
+    for match in _WANTED_LINE.finditer(buf):
+        start = match.start() + 1
+        index += buf.count(b"\n", position, start)
+        position = start
+        found.append((index, start, buf.find(b"\n", start)))
+    needles = [(("msg=audit(%s.%s:%d):" % key[1:]).encode("ascii"), 0) for key in scan.avc_keys]
+    for index, start, end in found:
+        if buf.startswith(b"type=AVC ", start):
+            stamp = _STAMP.search(buf, start, end)
+            if stamp is not None:
+                needles.append((stamp.group(0), start))
+    if not needles:
+        return found
+    starts = [start for index, start, end in found]
+    known = set(starts)
+    extra = []
+    for needle, origin in needles:
+        limit = min(len(buf), origin + COMPANION_SPAN)
+        at = buf.find(needle, origin, limit)
+        while at >= 0:
+            start = buf.rfind(b"\n", 0, at) + 1
+            if start not in known:
+                known.add(start)
+                extra.append(start)
+            at = buf.find(needle, at + 1, limit)
+    for start in extra:
+        k = bisect.bisect_right(starts, start) - 1
+        if k >= 0:
+            index = found[k][0] + buf.count(b"\n", starts[k], start)
+        else:
+            index = buf.count(b"\n", 0, start) - 1
+        found.append((index, start, buf.find(b"\n", start)))
+    found.sort()
+    return found
+
+
+def _fast_block(buf, serials, scan, source, first_line, counter):
+    """A block whose every line (no node= prefixes) is a record header.
+
+    ``buf`` is the block's bytes with a leading newline, ``serials`` the
+    event serial of every line.  Serials are followed in bulk; only the
+    lines the engine wants are decoded and parsed.
+    """
+    count = len(serials)
+    wanted_at = _wanted_lines(buf, scan)
+    skip = set(index for index, start, end in wanted_at if buf.startswith(b"type=DAEMON_", start))
+    stamps = []
+
+    def stamp_of(line_index):
+        if line_index == count - 1 and not stamps:
+            match = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
+            return match.group(1).decode("ascii"), match.group(2).decode("ascii")
+        if not stamps:
+            stamps.extend(_STAMPS.findall(buf))
+        sec, ms = stamps[line_index]
+        return sec.decode("ascii"), ms.decode("ascii")
+
+    markers = sorted(scan.tracker.follow(None, serials, skip, stamp_of, source, first_line))
+    keep_raw = scan.keep_raw
+    for index, start, end in wanted_at:
+        while markers and markers[0][0] <= index:
+            at, previous = markers.pop(0)
+            sec, ms = stamp_of(at)
+            yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
+        piece = buf[start:end].decode("utf-8", "replace")
+        if piece.endswith("\r"):
+            piece = piece[:-1]
+        record = parse_line(piece, source, first_line + index + 1, keep_raw)
+        if record.type == "AVC":
+            scan.avc_keys.append((None, record.sec, record.ms, record.serial))
+            if len(scan.avc_keys) > RECENT_AVCS:
+                scan.avc_keys.pop(0)
+        if scan.code(record.type) & WANT or record.type != "AVC" and (None, record.sec, record.ms, record.serial) in scan.avc_keys:
+            yield record
+    for at, previous in markers:
+        sec, ms = stamp_of(at)
+        yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
+    first = _STAMP.search(buf)
+    last = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
+    counter.append(int(first.group(1)) + int(first.group(2)) / 1000.0)
+    counter.append(int(last.group(1)) + int(last.group(2)) / 1000.0)
 
 
 def _chunks(handle):
@@ -361,19 +430,19 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
             with handle:
                 for block in _chunks(handle):
                     nbytes += len(block)
-                    text = block.decode("utf-8", "replace")
-                    lines = text.count("\n")
-                    hits = None
-                    if "\x00" not in text and "node=" not in text:
-                        hits = _FAST.findall("\n" + text)
+                    lines = block.count(b"\n")
+                    serials = None
+                    if scan.dup_left <= 0 and b"\x00" not in block and b"node=" not in block:
+                        buf = b"\n" + block
+                        serials = _SERIALS.findall(buf)
                     times = []
-                    if hits is not None and len(hits) == lines:
-                        before = scan.dup_count
-                        yield from _fast_lines(text, hits, scan, index, lineno, times)
-                        count += lines - (scan.dup_count - before)
+                    if serials is not None and len(serials) == lines:
+                        yield from _fast_block(buf, list(map(int, serials)), scan, index, lineno, times)
+                        scan.remember_block(buf)
+                        count += lines
                     else:
                         seen = []
-                        yield from _slow_lines(text, scan, path, index, lineno, seen)
+                        yield from _slow_lines(block.decode("utf-8", "replace"), scan, path, index, lineno, seen)
                         count += len(seen)
                         times = seen[:1] + seen[-1:] if seen else []
                     lineno += lines

@@ -17,6 +17,8 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import operator
+
 RESET_TOLERANCE = 64
 MAX_GAP_DETAILS = 100
 RECENT_GAPS = 8
@@ -86,6 +88,80 @@ class SerialTracker(object):
             return last
         self._late(node, serial)
         return None
+
+    def follow(self, node, serials, skip, stamp_of, source, first_line):
+        """Follow the serials of a block of lines at once.
+
+        ``serials``: the serial of every line, in order; ``skip``: indices of
+        lines whose serial is not the kernel's (DAEMON_*); ``stamp_of(i)``
+        returns ``(SECONDS, MILLIS)`` of line ``i`` (asked only where the
+        serials do not simply continue).  Returns ``[(index, previous)]`` for
+        every line that starts a new boot, ``previous`` as in ``jump``.
+        Same results as ``observe`` line by line, at a fraction of the cost.
+        """
+        count = len(serials)
+        if not count:
+            return []
+        if skip:
+            serials = list(serials)
+        state = self.nodes.get(node)
+        first = 0
+        while first < count and first in skip:
+            first += 1
+        if first == count:
+            return []
+        if state is None:
+            sec, ms = stamp_of(first)
+            state = self.begin(node, sec, ms, serials[first])
+        for index in sorted(skip):
+            serials[index] = serials[index - 1] if index > first else state[3]
+        # candidates: lines whose serial is neither the previous line's nor one more
+        previous_serials = [state[3]] + serials[:-1]
+        candidates = [i for i, step in enumerate(map(operator.sub, serials, previous_serials))
+                      if (step > 1 or step < 0) and i not in skip]
+        resets = []
+        done = -1
+        index_pos = 0
+        while index_pos < len(candidates):
+            i = candidates[index_pos]
+            index_pos += 1
+            if i <= done:
+                continue
+            before = i - 1
+            while before >= 0 and before in skip:
+                before -= 1
+            if before >= 0:
+                state[0] = max(state[0], serials[before])
+                prev_sec, prev_ms = stamp_of(before)
+                last = (prev_sec, prev_ms, serials[before])
+            else:
+                last = (state[1], state[2], state[3])
+            j = i
+            while j < count:
+                if j in skip:
+                    j += 1
+                    continue
+                serial = serials[j]
+                top = state[0]
+                if serial == top + 1 or serial == top:
+                    state[0] = serial
+                    break
+                sec, ms = stamp_of(j)
+                reset = self.jump(node, state, last, sec, ms, serial, source, first_line + j + 1)
+                if reset is not None:
+                    resets.append((j, reset))
+                done = j
+                last = (sec, ms, serial)
+                if serial >= state[0] or reset is not None:
+                    break
+                j += 1  # a run of late records: each one fills its gap
+        end = count - 1
+        while end in skip:
+            end -= 1
+        state[0] = max(state[0], serials[end])
+        sec, ms = stamp_of(end)
+        state[1], state[2], state[3] = sec, ms, serials[end]
+        return resets
 
     def _late(self, node, serial):
         for gap in reversed(self.gaps[-RECENT_GAPS:]):

@@ -227,8 +227,8 @@ def test_fast_path_equals_line_by_line_and_small_chunks(path, monkeypatch):
     fast = result()
     monkeypatch.setattr(audit_reader, "CHUNK", 333)
     small = result()
-    never = re.compile(r"(?!x)x")
-    monkeypatch.setattr(audit_reader, "_FAST", never)
+    never = re.compile(rb"(?!x)x")
+    monkeypatch.setattr(audit_reader, "_SERIALS", never)
     slow = result()
     assert fast == small
     assert fast == slow

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Serial tracking: gaps, late records, restarts; bulk ``follow`` == line-by-line ``observe``."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
+
+
+def observe_all(serials, skip=()):
+    tracker = SerialTracker()
+    resets = []
+    for i, serial in enumerate(serials):
+        if i in skip:
+            continue
+        prev = tracker.observe(None, str(1000 + i), "000", serial, 0, i + 1)
+        if prev is not None:
+            resets.append((i, prev))
+    return tracker, resets
+
+
+def follow_all(blocks, skip=()):
+    tracker = SerialTracker()
+    resets = []
+    offset = 0
+    for block in blocks:
+        local_skip = set(i - offset for i in skip if offset <= i < offset + len(block))
+        base = offset
+        got = tracker.follow(None, block, local_skip, lambda i, base=base: (str(1000 + base + i), "000"), 0, offset)
+        resets.extend((base + i, prev) for i, prev in got)
+        offset += len(block)
+    return tracker, resets
+
+
+def test_consecutive_and_repeated_serials_are_no_gap():
+    tracker, resets = observe_all([5, 5, 6, 7, 7, 7, 8])
+    assert tracker.missing == 0 and resets == []
+
+
+def test_gap_counted_with_location():
+    tracker, _resets = observe_all([10, 11, 15, 16])
+    assert tracker.missing == 3
+    gap = tracker.gaps[0]
+    assert (gap["after_id"], gap["before_id"], gap["line"]) == ("1001.000:11", "1002.000:15", 3)
+
+
+def test_late_record_fills_gap():
+    tracker, _resets = observe_all([10, 12, 11, 13])
+    assert tracker.missing == 0 and tracker.gaps == []
+
+
+def test_restart_is_reported_with_previous_record():
+    tracker, resets = observe_all([900, 901, 3, 4])
+    assert resets == [(2, ("1001", "000", 901))]
+    assert tracker.missing == 0
+
+
+def test_skipped_lines_do_not_count():
+    tracker, resets = observe_all([10, 4000, 11, 12], skip={1})
+    assert tracker.missing == 0 and resets == []
+    tracker, resets = follow_all([[10, 4000, 11, 12]], skip={1})
+    assert tracker.missing == 0 and resets == []
+
+
+serial_runs = st.lists(
+    st.one_of(
+        st.integers(min_value=0, max_value=2),          # repeat / next / small gap
+        st.integers(min_value=-3, max_value=-1),        # a late record
+        st.integers(min_value=3, max_value=200),        # a gap
+        st.just(-10000),                                # a restart
+    ),
+    min_size=1, max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=serial_runs, cuts=st.lists(st.integers(min_value=1, max_value=119), max_size=6),
+       skip=st.sets(st.integers(min_value=0, max_value=119), max_size=8))
+def test_follow_in_blocks_equals_observe(steps, cuts, skip):
+    serials = []
+    current = 20000
+    for step in steps:
+        current = max(1, current + step) if step != -10000 else 1
+        serials.append(current)
+    skip = set(i for i in skip if i < len(serials))
+    bounds = sorted(set(c for c in cuts if c < len(serials)))
+    blocks = [serials[a:b] for a, b in zip([0] + bounds, bounds + [len(serials)])]
+    expected, expected_resets = observe_all(serials, skip)
+    got, got_resets = follow_all(blocks, skip)
+    assert got_resets == expected_resets
+    assert got.missing == expected.missing
+    assert got.gaps == expected.gaps
+    assert got.nodes == expected.nodes
