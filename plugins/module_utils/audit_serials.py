@@ -119,6 +119,8 @@ class SerialTracker(object):
         previous_serials = [state[3]] + serials[:-1]
         candidates = [i for i, step in enumerate(map(operator.sub, serials, previous_serials))
                       if (step > 1 or step < 0) and i not in skip]
+        if state[3] < state[0] and (not candidates or candidates[0] != first):
+            candidates.insert(0, first)  # the last block ended in a run of late records
         resets = []
         done = -1
         index_pos = 0

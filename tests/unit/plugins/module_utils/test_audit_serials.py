@@ -74,7 +74,7 @@ serial_runs = st.lists(
     min_size=1, max_size=120)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(steps=serial_runs, cuts=st.lists(st.integers(min_value=1, max_value=119), max_size=6),
        skip=st.sets(st.integers(min_value=0, max_value=119), max_size=8))
 def test_follow_in_blocks_equals_observe(steps, cuts, skip):
