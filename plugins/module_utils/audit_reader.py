@@ -432,8 +432,8 @@ def iter_records(paths, stats, keep_raw=False, tracker=None):
                     nbytes += len(block)
                     lines = block.count(b"\n")
                     serials = None
-                    if scan.dup_left <= 0 and b"\x00" not in block and b"node=" not in block:
-                        buf = b"\n" + block
+                    buf = b"\n" + block
+                    if scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf:
                         serials = _SERIALS.findall(buf)
                     times = []
                     if serials is not None and len(serials) == lines:

@@ -22,7 +22,8 @@ import re
 ENRICHED_SEPARATOR = "\x1d"
 
 _HEADER = re.compile(r"(?:node=(\S*) )?type=(\S+) msg=audit\((\d+)\.(\d+):(\d+)\):[ ]?")
-_TOKEN = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.-]+)=(\"[^\"]*\"|'[^']*'|\S*)")
+# a key starts the text, or follows a blank or the quote that opens msg='...'
+_TOKEN = re.compile(r"(?<![^\s'])([A-Za-z0-9_.-]+)=(\"[^\"]*\"|'[^']*'|\S*)")
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 _UNKNOWN_TYPE = re.compile(r"^UNKNOWN\[(\d+)\]$")
 
@@ -140,9 +141,8 @@ def parse_line(text, source=None, line=None, keep_raw=False):
 
 
 def tokenize(text):
-    """Yield (key, raw value token) pairs of ``key=value`` items."""
-    for m in _TOKEN.finditer(text):
-        yield m.group(1), m.group(2)
+    """(key, raw value token) pairs of the ``key=value`` items of ``text``."""
+    return _TOKEN.findall(text)
 
 
 def strip_quotes(token):
@@ -168,6 +168,23 @@ def decode_value(key, token):
     return token
 
 
+def _decode_all(pairs, fields):
+    """decode_value over ``(key, token)`` pairs into ``fields`` (the hot loop of the engine)."""
+    encoded = ENCODED_KEYS
+    hexmatch = _HEX.match
+    for key, token in pairs:
+        first = token[:1]
+        if first == '"':
+            value = token[1:-1] if len(token) >= 2 and token[-1] == '"' else token
+            fields[key] = None if value == "?" else value
+        elif token == "?":
+            fields[key] = None
+        elif key in encoded and hexmatch(token):
+            fields[key] = bytes.fromhex(token).decode("utf-8", "backslashreplace")
+        else:
+            fields[key] = token
+
+
 def parse_fields(body):
     """Tokenise a record body into a dict of decoded values.
 
@@ -176,19 +193,20 @@ def parse_fields(body):
     fields override outer fields of the same name.
     """
     fields = {}
+    findall = _TOKEN.findall
     idx = body.find("msg='")
     while idx > 0 and body[idx - 1] != " ":
         idx = body.find("msg='", idx + 1)
     if idx < 0:
-        for key, token in tokenize(body):
-            fields[key] = decode_value(key, token)
+        _decode_all(findall(body), fields)
         return fields
     end = body.rfind("'")
     if end < idx + 5:
         end = len(body)
-    for part in (body[:idx], body[idx + 5:end], body[end + 1:]):
-        for key, token in tokenize(part):
-            fields[key] = decode_value(key, token)
+    _decode_all(findall(body, 0, idx), fields)
+    _decode_all(findall(body, idx + 5, end), fields)
+    if end + 1 < len(body):
+        _decode_all(findall(body, end + 1), fields)
     return fields
 
 

@@ -16,7 +16,7 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
+import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
 
@@ -46,12 +46,21 @@ HOST_EVENT_TYPES = {
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 
 
+_ISO_CACHE = {}
+
+
 def iso(epoch):
-    """ISO 8601 UTC with milliseconds, or None."""
+    """ISO 8601 UTC with milliseconds (``2024-03-11T08:00:01.124+00:00``), or None."""
     if epoch is None:
         return None
-    stamp = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=int(round(epoch * 1000)))
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d+00:00" % (stamp.microsecond // 1000)
+    millis = int(round(epoch * 1000))
+    seconds, millis = divmod(millis, 1000)
+    head = _ISO_CACHE.get(seconds)
+    if head is None:
+        if len(_ISO_CACHE) > 4096:
+            _ISO_CACHE.clear()
+        head = _ISO_CACHE[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return "%s.%03d+00:00" % (head, millis)
 
 
 def mcs_level(context):
