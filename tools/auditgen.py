@@ -598,8 +598,7 @@ def bench_lines(records=10000, seed=7, guests=40, noise=0.8, node=None, enriched
         host.tick(rng.uniform(0.5, 30.0))
         new = host.lines[before:]
         del host.lines[:]
-        for line in new:
-            yield line
+        yield from new
         written += len(new)
     counts["records"] = written
 

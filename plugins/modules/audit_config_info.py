@@ -22,7 +22,7 @@ description:
     libvirt's audit records, C(2) makes them mandatory.
   - Changes nothing; standard library only, Python 3.6 and later.
 author:
-  - virtaudit.auvirt maintainers
+  - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
   - virtaudit.auvirt._attributes.info_module
@@ -99,7 +99,9 @@ audit_enabled_source:
   type: str
   sample: auditctl
 audit_status:
-  description: The C(auditctl -s) values (C(enabled), C(failure), C(pid), C(backlog_limit), C(lost), C(backlog), ...) as integers where they are numbers; empty when C(auditctl) was not used or failed.
+  description:
+    - The C(auditctl -s) values (C(enabled), C(failure), C(pid), C(backlog_limit), C(lost), C(backlog), ...),
+      as integers where they are numbers; empty when C(auditctl) was not used or failed.
   returned: always
   type: dict
   sample: {enabled: 1, failure: 1, pid: 812, backlog_limit: 8192, lost: 0, backlog: 0}

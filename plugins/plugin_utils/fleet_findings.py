@@ -248,9 +248,10 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_e
             if running:
                 end = report_end_epoch
             if end is not None and end - session["start_epoch"] > limit:
-                out.add("long_session", host, guest, uuid, session.get("start"), session["start_epoch"],
-                        "%s %s (limit %sh)" % ("running for" if running else "ran for", _duration(end - session["start_epoch"]),
-                                              _number(max_session_hours)), _ids([session.get("start_id")]))
+                verb = "running for" if running else "ran for"
+                detail = "%s %s (limit %sh)" % (verb, _duration(end - session["start_epoch"]), _number(max_session_hours))
+                out.add("long_session", host, guest, uuid, session.get("start"), session["start_epoch"], detail,
+                        _ids([session.get("start_id")]))
 
 
 def _allow_list_findings(out, fleet, patterns):

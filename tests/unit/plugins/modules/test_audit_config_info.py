@@ -55,7 +55,7 @@ def test_process_table_and_cmdline(tmp_path):
 def run_module(args, tmp_path):
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    top = [p for p in ansible_collections.__path__]
+    top = list(ansible_collections.__path__)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(p) for p in top] + sys.path))
     out = subprocess.check_output([sys.executable, mod.__file__, str(args_file)], env=env)
     return json.loads(out.decode("utf-8"))

@@ -75,7 +75,7 @@ def demo_results(window=(None, None)):
         facts = {}
         for host in ("hv01", "hv02", "hv03"):
             result = run(paths=[os.path.join(DEMO_LOGS, host + ".log")], start=window[0], end=window[1], all_events=True,
-                         default_host=host, now=DAY + 86400, uid_resolver=lambda uid: {0: "root"}.get(uid))
+                         default_host=host, now=DAY + 86400, uid_resolver={0: "root"}.get)
             facts[host] = ok_fact(result, audit={"auditd_running": True, "audit_enabled": True, "libvirt": []})
         facts["hv04"] = {"status": "failed", "msg": "cannot read audit log /srv/hv04/audit.log: no such file"}
         _DEMO_CACHE[key] = facts

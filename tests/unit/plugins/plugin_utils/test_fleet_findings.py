@@ -21,7 +21,9 @@ from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model impor
 GOOD_AUDIT = {"auditd_running": True, "audit_enabled": True, "libvirt": [{"path": "/etc/libvirt/virtqemud.conf", "exists": True, "audit_level": 1}]}
 
 
-def findings(sessions=(), audit=GOOD_AUDIT, result_kwargs=None, targets=None, facts=None, **kwargs):
+def findings(sessions=(), audit="good", result_kwargs=None, targets=None, facts=None, **kwargs):
+    if audit == "good":
+        audit = GOOD_AUDIT
     if facts is None:
         facts = [ok_fact(host_result(list(sessions), **(result_kwargs or {})), audit=audit)]
     return build_fleet(targets or ["hv1"], facts, window=kwargs.pop("window", {"now_epoch": DAY + 86400}), **kwargs)["findings"]
@@ -155,8 +157,11 @@ def test_long_sessions_including_running_ones():
 
 
 def test_allow_list_full_match_once_per_guest():
-    sessions = [session(name="web01"), session(name="web01x", uuid=UUID_B, serial=500), session(host="hv1", name="web01x", uuid=UUID_B,
-                                                                                              start=DAY + 9000, end=DAY + 9500, serial=600)]
+    sessions = [
+        session(name="web01"),
+        session(name="web01x", uuid=UUID_B, serial=500),
+        session(host="hv1", name="web01x", uuid=UUID_B, start=DAY + 9000, end=DAY + 9500, serial=600),
+    ]
     items = findings(sessions, allowed_guests=["web[0-9]+"])
     assert rules_of(items) == ["guest_not_allowed"]
     assert items[0]["guest"] == "web01x" and items[0]["uuid"] == UUID_B

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fleet_helpers import DAY, UUID_A, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
+from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
 
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import (  # noqa: E402
     build_fleet, stats_artifact, stitch_migrations, session_id,

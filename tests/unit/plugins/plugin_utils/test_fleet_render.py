@@ -92,9 +92,9 @@ def test_view_and_timeline_geometry():
     assert [m["type"] for m in hv02["markers"]] == ["shutdown", "boot"]
     left, right = hv02["plot_x"], hv02["plot_x"] + hv02["plot_width"]
     for timeline in view["timelines"]:
-        for bar in timeline["bars"]:
-            assert left <= bar["x"] <= right and bar["x"] + bar["width"] <= right + 3
-            assert bar["colour"] == fleet_render.STATE_COLOURS[bar["state"]]
+        for item in timeline["bars"]:
+            assert left <= item["x"] <= right and item["x"] + item["width"] <= right + 3
+            assert item["colour"] == fleet_render.STATE_COLOURS[item["state"]]
     # ticks fall on round local hours
     assert hv02["ticks"] and all(re.match(r"^03-0[12] \d\d:00$", t["label"]) for t in hv02["ticks"])
     assert all(int(t["label"][6:8]) % 3 == 0 for t in hv02["ticks"]), [t["label"] for t in hv02["ticks"]]
