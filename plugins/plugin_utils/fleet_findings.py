@@ -18,6 +18,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = dict((name, rank) for rank, name in enumerate(SEVERITIES))
 MAX_EVIDENCE = 50
@@ -184,7 +186,8 @@ def _host_findings(out, fleet):
             if rotated:
                 parts.append("rotated log file(s) missing: %s" % ", ".join(str(r) for r in rotated))
             first_gap = (gaps.get("gaps") or [{}])[0]
-            out.add("log_gaps", host=name, time=first_gap.get("time"), epoch=first_gap.get("epoch"), detail="; ".join(parts),
+            epoch = _id_epoch(first_gap.get("after_id"))
+            out.add("log_gaps", host=name, time=iso_utc(epoch), epoch=epoch, detail="; ".join(parts),
                     evidence=_ids([g.get("after_id") for g in gaps.get("gaps") or []], [g.get("before_id") for g in gaps.get("gaps") or []]))
         errors = host.get("parse_errors") or {}
         if errors.get("count"):
@@ -272,6 +275,14 @@ def _allow_list_findings(out, fleet, patterns):
         hosts = sorted(info["hosts"])
         out.add("guest_not_allowed", hosts[0] if len(hosts) == 1 else None, name, uuid, anchor, anchor_epoch,
                 "name matches no pattern of the allow-list; seen on %s" % ", ".join(hosts), _ids([session.get("start_id")]))
+
+
+def _id_epoch(event_id):
+    """Epoch seconds of an event id ``SECONDS.MILLIS:SERIAL``; None when it is not one."""
+    try:
+        return float(str(event_id).split(":", 1)[0])
+    except (TypeError, ValueError):
+        return None
 
 
 def _number(value):

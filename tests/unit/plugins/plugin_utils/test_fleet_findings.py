@@ -63,13 +63,15 @@ def test_audit_unknowns_are_not_findings():
 
 def test_log_coverage_gaps_and_parse_errors():
     cov = {"reaches_window_start": False, "window_start": "2026-03-01T00:00:00.000+00:00",
-           "serial_gaps": {"missing_events": 3, "gaps": [{"missing": 3, "epoch": DAY + 10, "time": "t", "after_id": "1.000:5", "before_id": "2.000:9"}]},
+           "serial_gaps": {"missing_events": 3, "gaps": [{"missing": 3, "after_id": "1772409610.500:5", "before_id": "1772409700.000:9",
+                                                             "line": 12, "path": "/var/log/audit/audit.log"}]},
            "missing_rotated_files": ["/var/log/audit/audit.log.2"]}
     items = findings([session()], result_kwargs={"coverage": cov, "parse_errors": 4})
     assert rules_of(items) == ["log_coverage", "log_gaps", "parse_errors"]
     gaps = [f for f in items if f["rule"] == "log_gaps"][0]
     assert "3 event serial" in gaps["detail"] and "audit.log.2" in gaps["detail"]
-    assert gaps["evidence"] == ["1.000:5", "2.000:9"]
+    assert gaps["evidence"] == ["1772409610.500:5", "1772409700.000:9"]
+    assert gaps["epoch"] == DAY + 10.5 and gaps["time"] == "2026-03-02T00:00:10.500+00:00"
 
 
 @pytest.mark.parametrize("state, rule, severity", [
@@ -233,3 +235,16 @@ def test_demo_fleet_findings():
         ("long_session", "hv01", "web01"), ("long_session", "hv03", "legacy01"),
     ])
     assert got == expected
+
+
+def test_log_gaps_from_a_log_with_records_cut_out(tmp_path):
+    from fleet_helpers import DEMO_LOGS
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
+    with open(os.path.join(DEMO_LOGS, "hv01.log")) as handle:
+        lines = handle.readlines()
+    cut = tmp_path / "audit.log"
+    cut.write_text("".join(lines[:100] + lines[140:]))
+    result = run(paths=[str(cut)], all_events=True, default_host="hv1", now=DAY + 86400, uid_resolver={0: "root"}.get)
+    items = [f for f in findings(facts=[ok_fact(result, GOOD_AUDIT)]) if f["rule"] == "log_gaps"]
+    assert len(items) == 1 and "event serial(s) skipped" in items[0]["detail"]
+    assert items[0]["epoch"] is not None and len(items[0]["evidence"]) == 2
