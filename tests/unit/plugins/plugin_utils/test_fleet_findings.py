@@ -62,9 +62,9 @@ def test_audit_unknowns_are_not_findings():
 
 
 def test_log_coverage_gaps_and_parse_errors():
+    gap = {"missing": 3, "after_id": "1772409610.500:5", "before_id": "1772409700.000:9", "line": 12, "path": "/var/log/audit/audit.log"}
     cov = {"reaches_window_start": False, "window_start": "2026-03-01T00:00:00.000+00:00",
-           "serial_gaps": {"missing_events": 3, "gaps": [{"missing": 3, "after_id": "1772409610.500:5", "before_id": "1772409700.000:9",
-                                                             "line": 12, "path": "/var/log/audit/audit.log"}]},
+           "serial_gaps": {"missing_events": 3, "gaps": [gap]},
            "missing_rotated_files": ["/var/log/audit/audit.log.2"]}
     items = findings([session()], result_kwargs={"coverage": cov, "parse_errors": 4})
     assert rules_of(items) == ["log_coverage", "log_gaps", "parse_errors"]
