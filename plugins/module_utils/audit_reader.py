@@ -167,7 +167,6 @@ CHUNK = 4 << 20
 SERIAL_RESET = "_SERIAL_RESET"
 
 
-
 def wanted(rtype):
     return rtype in WANTED or rtype.startswith("ANOM_") or rtype.startswith("UNKNOWN[")
 
@@ -387,7 +386,9 @@ def _fast_block(buf, serials, scan, source, first_line, counter):
     counter.append(int(last.group(1)) + int(last.group(2)) / 1000.0)
 
 
-def _chunks(handle):
+def _chunks(handle, hold_partial=False):
+    """Blocks of whole lines.  A last line without its newline is completed,
+    or with ``hold_partial`` left unread (auditd may be writing it)."""
     while True:
         block = handle.read(CHUNK)
         if not block:
@@ -395,67 +396,126 @@ def _chunks(handle):
         if not block.endswith(b"\n"):
             block += handle.readline()
             if not block.endswith(b"\n"):
+                if hold_partial:
+                    cut = block.rfind(b"\n") + 1
+                    if cut:
+                        yield block[:cut]
+                    return
                 block += b"\n"
         yield block
 
 
-def iter_records(paths, stats, keep_raw=False, tracker=None):
-    """Yield the records of ``paths`` that the session engine needs, in log order.
+def _skip(handle, offset):
+    """Move ``handle`` to ``offset`` (uncompressed bytes)."""
+    try:
+        handle.seek(offset)
+    except (IOError, OSError, ValueError):
+        left = offset
+        while left > 0:
+            data = handle.read(min(left, CHUNK))
+            if not data:
+                break
+            left -= len(data)
 
-    Every record is counted per source and observed by ``tracker`` (a
-    SerialTracker: gaps and reboots); where the event serial restarts, a
-    marker record of type SERIAL_RESET is yielded first (its ``previous``
-    is ``(SECONDS, MILLIS, serial)`` of the last record before).  Lines that
-    are not records are counted and sampled in ``stats``.  A compressed
-    file that ends early is read up to the damage and reported.
+
+class LogReader(object):
+    """Reads log files into the records the engine needs (see ``records``).
+
+    Its state between runs (``state``/``restore``) is what an incremental
+    run needs besides the serial tracker's: the keys of recent AVC events and
+    of the last records read (for overlapping rotated files).
     """
-    if tracker is None:
-        tracker = SerialTracker()
-    scan = _Scan(stats, tracker, keep_raw)
-    for index, path in enumerate(paths):
-        check_readable(path)
-        if index:
-            scan.next_file()
-        dups_before = scan.dup_count
-        source = {"path": path, "bytes": 0, "records": 0, "compressed": False,
-                  "first_epoch": None, "last_epoch": None}
-        stats.sources.append(source)
-        handle, compressed = open_log(path)
-        source["compressed"] = compressed
-        lineno = 0
-        nbytes = 0
-        count = 0
-        first = last = None
-        try:
-            with handle:
-                for block in _chunks(handle):
-                    nbytes += len(block)
-                    lines = block.count(b"\n")
-                    serials = None
-                    buf = b"\n" + block
-                    if scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf:
-                        serials = _SERIALS.findall(buf)
-                    times = []
-                    if serials is not None and len(serials) == lines:
-                        yield from _fast_block(buf, list(map(int, serials)), scan, index, lineno, times)
-                        scan.remember_block(buf)
-                        count += lines
-                    else:
-                        seen = []
-                        yield from _slow_lines(block.decode("utf-8", "replace"), scan, path, index, lineno, seen)
-                        count += len(seen)
-                        times = seen[:1] + seen[-1:] if seen else []
-                    lineno += lines
-                    if times:
-                        if first is None:
-                            first = times[0]
-                        last = times[-1]
-        except (EOFError, IOError, OSError, zlib.error) as exc:
-            stats.parse_error(path, lineno + 1, "file ends early or is damaged: %s" % exc, "")
-        finally:
-            source["bytes"] = nbytes if not compressed else os.path.getsize(path)
-            source["uncompressed_bytes"] = nbytes
-            source["records"] = count
-            source["duplicates"] = scan.dup_count - dups_before
-            source["first_epoch"] = first
-            source["last_epoch"] = last
+
+    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False):
+        self.stats = stats
+        self.tracker = tracker if tracker is not None else SerialTracker()
+        self.scan = _Scan(stats, self.tracker, keep_raw)
+        self.hold_partial = hold_partial
+        self.started = False
+
+    def state(self):
+        scan = self.scan
+        if scan.tail_block is not None:
+            scan.next_file()  # turns the last block into keys
+            scan.tail = list(scan.duplicates)
+            scan.duplicates = set()
+            scan.dup_left = 0
+        return {"avc_keys": [list(k) for k in scan.avc_keys], "tail": [list(k) for k in scan.tail]}
+
+    def restore(self, state):
+        self.scan.avc_keys = [tuple(k) for k in state.get("avc_keys", [])]
+        self.scan.tail = [tuple(k) for k in state.get("tail", [])]
+        self.started = True
+
+    def records(self, paths, start=None):
+        """Yield the records of ``paths`` that the session engine needs, in log order.
+
+        ``start``: ``(offset, lines)`` already read of ``paths[0]`` (an
+        incremental run).  Every record is counted per source and observed
+        by the serial tracker (gaps and reboots); where the event serial
+        restarts, a marker record of type SERIAL_RESET is yielded first (its
+        ``previous`` is ``(SECONDS, MILLIS, serial)`` of the last record
+        before).  Lines that are not records are counted and sampled.  A
+        compressed file that ends early is read up to the damage and
+        reported.
+        """
+        scan = self.scan
+        stats = self.stats
+        for index, path in enumerate(paths):
+            check_readable(path)
+            offset, lineno = (start if index == 0 and start else (0, 0))
+            if self.started and not offset:
+                scan.next_file()
+            self.started = True
+            dups_before = scan.dup_count
+            source = {"path": path, "bytes": 0, "records": 0, "compressed": False,
+                      "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno}
+            stats.sources.append(source)
+            handle, compressed = open_log(path)
+            source["compressed"] = compressed
+            nbytes = offset
+            count = 0
+            first = last = None
+            try:
+                with handle:
+                    if offset:
+                        _skip(handle, offset)
+                    for block in _chunks(handle, self.hold_partial):
+                        nbytes += len(block)
+                        lines = block.count(b"\n")
+                        serials = None
+                        buf = b"\n" + block
+                        if scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf:
+                            serials = _SERIALS.findall(buf)
+                        times = []
+                        if serials is not None and len(serials) == lines:
+                            yield from _fast_block(buf, list(map(int, serials)), scan, len(stats.sources) - 1, lineno, times)
+                            scan.remember_block(buf)
+                            count += lines
+                        else:
+                            seen = []
+                            yield from _slow_lines(block.decode("utf-8", "replace"), scan, path, len(stats.sources) - 1,
+                                                   lineno, seen)
+                            count += len(seen)
+                            times = seen[:1] + seen[-1:] if seen else []
+                        lineno += lines
+                        if times:
+                            if first is None:
+                                first = times[0]
+                            last = times[-1]
+            except (EOFError, IOError, OSError, zlib.error) as exc:
+                stats.parse_error(path, lineno + 1, "file ends early or is damaged: %s" % exc, "")
+            finally:
+                source["bytes"] = (nbytes - offset) if not compressed else os.path.getsize(path)
+                source["uncompressed_bytes"] = nbytes - offset
+                source["end_offset"] = nbytes
+                source["end_line"] = lineno
+                source["records"] = count
+                source["duplicates"] = scan.dup_count - dups_before
+                source["first_epoch"] = first
+                source["last_epoch"] = last
+
+
+def iter_records(paths, stats, keep_raw=False, tracker=None):
+    """The records of ``paths`` the engine needs; see LogReader.records."""
+    return LogReader(stats, tracker, keep_raw).records(paths)

@@ -175,13 +175,36 @@ class SerialTracker(object):
                     self.gaps.remove(gap)
                 return
 
+    def state(self, paths):
+        """JSON-ready state; ``paths`` turns the gaps' source numbers into file names."""
+        gaps = []
+        for gap in self.gaps:
+            item = dict(gap)
+            source = item.pop("source", None)
+            if "path" not in item:
+                item["path"] = paths[source] if source is not None and source < len(paths) else None
+            item["_range"] = list(gap["_range"])
+            gaps.append(item)
+        return {"nodes": [[node] + list(values) for node, values in self.nodes.items()],
+                "missing": self.missing, "gaps": gaps}
+
+    def restore(self, state):
+        self.nodes = dict((item[0], list(item[1:])) for item in state["nodes"])
+        self.missing = state["missing"]
+        self.gaps = []
+        for gap in state["gaps"]:
+            item = dict(gap)
+            item["_range"] = tuple(gap["_range"])
+            self.gaps.append(item)
+
     def gap_details(self, host_name, paths):
         """The gaps for the result: host names resolved, internal keys dropped."""
         out = []
         for gap in self.gaps:
             item = dict((k, v) for k, v in gap.items() if not k.startswith("_"))
             item["host"] = gap["host"] or host_name
-            source = item.pop("source")
-            item["path"] = paths[source] if source is not None and source < len(paths) else None
+            source = item.pop("source", None)
+            if "path" not in item:
+                item["path"] = paths[source] if source is not None and source < len(paths) else None
             out.append(item)
         return out

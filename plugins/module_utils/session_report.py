@@ -20,12 +20,13 @@ import time
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (  # noqa: F401 pylint: disable=unused-import
     AUDITD_CONF,
     LogAccessError,
+    LogReader,
     ReadStats,
     auditd_log_file,
     check_readable,
     default_log_set,
-    iter_records,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
@@ -50,6 +51,7 @@ def log_argument_spec():
         vm=dict(type="list", elements="str", default=[]),
         uuid=dict(type="list", elements="str", default=[]),
         host=dict(type="str"),
+        checkpoint=dict(type="path"),
     )
 
 
@@ -214,7 +216,7 @@ def session_dict(session, all_events=False, proof=False, raw=False):
     return out
 
 
-def summarize(sessions, engine):
+def summarize(sessions, engine, window_start=None, window_end=None):
     """The documented ``summary`` of the selected Session objects."""
     states = dict((state, 0) for state in STATES)
     starts = stops = resources = avcs = anomalies = failed_ops = 0
@@ -243,6 +245,7 @@ def summarize(sessions, engine):
 
     first = min(times) if times else None
     last = max(times) if times else None
+    unattributed = engine.unattributed_in(window_start, window_end)
     return {
         "sessions": len(sessions),
         "states": states,
@@ -251,8 +254,8 @@ def summarize(sessions, engine):
         "resources": resources,
         "avcs": avcs,
         "anomalies": anomalies,
-        "avcs_unattributed": engine.unattributed_avcs,
-        "anomalies_unattributed": engine.unattributed_anomalies,
+        "avcs_unattributed": unattributed[0],
+        "anomalies_unattributed": unattributed[1],
         "failed_operations": failed_ops,
         "unmatched_virt_records": engine.unmatched_records,
         "first": iso(first),
@@ -297,6 +300,8 @@ def _sources(stats):
             "compressed": source["compressed"],
             "records": source["records"],
             "duplicates": source.get("duplicates", 0),
+            "start_offset": source.get("start_offset", 0),
+            "start_line": source.get("start_line", 0),
             "first": iso(source["first_epoch"]),
             "first_epoch": _r3(source["first_epoch"]),
             "last": iso(source["last_epoch"]),
@@ -305,12 +310,23 @@ def _sources(stats):
     return out
 
 
+def _checkpoint_position(stats):
+    """Identity, offset and line of the last file read."""
+    last = stats.sources[-1]
+    position = checkpoints.identity(last["path"])
+    position.update(offset=last["end_offset"], lines=last["end_line"], path=last["path"])
+    return position
+
+
 def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, proof=False, raw=False,
         summary_only=False, auvirt_lines=False, show_uuid=False, default_host="localhost", now=None,
-        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF):
+        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True):
     """Read the logs and return the documented result dict.
 
-    Raises ValueError for bad options and LogAccessError for unreadable logs.
+    With ``checkpoint`` (a file path) only what is new since the run that
+    wrote it is read, and the checkpoint is updated (unless
+    ``save_checkpoint`` is false, e.g. in check mode).  Raises ValueError
+    for bad options and LogAccessError for unreadable logs.
     """
     if now is None:
         now = time.time()
@@ -323,11 +339,42 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
 
     stats = ReadStats()
     keep_raw = bool(proof and raw)
-    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw,
-                           window=(window_start, window_end))
+    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw)
     tracker = SerialTracker()
-    for event in group_events(iter_records(paths, stats, keep_raw=keep_raw, tracker=tracker)):
+    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint))
+    warnings = []
+    resume = None
+    checkpoint_info = None
+    if checkpoint:
+        options = {"default_host": default_host, "engine": checkpoints.VERSION}
+        checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
+        try:
+            state = checkpoints.load(checkpoint)
+        except checkpoints.CheckpointError as exc:
+            state = None
+            warnings.append("%s; reading all logs" % exc)
+        if state is not None:
+            index, resume, reason = checkpoints.plan(state, paths, options)
+            if index is None:
+                warnings.append("checkpoint %s does not match the logs: %s; reading all logs" % (checkpoint, reason))
+            else:
+                engine.restore(state["engine"])
+                tracker.restore(state["serials"])
+                reader.restore(state["reader"])
+                paths = paths[index:]
+                checkpoint_info.update(used=True, resumed_at={"path": paths[0], "offset": resume[0], "line": resume[1]})
+    for event in group_events(reader.records(paths, start=resume)):
         engine.feed(event)
+    if checkpoint and save_checkpoint and stats.sources:
+        read = [source["path"] for source in stats.sources]
+        state = {"options": {"default_host": default_host, "engine": checkpoints.VERSION},
+                 "position": _checkpoint_position(stats), "engine": engine.state(),
+                 "serials": tracker.state(read), "reader": reader.state(), "written_at": iso(now)}
+        try:
+            checkpoints.save(checkpoint, state)
+            checkpoint_info["saved"] = True
+        except checkpoints.CheckpointError as exc:
+            warnings.append(str(exc))
     sessions = engine.finish()
 
     selected = [s for s in sessions
@@ -336,7 +383,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
                 and _overlaps(s, window_start, window_end)]
     selected.sort(key=_sort_key)
 
-    summary = summarize(selected, engine)
+    summary = summarize(selected, engine, window_start, window_end)
     host_events = []
     for item in engine.host_events:
         if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):
@@ -346,9 +393,14 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
-        "coverage": _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, default_host),
+        "coverage": _coverage(tracker, stats, [source["path"] for source in stats.sources], missing_rotated,
+                              window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
     }
+    if checkpoint_info is not None:
+        result["checkpoint"] = checkpoint_info
+    if warnings:
+        result["warnings"] = warnings
     if auvirt_lines:
         if summary_only or (all_events and proof) or not result["sessions"]:
             detailed = [session_dict(s, all_events, proof, False) for s in selected]

@@ -179,17 +179,15 @@ class _Host(object):
 class SessionEngine(object):
     """Feed events in log order, then call ``finish()``."""
 
-    def __init__(self, default_host, uid_resolver=None, keep_raw=False, window=(None, None)):
+    def __init__(self, default_host, uid_resolver=None, keep_raw=False):
         self.default_host = default_host
-        self.window = window
         self.keep_raw = keep_raw
         self.uid_resolver = uid_resolver
         self._uid_cache = {}
         self.hosts = {}
         self.sessions = []
         self.host_events = []
-        self.unattributed_avcs = 0          # in the window
-        self.unattributed_anomalies = 0
+        self.unattributed = {}              # minute -> [AVCs, anomalies] attributed to no session
         self.unmatched_records = 0
         self.virt_records = 0
 
@@ -257,9 +255,21 @@ class SessionEngine(object):
         session.open_resources = []
         self._unindex(host, session)
 
-    def _in_window(self, epoch):
-        start, end = self.window
-        return int((start is None or epoch >= start) and (end is None or epoch <= end))
+    def _unattributed(self, epoch, kind):
+        minute = int(epoch // 60)
+        counts = self.unattributed.get(minute)
+        if counts is None:
+            counts = self.unattributed[minute] = [0, 0]
+        counts[kind] += 1
+
+    def unattributed_in(self, start, end):
+        """(AVCs, anomalies) attributed to no session, in the minutes that overlap [start, end]."""
+        avcs = anomalies = 0
+        for minute, counts in self.unattributed.items():
+            if (start is None or minute * 60 + 60 > start) and (end is None or minute * 60 <= end):
+                avcs += counts[0]
+                anomalies += counts[1]
+        return avcs, anomalies
 
     def _use(self, target, event):
         """Record that ``event`` is evidence for a session (or a start sequence)."""
@@ -577,7 +587,7 @@ class SessionEngine(object):
             tcontext = fields.get("tcontext")
             session, matched_by = self._match_selinux(host, scontext, tcontext)
         if session is None:
-            self.unattributed_avcs += self._in_window(event.epoch)
+            self._unattributed(event.epoch, 0)
             return
         user = None
         if syscall is not None:
@@ -643,7 +653,7 @@ class SessionEngine(object):
             session = self._by_label(host, fields.get("subj"))
             matched_by = "subj" if session is not None else None
         if session is None:
-            self.unattributed_anomalies += self._in_window(event.epoch)
+            self._unattributed(event.epoch, 1)
             return
         item = {
             "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,
@@ -669,3 +679,81 @@ class SessionEngine(object):
                 self.unmatched_records += len(pending.ids)
             host.pending.clear()
         return self.sessions
+
+    # ------------------------------------------------------------------ state between runs
+    def state(self):
+        """Everything a later run needs to go on where this one stopped (before ``finish``)."""
+        index = dict((id(session), n) for n, session in enumerate(self.sessions))
+        hosts = {}
+        for name, host in self.hosts.items():
+            hosts[name] = {
+                "open": [index[id(session)] for session in host.open.values()],
+                "pending": dict((uuid, _pending_state(p)) for uuid, p in host.pending.items()),
+                "last_epoch": host.last_epoch,
+                "last_id": host.last_id,
+                "shutdown": list(host.shutdown) if host.shutdown else None,
+            }
+        return {
+            "sessions": [_session_state(session) for session in self.sessions],
+            "hosts": hosts,
+            "host_events": self.host_events,
+            "unattributed": [[minute, counts[0], counts[1]] for minute, counts in sorted(self.unattributed.items())],
+            "unmatched_records": self.unmatched_records,
+            "virt_records": self.virt_records,
+        }
+
+    def restore(self, state):
+        self.sessions = [_session_from_state(item) for item in state["sessions"]]
+        for name, item in state["hosts"].items():
+            host = self.hosts[name] = _Host(name)
+            host.last_epoch = item["last_epoch"]
+            host.last_id = item["last_id"]
+            host.shutdown = tuple(item["shutdown"]) if item["shutdown"] else None
+            for number in item["open"]:
+                session = self.sessions[number]
+                host.open[session.uuid] = session
+                self._index(host, session)
+            for uuid, pending in item["pending"].items():
+                host.pending[uuid] = _pending_from_state(pending)
+        self.host_events = list(state["host_events"])
+        self.unattributed = dict((minute, [avcs, anomalies]) for minute, avcs, anomalies in state["unattributed"])
+        self.unmatched_records = state["unmatched_records"]
+        self.virt_records = state["virt_records"]
+
+
+_SESSION_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
+                   "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "labels", "resources", "avcs",
+                   "anomalies", "ids", "init", "stop_seen", "stops")
+
+
+def _session_state(session):
+    item = dict((key, getattr(session, key)) for key in _SESSION_FIELDS)
+    position = dict((id(resource), n) for n, resource in enumerate(session.resources))
+    item["open_resources"] = [position[id(resource)] for resource in session.open_resources]
+    item["extra_events"] = [list(event) for event in session.extra_events]
+    item["crash"] = list(session.crash) if session.crash else None
+    return item
+
+
+def _session_from_state(item):
+    session = Session(item["host"], item["uuid"], item["name"], item["virt"])
+    for key in _SESSION_FIELDS:
+        setattr(session, key, item[key])
+    session.open_resources = [session.resources[n] for n in item["open_resources"]]
+    session.extra_events = [tuple(event) for event in item["extra_events"]]
+    session.crash = tuple(item["crash"]) if item["crash"] else None
+    return session
+
+
+def _pending_state(pending):
+    return {"labels": pending.labels, "resources": pending.resources, "first_seen": pending.first_seen,
+            "ids": pending.ids, "name": pending.name, "virt": pending.virt}
+
+
+def _pending_from_state(item):
+    pending = _Pending(item["first_seen"], item["name"], item["virt"])
+    pending.labels = item["labels"]
+    pending.resources = item["resources"]
+    pending.ids = item["ids"]
+    return pending
+

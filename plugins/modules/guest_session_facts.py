@@ -139,11 +139,14 @@ def main():
             default_host=params["host"] or socket.gethostname(),
             uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
             auditd_conf=params["auditd_conf"],
+            checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
         )
     except LogAccessError as exc:
         module.fail_json(msg=str(exc), path=exc.path)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(changed=False, ansible_facts={"virt_sessions": compact_facts(result)})
 
 

@@ -257,7 +257,10 @@ host_events:
   sample:
     - {host: hv1, type: shutdown, time: "2024-03-11T13:00:00.512+00:00", epoch: 1710162000.512, id: "1710162000.512:1093"}
 sources:
-  description: Each file read - path, bytes, compressed, records, first and last record time.
+  description:
+    - Each file read - C(path), C(bytes), C(compressed), C(records), C(duplicates) (records repeated from the
+      previous file, counted once), C(start_offset) and C(start_line) (non-zero when a checkpoint let the run
+      skip what it had read), first and last record time.
   returned: always
   type: list
   elements: dict
@@ -274,6 +277,15 @@ parse_errors:
   returned: always
   type: dict
   sample: {count: 0, samples: []}
+checkpoint:
+  description:
+    - With O(checkpoint) - C(path), C(used) (whether this run went on from it), C(saved) (whether it was
+      updated), and C(resumed_at) (C(path), C(offset), C(line) where reading began) when it was used.
+    - With a checkpoint, RV(sources) lists only the files read in this run, from their C(start_offset).
+  returned: when O(checkpoint) is set
+  type: dict
+  sample: {path: /var/lib/virtaudit/checkpoint.json, used: true, saved: true,
+           resumed_at: {path: /var/log/audit/audit.log, offset: 7340032, line: 30211}}
 auvirt_lines:
   description: With O(auvirt_lines), the sessions as auvirt-style text lines.
   returned: when O(auvirt_lines=true)
@@ -318,11 +330,14 @@ def main():
             default_host=params["host"] or socket.gethostname(),
             uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
             auditd_conf=params["auditd_conf"],
+            checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
         )
     except LogAccessError as exc:
         module.fail_json(msg=str(exc), path=exc.path)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(changed=False, **result)
 
 

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The benchmark behind ``make bench``.
+
+Generates deterministic hypervisor audit logs with tools/auditgen.py
+(mostly background noise, as on a host with STIG syscall rules, plus guest
+lifecycles, hot-plug, cgroup records, AVCs, crashes and reboots), then runs
+side by side on the main file:
+
+* the engine with everything on (all_events + proof), and sessions only;
+* the real ``auvirt`` (Debian's auditd 3.0.9), sessions only and --all-events;
+* ``grep -c`` over the same bytes;
+
+and prints wall time (best of N runs) and peak RSS (``/usr/bin/time``) with
+the ratios, the engine's memory and time over a range of sizes, an
+incremental re-run with a checkpoint after the log grew by 1 %, and a
+windowed run.  Targets are printed with "met"/"NOT met".
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+GEN = os.path.join(ROOT, "tools", "auditgen.py")
+ENGINE = os.path.join(HERE, "engine_run.py")
+UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def size_bytes(text):
+    text = text.strip().upper()
+    if text[-1] in UNITS:
+        return int(float(text[:-1]) * UNITS[text[-1]])
+    return int(text)
+
+
+def ensure_log(directory, size, seed=7):
+    """A generated log of ``size`` (e.g. 200M); cached between runs."""
+    path = os.path.join(directory, "bench-%s.log" % size)
+    if not os.path.exists(path):
+        tmp = path + ".tmp"
+        subprocess.check_call([sys.executable, GEN, "bench", "--out", tmp, "--size", size, "--noise", "0.995",
+                               "--guests", "40", "--seed", str(seed)], stdout=subprocess.DEVNULL)
+        os.rename(tmp, path)
+    return path
+
+
+def measure(cmd, runs, env=None):
+    """Best wall time and the peak RSS (KiB) of ``cmd`` over ``runs`` runs, and its stdout."""
+    best = None
+    peak = 0
+    out = ""
+    for dummy in range(runs):
+        proc = subprocess.run(["/usr/bin/time", "-f", "__time %e %M"] + cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, env=env, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), proc.returncode, proc.stderr[-2000:]))
+        line = [x for x in proc.stderr.splitlines() if x.startswith("__time ")][-1]
+        wall, rss = line.split()[1:3]
+        wall = float(wall)
+        best = wall if best is None else min(best, wall)
+        peak = max(peak, int(rss))
+        out = proc.stdout
+    return best, peak, out
+
+
+def shell(cmd):
+    return ["sh", "-c", cmd]
+
+
+def auvirt_path():
+    found = shutil.which("auvirt")
+    if found:
+        return found
+    installer = os.path.join(ROOT, "tests", "differential", "install_auvirt.sh")
+    if os.path.exists(installer) and os.geteuid() == 0:
+        subprocess.call(["bash", installer], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return shutil.which("auvirt")
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", default=os.path.join(ROOT, ".cache", "bench"))
+    parser.add_argument("--main", default="200M", help="size of the side-by-side file")
+    parser.add_argument("--curve", default="2M,20M,200M", help="sizes for the memory/time curve")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    env = dict(os.environ, TZ="UTC", LC_ALL="C")
+    figures = {"machine": {"nproc": os.cpu_count(), "python": sys.version.split()[0]}}
+
+    print("== generating logs (cached in %s)" % args.dir)
+    sizes = [s.strip() for s in args.curve.split(",") if s.strip()]
+    if args.main not in sizes:
+        sizes.append(args.main)
+    logs = dict((size, ensure_log(args.dir, size)) for size in sizes)
+    main_log = logs[args.main]
+    mb = os.path.getsize(main_log) / float(1 << 20)
+
+    print("== side by side on %s (%.0f MiB, best of %d runs)" % (os.path.basename(main_log), mb, args.runs))
+    rows = []
+    contenders = [
+        ("engine, everything on", [sys.executable, ENGINE, "--all", main_log]),
+        ("engine, sessions only", [sys.executable, ENGINE, main_log]),
+    ]
+    auvirt = auvirt_path()
+    if auvirt:
+        contenders += [
+            ("auvirt, sessions only", shell("%s --file %s > /dev/null" % (auvirt, main_log))),
+            ("auvirt --all-events", shell("%s --all-events --file %s > /dev/null" % (auvirt, main_log))),
+        ]
+    else:
+        print("*** auvirt not available (install Debian's auditd): its rows are missing ***")
+    contenders.append(("grep -c", shell("grep -c . %s > /dev/null" % main_log)))
+    results = {}
+    for name, cmd in contenders:
+        wall, rss, out = measure(cmd, args.runs, env)
+        results[name] = (wall, rss)
+        rows.append((name, wall, rss))
+        if name.startswith("engine") and out.strip():
+            figures.setdefault("engine_output", {})[name] = json.loads(out.strip().splitlines()[-1])
+    grep = results["grep -c"][0]
+    print("%-24s %9s %10s %9s %9s" % ("contender", "wall s", "peak MiB", "x grep", "MB/s"))
+    for name, wall, rss in rows:
+        print("%-24s %9.2f %10.1f %9.1f %9.0f" % (name, wall, rss / 1024.0, wall / grep if grep else 0,
+                                                mb / wall if wall else 0))
+    figures["side_by_side"] = dict((n, {"wall_s": w, "peak_kib": r}) for n, w, r in rows)
+
+    print("\n== engine (everything on) over sizes")
+    curve = []
+    for size in sizes:
+        path = logs[size]
+        wall, rss, dummy = measure([sys.executable, ENGINE, "--all", path], 1 if size != args.main else args.runs, env)
+        size_mb = os.path.getsize(path) / float(1 << 20)
+        curve.append((size, size_mb, wall, rss))
+        print("%-8s %9.1f MiB %8.2f s %8.1f MiB peak %8.2f s/100MiB" % (size, size_mb, wall, rss / 1024.0,
+                                                                       100 * wall / size_mb))
+    figures["curve"] = [{"size": s, "mib": m, "wall_s": w, "peak_kib": r} for s, m, w, r in curve]
+
+    print("\n== incremental run with a checkpoint (log grows by 1 %)")
+    incremental = None
+    base = os.path.join(args.dir, "grow.log")
+    checkpoint = os.path.join(args.dir, "grow.checkpoint")
+    with open(main_log, "rb") as src:
+        data = src.read()
+    cut = data.rfind(b"\n", 0, int(len(data) * 0.99)) + 1
+    with open(base, "wb") as out:
+        out.write(data[:cut])
+    if os.path.exists(checkpoint):
+        os.remove(checkpoint)
+    try:
+        full_wall, dummy, dummy2 = measure([sys.executable, ENGINE, "--all", "--checkpoint", checkpoint, base], 1, env)
+        with open(base, "ab") as out:
+            out.write(data[cut:])
+        inc_wall, inc_rss, inc_out = measure([sys.executable, ENGINE, "--all", "--checkpoint", checkpoint, base], 1, env)
+        ref_wall, dummy, ref_out = measure([sys.executable, ENGINE, "--all", main_log], 1, env)
+        same = json.loads(inc_out.splitlines()[-1])["sessions"] == json.loads(ref_out.splitlines()[-1])["sessions"]
+        incremental = inc_wall / ref_wall
+        print("full run %.2f s, re-run after +1 %%: %.2f s = %.1f %% of a full run (%s); same sessions: %s"
+              % (ref_wall, inc_wall, 100 * incremental, verdict(incremental <= 0.05), same))
+        figures["incremental"] = {"first_s": full_wall, "rerun_s": inc_wall, "full_s": ref_wall, "same": same}
+    except RuntimeError as exc:
+        print("incremental run failed: %s" % exc)
+    finally:
+        del data
+
+    print("\n== windowed run (start = last 10 %% of the time span)")
+    with open(main_log, "rb") as src:
+        first_line = src.readline()
+        src.seek(max(0, os.path.getsize(main_log) - 4096))
+        last_line = src.read().splitlines()[-1]
+    t0 = float(first_line.split(b"audit(")[1].split(b":")[0])
+    t1 = float(last_line.split(b"audit(")[1].split(b":")[0])
+    start = "%.0f" % (t0 + 0.9 * (t1 - t0))
+    win_wall, win_rss, dummy = measure([sys.executable, ENGINE, "--all", "--start", start, main_log], args.runs, env)
+    full = results["engine, everything on"][0]
+    print("window from %s: %.2f s (%.0f %% of the full run)" % (start, win_wall, 100 * win_wall / full))
+    figures["window"] = {"wall_s": win_wall, "peak_kib": win_rss, "full_s": full}
+
+    print("\n== targets")
+    engine_all = results["engine, everything on"]
+    print("engine everything on <= 3x grep:            %.1fx  %s" % (engine_all[0] / grep, verdict(engine_all[0] <= 3 * grep)))
+    if "auvirt, sessions only" in results:
+        ratio = engine_all[0] / results["auvirt, sessions only"][0]
+        print("engine everything on <= 0.5x auvirt sessions: %.2fx %s" % (ratio, verdict(ratio <= 0.5)))
+    peak = max(r for dummy, dummy2, dummy3, r in curve) / 1024.0
+    print("peak memory <= 64 MiB over all sizes:        %.1f MiB %s" % (peak, verdict(peak <= 64)))
+    if len(curve) >= 2:
+        rates = [w / m for dummy, m, w, dummy2 in curve if m >= 10]
+        if len(rates) >= 2:
+            spread = max(rates) / min(rates)
+            print("time linear in size (s/MiB spread, >=10 MiB): %.2f  %s" % (spread, verdict(spread <= 1.5)))
+    if incremental is not None:
+        print("re-run after +1 %% <= 5 %% of a full run:      %.1f %% %s" % (100 * incremental, verdict(incremental <= 0.05)))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2, sort_keys=True)
+    print("\n(when: %s)" % time.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+if __name__ == "__main__":
+    main()
