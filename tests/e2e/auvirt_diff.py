@@ -41,8 +41,8 @@ def run_auvirt(log, *options):
     env = dict(os.environ, TZ="UTC", LC_ALL="C")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120, check=False)
     if proc.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), proc.returncode,
-                                                proc.stderr.decode("utf-8", "replace")))
+        raise RuntimeError("%s exited %d: %s"
+                           % (" ".join(cmd), proc.returncode, proc.stderr.decode("utf-8", "replace")))
     return " ".join(cmd[1:]), proc.stdout.decode("utf-8", "replace")
 
 
@@ -121,8 +121,9 @@ def compare_sessions(rows, expected):
             continue
         pending.remove(row)
         truth_name = session["name"].encode("utf-8")[:22].decode("utf-8", "replace").rstrip()
-        if row["name"] != truth_name:
-            diffs.append({"what": "name", "session": label, "auvirt": row["name"], "truth": session["name"]})
+        if row["name"] != session["name"]:
+            what = "name truncated to 22 bytes" if row["name"] == truth_name else "name"
+            diffs.append({"what": what, "session": label, "auvirt": row["name"], "truth": session["name"]})
         if row["user"] != "root":
             diffs.append({"what": "user", "session": label, "auvirt": row["user"], "truth": "root"})
         if row["start"] not in _ctime16(session["start"]):
@@ -182,9 +183,16 @@ def compare_events(rows, expected):
             diffs.append({"what": "anomaly rows", "session": label, "auvirt": got_anoms, "truth": want_anoms})
     diffs += compare_resources(rows, expected)
     unique = []
+    counts = []
     for diff in diffs:
-        if diff not in unique:
+        if diff in unique:
+            counts[unique.index(diff)] += 1
+        else:
             unique.append(diff)
+            counts.append(1)
+    for diff, count in zip(unique, counts):
+        if count > 1:
+            diff["truth"] = "%s (x%d)" % (diff["truth"], count)
     return unique
 
 
@@ -250,9 +258,8 @@ def report(fmt, log_name, diffs, line_diff, outputs):
     if diffs:
         lines += ["| what | session | auvirt says | ground truth |", "|---|---|---|---|"]
         for diff in diffs:
-            lines.append("| %s | %s | %s | %s |" % (diff["what"], diff["session"],
-                                                   str(diff["auvirt"]).replace("|", "\\|"),
-                                                   str(diff["truth"]).replace("|", "\\|")))
+            cells = (diff["what"], diff["session"], str(diff["auvirt"]), str(diff["truth"]))
+            lines.append("| %s |" % " | ".join(cell.replace("|", "\\|") for cell in cells))
     else:
         lines.append("No difference from the ground truth.")
     lines += ["", "## auvirt's default output vs the collection's `auvirt_lines`", ""]

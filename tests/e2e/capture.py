@@ -271,6 +271,7 @@ class Capture(object):
         self.pass_dir = None
         self.fmt = None
         self.foreign_dnsmasq = set()
+        self.run_libvirt_existed = True
 
     # ------------------------------------------------------------ helpers --
 
@@ -420,6 +421,7 @@ class Capture(object):
                            % (daemon, out.strip()))
         rc, out = run(["pidof", "dnsmasq"], timeout=10)
         self.foreign_dnsmasq = set(out.split()) if rc == 0 else set()
+        self.run_libvirt_existed = os.path.exists("/run/libvirt")
 
         self.meta["versions"] = {
             "auditd": pkg_version("auditd"),
@@ -518,7 +520,7 @@ class Capture(object):
         """Destroy and undefine every guest of ours that libvirt knows (stale ones from an aborted run too)."""
         for guest in GUESTS:
             for name in (guest["name"], guest["uuid"]):
-                rc, _ = self.virsh("domstate", name)
+                rc = self.virsh("domstate", name)[0]
                 if rc != 0:
                     continue
                 if self.domstate(guest) not in (None, "shut off"):
@@ -537,7 +539,7 @@ class Capture(object):
         def ready():
             if proc.poll() is not None:
                 raise RuntimeError("auditd exited (rc %s): %s" % (proc.returncode, self.tail(logname)))
-            status, _ = audit_status()
+            status = audit_status()[0]
             return status is not None and status.get("pid") == str(proc.pid)
         wait_for(ready, 20, "auditd to register with the kernel", step=0.05)
         self.auditd = proc
@@ -678,7 +680,7 @@ class Capture(object):
             self.start_auditd(confdir, "auditd-%s-1.out" % fmt)
             info["auditd_pid"] = self.auditd.pid
             self.set_audit(enabled=1, backlog=8192)
-            status, _ = audit_status()
+            status = audit_status()[0]
             info["lost_before"] = int(status.get("lost", "0"))
             time.sleep(0.3)
             g = self.lifecycle(images, xmldir, confdir)
@@ -686,7 +688,7 @@ class Capture(object):
             # the end of the capture: e2e-delta is still running
             time.sleep(0.5)
             before = time.time()
-            status, _ = audit_status()
+            status = audit_status()[0]
             info["lost_after"] = int(status.get("lost", "0"))
             self.stop_auditd()
             self.record(None, "daemon:auditd-stop", before, time.time(), 0, ["auditd", "stop"], "",
@@ -735,6 +737,10 @@ class Capture(object):
             mode, uid, gid = self.kvm_saved
             os.chown("/dev/kvm", uid, gid)
             os.chmod("/dev/kvm", mode)
+        # libvirt's runtime directory, when no libvirt daemon had made it before us
+        # (every daemon that could use it was ours and is stopped now)
+        if not self.run_libvirt_existed and "libvirtd" not in self.children and "virtlogd" not in self.children:
+            shutil.rmtree("/run/libvirt", ignore_errors=True)
         for guest in GUESTS:
             for path in ("/var/log/libvirt/qemu/%s.log" % guest["name"],):
                 if os.path.exists(path):
@@ -747,7 +753,7 @@ class Capture(object):
                     if os.path.exists(os.path.join(self.tmp, name)):
                         shutil.copy2(os.path.join(self.tmp, name), os.path.join(self.out, name))
                 shutil.rmtree(self.tmp, ignore_errors=True)
-        status, _ = audit_status()
+        status = audit_status()[0]
         self.meta["audit_status_after"] = status
         if self.lock is not None:
             self.lock.close()
@@ -774,7 +780,7 @@ def _raise_interrupt(signum, _frame):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True, help="output directory (must not exist)")
     parser.add_argument("--formats", default="RAW,ENRICHED", help="auditd log_format of each pass")
     parser.add_argument("--tmp-parent", default=None, help="where the temporary directory goes")

@@ -211,4 +211,4 @@ def pytest_terminal_summary(terminalreporter):
         write("time %-20s %6.1f s" % (name, seconds))
     for text in _STATE["notes"]:
         write(text)
-    write("output: %s" % os.path.dirname(_STATE["capture"]))
+    write("output: %s" % (_STATE["capture"] if os.environ.get("VIRTAUDIT_E2E_REUSE") else output_dir()))

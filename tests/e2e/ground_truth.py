@@ -155,7 +155,7 @@ def expected_sessions(actions, virt):
                 raise ValueError("ground truth: resource action %d on a guest that is not running" % action["seq"])
             if action["rc"] != 0:
                 raise ValueError("ground truth: resource action %d failed" % action["seq"])
-            _, verb, kind = event.split(":")
+            verb, kind = event.split(":")[1:]
             window = _window(action)
             session["actions"].append(action["seq"])
             if verb == "attach":

@@ -48,6 +48,7 @@ fi
 
 POLICY=/usr/sbin/policy-rc.d
 OWN_POLICY=
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
     if [ -n "$OWN_POLICY" ]; then
         rm -f "$POLICY"
