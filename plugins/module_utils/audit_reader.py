@@ -24,7 +24,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record impo
     Record,
     parse_line,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import RESET_TOLERANCE, SerialTracker
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
@@ -165,6 +165,7 @@ RECENT_AVCS = 16
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 4 << 20
 SERIAL_RESET = "_SERIAL_RESET"
+SKIM_MARGIN = 300  # records may be this many seconds out of order
 
 
 def wanted(rtype):
@@ -426,12 +427,59 @@ class LogReader(object):
     of the last records read (for overlapping rotated files).
     """
 
-    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False):
+    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False, skim_before=None):
         self.stats = stats
+        self.skim_before = skim_before
+        self._skimmed = ()
         self.tracker = tracker if tracker is not None else SerialTracker()
         self.scan = _Scan(stats, self.tracker, keep_raw)
         self.hold_partial = hold_partial
         self.started = False
+
+    def _skim(self, buf, scan, times, source, first_line):
+        """Read a block that lies wholly before ``skim_before`` cheaply.
+
+        Only the lines the engine wants are parsed; the serials of the others
+        are not followed one by one (no gap accounting before the window),
+        only checked at the block's ends for a restart - a block where the
+        counter may have restarted is read in full.  True when skimmed.
+        """
+        last_line = buf.rfind(b"\n", 0, len(buf) - 1)
+        head = _STAMP.search(buf, 0, buf.find(b"\n", 1))
+        tail = _STAMP.search(buf, last_line)
+        if head is None or tail is None:
+            return False
+        last_epoch = int(tail.group(1)) + int(tail.group(2)) / 1000.0
+        if last_epoch >= self.skim_before - SKIM_MARGIN:
+            return False
+        first_serial, last_serial = int(head.group(3)), int(tail.group(3))
+        if b"type=DAEMON_" in buf[:200] or buf.startswith(b"type=DAEMON_", last_line + 1):
+            return False
+        state = self.tracker.state(None)
+        if last_serial < first_serial or (state is not None and first_serial < state[0] - RESET_TOLERANCE):
+            return False
+        records = []
+        for index, start, end in _wanted_lines(buf, scan):
+            piece = buf[start:end].decode("utf-8", "replace")
+            if piece.endswith("\r"):
+                piece = piece[:-1]
+            record = parse_line(piece, source, first_line + index + 1, scan.keep_raw)
+            if record.type == "AVC":
+                scan.avc_keys.append((None, record.sec, record.ms, record.serial))
+                if len(scan.avc_keys) > RECENT_AVCS:
+                    scan.avc_keys.pop(0)
+            if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
+                records.append(record)
+        sec, ms = tail.group(1).decode("ascii"), tail.group(2).decode("ascii")
+        if state is None:
+            state = self.tracker.begin(None, head.group(1).decode("ascii"), head.group(2).decode("ascii"), first_serial)
+        state[0] = max(state[0], last_serial)
+        state[1], state[2], state[3] = sec, ms, last_serial
+        scan.remember_block(buf)
+        times.append(int(head.group(1)) + int(head.group(2)) / 1000.0)
+        times.append(last_epoch)
+        self._skimmed = records
+        return True
 
     def state(self):
         scan = self.scan
@@ -485,9 +533,17 @@ class LogReader(object):
                         lines = block.count(b"\n")
                         serials = None
                         buf = b"\n" + block
-                        if scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf:
-                            serials = _SERIALS.findall(buf)
                         times = []
+                        fast = scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf
+                        if fast and self.skim_before is not None and self._skim(buf, scan, times, len(stats.sources) - 1, lineno):
+                            yield from self._skimmed
+                            count += lines
+                            lineno += lines
+                            first = times[0] if first is None else first
+                            last = times[-1]
+                            continue
+                        if fast:
+                            serials = _SERIALS.findall(buf)
                         if serials is not None and len(serials) == lines:
                             yield from _fast_block(buf, list(map(int, serials)), scan, len(stats.sources) - 1, lineno, times)
                             scan.remember_block(buf)

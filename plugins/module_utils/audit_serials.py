@@ -175,7 +175,7 @@ class SerialTracker(object):
                     self.gaps.remove(gap)
                 return
 
-    def state(self, paths):
+    def snapshot(self, paths):
         """JSON-ready state; ``paths`` turns the gaps' source numbers into file names."""
         gaps = []
         for gap in self.gaps:

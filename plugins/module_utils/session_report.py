@@ -341,7 +341,9 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     keep_raw = bool(proof and raw)
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw)
     tracker = SerialTracker()
-    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint))
+    # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
+    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),
+                       skim_before=window_start if not checkpoint else None)
     warnings = []
     resume = None
     checkpoint_info = None
@@ -369,7 +371,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         read = [source["path"] for source in stats.sources]
         state = {"options": {"default_host": default_host, "engine": checkpoints.VERSION},
                  "position": _checkpoint_position(stats), "engine": engine.state(),
-                 "serials": tracker.state(read), "reader": reader.state(), "written_at": iso(now)}
+                 "serials": tracker.snapshot(read), "reader": reader.state(), "written_at": iso(now)}
         try:
             checkpoints.save(checkpoint, state)
             checkpoint_info["saved"] = True

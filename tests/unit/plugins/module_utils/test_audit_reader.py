@@ -270,3 +270,33 @@ def test_overlapping_rotated_files_count_each_event_once(tmp_path, gz):
     assert [s["duplicates"] for s in twice["sources"]] == [0, 3]
     assert sum(s["records"] for s in twice["sources"]) == once["sources"][0]["records"]
     assert twice["coverage"]["serial_gaps"]["missing_events"] == 0
+
+
+@pytest.mark.parametrize("path", _all_fixture_logs(), ids=os.path.basename)
+def test_window_start_skims_older_blocks_without_changing_sessions(path, monkeypatch):
+    """With start, blocks wholly before it are only searched for wanted records: same sessions."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    def window_run(start):
+        out = run(paths=[path], start=start, all_events=True, proof=True, default_host="hv",
+                  uid_resolver={0: "root"}.get, now=2000000000)
+        return out["sessions"], out["summary"], out["host_events"]
+
+    monkeypatch.setattr(audit_reader, "CHUNK", 700)
+    skims = []
+    original = audit_reader.LogReader._skim
+
+    def counting(self, *args):
+        done = original(self, *args)
+        skims.append(done)
+        return done
+
+    monkeypatch.setattr(audit_reader.LogReader, "_skim", counting)
+    with open(path, "rb") as handle:
+        stamps = [float(line.split(b"audit(")[1].split(b":")[0]) for line in handle if b"audit(" in line]
+    start = str(int(sorted(stamps)[len(stamps) * 3 // 4]))
+    skimmed = window_run(start)
+    monkeypatch.setattr(audit_reader, "SKIM_MARGIN", 10 ** 12)  # nothing is ever old enough
+    assert window_run(start) == skimmed
+    if max(stamps) - min(stamps) > 2 * audit_reader.SKIM_MARGIN:
+        assert any(skims), "no block was skimmed"
