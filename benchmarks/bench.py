@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The benchmark behind ``make bench``.
@@ -132,8 +131,8 @@ def main():
     grep = results["grep -c"][0]
     print("%-24s %9s %10s %9s %9s" % ("contender", "wall s", "peak MiB", "x grep", "MB/s"))
     for name, wall, rss in rows:
-        print("%-24s %9.2f %10.1f %9.1f %9.0f" % (name, wall, rss / 1024.0, wall / grep if grep else 0,
-                                                mb / wall if wall else 0))
+        row = (name, wall, rss / 1024.0, wall / grep if grep else 0, mb / wall if wall else 0)
+        print("%-24s %9.2f %10.1f %9.1f %9.0f" % row)
     figures["side_by_side"] = dict((n, {"wall_s": w, "peak_kib": r}) for n, w, r in rows)
 
     print("\n== engine (everything on) over sizes")
@@ -143,8 +142,8 @@ def main():
         wall, rss, dummy = measure([sys.executable, ENGINE, "--all", path], 1 if size != args.main else args.runs, env)
         size_mb = os.path.getsize(path) / float(1 << 20)
         curve.append((size, size_mb, wall, rss))
-        print("%-8s %9.1f MiB %8.2f s %8.1f MiB peak %8.2f s/100MiB" % (size, size_mb, wall, rss / 1024.0,
-                                                                       100 * wall / size_mb))
+        row = (size, size_mb, wall, rss / 1024.0, 100 * wall / size_mb)
+        print("%-8s %9.1f MiB %8.2f s %8.1f MiB peak %8.2f s/100MiB" % row)
     figures["curve"] = [{"size": s, "mib": m, "wall_s": w, "peak_kib": r} for s, m, w, r in curve]
 
     print("\n== incremental run with a checkpoint (log grows by 1 %)")

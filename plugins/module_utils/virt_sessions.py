@@ -756,4 +756,3 @@ def _pending_from_state(item):
     pending.resources = item["resources"]
     pending.ids = item["ids"]
     return pending
-
