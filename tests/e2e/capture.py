@@ -405,12 +405,16 @@ class Capture(object):
         log(text.strip().splitlines()[-1])
 
         status, out = audit_status()
-        if status is None:
-            raise Skip("the kernel refuses auditing here (auditctl -s: %s)" % out.strip())
-        self.audit_before = status
+        if status is None or "enabled" not in status:
+            raise Skip("the kernel refuses auditing here (auditctl -s: %s)" % (out.strip() or "no status"))
         self.meta["audit_status_before"] = status
         if status.get("enabled") == "2":
             raise Skip("kernel auditing is locked (enabled 2, immutable); cannot enable/disable it for the test")
+        # reading the status is not enough (a user namespace may read it): set it to what it is
+        rc, out = run(["auditctl", "-e", status["enabled"]], timeout=10)
+        if rc != 0:
+            raise Skip("the kernel refuses audit control here (auditctl -e %s: %s)" % (status["enabled"], out.strip()))
+        self.audit_before = status
         pid = int(status.get("pid", "0"))
         if pid and alive(pid):
             raise Skip("another audit daemon (pid %d) owns the kernel audit channel; refusing to disturb it" % pid)
@@ -450,11 +454,14 @@ class Capture(object):
             return "qemu", "no kvm group"
         st = os.stat("/dev/kvm")
         if st.st_gid != kvm_gid or (st.st_mode & 0o060) != 0o060:
-            self.kvm_saved = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
-            os.chown("/dev/kvm", st.st_uid, kvm_gid)
-            os.chmod("/dev/kvm", stat.S_IMODE(st.st_mode) | 0o060)
-            self.meta["warnings"].append("/dev/kvm was %o %d:%d; made group kvm rw for the run (restored after)"
-                                         % self.kvm_saved)
+            saved = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+            try:
+                os.chown("/dev/kvm", st.st_uid, kvm_gid)
+                self.kvm_saved = saved
+                os.chmod("/dev/kvm", stat.S_IMODE(st.st_mode) | 0o060)
+            except OSError as exc:
+                return "qemu", "/dev/kvm is not usable by the kvm group and cannot be made so: %s" % exc
+            self.meta["warnings"].append("/dev/kvm was %o %d:%d; made group kvm rw for the run (restored after)" % saved)
         return "kvm", "/dev/kvm usable"
 
     def start_daemon(self, name, cmd, logfile):
@@ -735,8 +742,11 @@ class Capture(object):
             steps.append("restore audit state: %s" % exc)
         if self.kvm_saved is not None:
             mode, uid, gid = self.kvm_saved
-            os.chown("/dev/kvm", uid, gid)
-            os.chmod("/dev/kvm", mode)
+            try:
+                os.chown("/dev/kvm", uid, gid)
+                os.chmod("/dev/kvm", mode)
+            except OSError as exc:
+                steps.append("restore /dev/kvm %o %d:%d: %s" % (mode, uid, gid, exc))
         # libvirt's runtime directory, when no libvirt daemon had made it before us
         # (every daemon that could use it was ours and is stopped now)
         if not self.run_libvirt_existed and "libvirtd" not in self.children and "virtlogd" not in self.children:
@@ -753,8 +763,8 @@ class Capture(object):
                     if os.path.exists(os.path.join(self.tmp, name)):
                         shutil.copy2(os.path.join(self.tmp, name), os.path.join(self.out, name))
                 shutil.rmtree(self.tmp, ignore_errors=True)
-        status = audit_status()[0]
-        self.meta["audit_status_after"] = status
+        if self.audit_before is not None:
+            self.meta["audit_status_after"] = audit_status()[0]
         if self.lock is not None:
             self.lock.close()
 
