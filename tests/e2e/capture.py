@@ -716,57 +716,68 @@ class Capture(object):
     # ----------------------------------------------------------- teardown --
 
     def teardown(self):
+        """Undo everything; every step runs even when an earlier one fails (failures go to meta.json)."""
         steps = self.meta["teardown"]
-        if self.uri and "libvirtd" in self.children:
+        for name, step in (("guests", self._td_guests), ("daemons", self._td_daemons), ("qemu", self._td_qemu),
+                           ("dnsmasq", self._td_dnsmasq), ("audit state", self.restore_audit),
+                           ("/dev/kvm", self._td_kvm), ("files", self._td_files)):
             try:
-                self.cleanup_guests(note="teardown")
+                step()
             except Exception as exc:  # pylint: disable=broad-except
-                steps.append("cleanup_guests: %s" % exc)
+                steps.append("%s: %s" % (name, exc))
+                log("TEARDOWN STEP FAILED (%s): %s" % (name, exc))
+        if self.audit_before is not None:
+            self.meta["audit_status_after"] = audit_status()[0]
+        if self.lock is not None:
+            self.lock.close()
+
+    def _td_guests(self):
+        if self.uri and "libvirtd" in self.children:
+            self.cleanup_guests(note="teardown")
+
+    def _td_daemons(self):
         for name in ("auditd", "libvirtd", "virtlogd"):
             try:
                 self.stop_daemon(name)
             except Exception as exc:  # pylint: disable=broad-except
-                steps.append("stop %s: %s" % (name, exc))
+                self.meta["teardown"].append("stop %s: %s" % (name, exc))
+
+    def _td_qemu(self):
         # qemu processes of our guests that survived (libvirtd died, ...)
         for pid, uuid in sorted(self.qemu_pids.items()):
             if alive(pid) and qemu_pid_of(uuid) == pid:
-                steps.append("killed leftover qemu pid %d (%s)" % (pid, uuid))
+                self.meta["teardown"].append("killed leftover qemu pid %d (%s)" % (pid, uuid))
                 os.kill(pid, signal.SIGKILL)
+
+    def _td_dnsmasq(self):
         rc, out = run(["pidof", "dnsmasq"], timeout=10)
         for pid in (set(out.split()) if rc == 0 else set()) - self.foreign_dnsmasq:
-            steps.append("stopped dnsmasq pid %s started during the run" % pid)
+            self.meta["teardown"].append("stopped dnsmasq pid %s started during the run" % pid)
             os.kill(int(pid), signal.SIGTERM)
-        try:
-            self.restore_audit()
-        except Exception as exc:  # pylint: disable=broad-except
-            steps.append("restore audit state: %s" % exc)
+
+    def _td_kvm(self):
         if self.kvm_saved is not None:
             mode, uid, gid = self.kvm_saved
-            try:
-                os.chown("/dev/kvm", uid, gid)
-                os.chmod("/dev/kvm", mode)
-            except OSError as exc:
-                steps.append("restore /dev/kvm %o %d:%d: %s" % (mode, uid, gid, exc))
+            os.chown("/dev/kvm", uid, gid)
+            os.chmod("/dev/kvm", mode)
+
+    def _td_files(self):
         # libvirt's runtime directory, when no libvirt daemon had made it before us
         # (every daemon that could use it was ours and is stopped now)
         if not self.run_libvirt_existed and "libvirtd" not in self.children and "virtlogd" not in self.children:
             shutil.rmtree("/run/libvirt", ignore_errors=True)
         for guest in GUESTS:
-            for path in ("/var/log/libvirt/qemu/%s.log" % guest["name"],):
-                if os.path.exists(path):
-                    os.unlink(path)
+            path = "/var/log/libvirt/qemu/%s.log" % guest["name"]
+            if os.path.exists(path):
+                os.unlink(path)
         if self.tmp and os.path.isdir(self.tmp):
             if os.environ.get("VIRTAUDIT_E2E_KEEP_TMP"):
-                steps.append("kept %s (VIRTAUDIT_E2E_KEEP_TMP)" % self.tmp)
-            else:
-                for name in ("libvirtd.log", "virtlogd.log", "libvirtd.out"):
-                    if os.path.exists(os.path.join(self.tmp, name)):
-                        shutil.copy2(os.path.join(self.tmp, name), os.path.join(self.out, name))
-                shutil.rmtree(self.tmp, ignore_errors=True)
-        if self.audit_before is not None:
-            self.meta["audit_status_after"] = audit_status()[0]
-        if self.lock is not None:
-            self.lock.close()
+                self.meta["teardown"].append("kept %s (VIRTAUDIT_E2E_KEEP_TMP)" % self.tmp)
+                return
+            for name in ("libvirtd.log", "virtlogd.log", "libvirtd.out"):
+                if os.path.exists(os.path.join(self.tmp, name)) and os.path.isdir(self.out):
+                    shutil.copy2(os.path.join(self.tmp, name), os.path.join(self.out, name))
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def main(self):
         os.makedirs(self.out)
