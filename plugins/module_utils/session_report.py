@@ -230,7 +230,8 @@ def summarize(sessions, engine, window_start=None, window_end=None):
         stops += session.stops
         for item in session.resources:
             if item["result"] == "success":
-                resources += 1
+                # what a failed start was given never reached a running guest
+                resources += session.state != "failed"
             elif item["reason"] != "open":
                 # a failed device open (vhost-net probe) is retried or falls back by libvirt itself
                 failed_ops += 1
