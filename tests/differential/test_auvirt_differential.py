@@ -59,7 +59,7 @@ _SELINUX = {
     ],
     'summary': [
         E('S3', 'auvirt', 1, line=r'^Number of resource assignments: 61$'),
-        E('S3', 'ours', 1, line=r'^Number of resource assignments: 82$'),
+        E('S3', 'ours', 1, line=r'^Number of resource assignments: 71$'),
         E('S4', 'auvirt', 1, line=r'^Number of related AVCs:         1$'),
         E('S4', 'ours', 1, line=r'^Number of related AVCs:         2$'),
         E('S6', 'auvirt', 1, line=r'^Number of related anomalies:    0$'),
