@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,12 +40,14 @@ def main():
                   uid_resolver={0: "root"}.get, start=args.start)
     if args.checkpoint:
         kwargs["checkpoint"] = args.checkpoint
+    began = time.perf_counter()
     result = report.run(**kwargs)
+    elapsed = time.perf_counter() - began
     summary = result["summary"]
     print(json.dumps({"sessions": summary["sessions"], "states": summary["states"],
                       "records": sum(s["records"] for s in result["sources"]),
                       "missing_events": result["coverage"]["serial_gaps"]["missing_events"],
-                      "warnings": result.get("warnings", [])}, sort_keys=True))
+                      "warnings": result.get("warnings", []), "run_s": round(elapsed, 4)}, sort_keys=True))
 
 
 if __name__ == "__main__":

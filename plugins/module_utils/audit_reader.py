@@ -163,7 +163,7 @@ NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CO
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
 RECENT_AVCS = 16
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
-CHUNK = 4 << 20
+CHUNK = 1 << 20
 SERIAL_RESET = "_SERIAL_RESET"
 SKIM_MARGIN = 300  # records may be this many seconds out of order
 
