@@ -57,13 +57,15 @@ if HERE not in sys.path:
 
 import hardening_util  # noqa: E402  pylint: disable=wrong-import-position
 
-from hypothesis import HealthCheck, settings  # noqa: E402  pylint: disable=wrong-import-position
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402  pylint: disable=wrong-import-position
 
 _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture],
     print_blob=True,
+    # the explain phase re-runs a failing case hundreds of times: too slow for logs of 1 MB
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
 )
 settings.register_profile("share", database=None, **_COMMON)
 settings.register_profile("fuzz", **_COMMON)

@@ -28,7 +28,8 @@ CORPUS = os.path.join(FIXTURES, "corpus")
 
 # ``share``: the fixed-seed part of ``make test``; ``fuzz``: ``make fuzz``.
 PROFILE = os.environ.get("HARDENING_PROFILE", "share")
-FACTOR = int(os.environ.get("HARDENING_FUZZ_FACTOR", "40" if PROFILE == "fuzz" else "1"))
+# make fuzz: every property runs its fuzz budget times FACTOR / 60 (FUZZ_FACTOR=60 is the default run)
+FACTOR = int(os.environ.get("HARDENING_FUZZ_FACTOR", "60"))
 
 CASES = collections.Counter()
 
@@ -37,9 +38,34 @@ NOW = 1767225600.0          # 2026-01-01T00:00:00Z: fixed "now" for keyword time
 HOST = "testhost"
 
 
-def budget(examples):
-    """max_examples of one property test: its share budget times the profile factor."""
-    return examples * FACTOR
+# Bugs found by this suite and not fixed yet: each has a strict xfail test
+# (its name is in the comment); the property tests step around exactly
+# these cases while the name is listed here.  When a bug is fixed, remove
+# the xfail marker AND the entry here, so that the properties cover it too.
+KNOWN_BUGS = frozenset((
+    "half-record",      # test_fuzz_reader.py::test_half_written_*: a cut libvirt record makes a bogus session
+    "start-after-shutdown",  # test_fuzz_sessions.py::test_start_after_shutdown_*: ends before it starts
+    "gzip-cut-loses-block",  # test_faults.py::test_gzip_cut_short_yields_records_before_the_damage
+    "fast-path-bad-header",  # test_fuzz_reader.py::test_malformed_header_among_good_records: run() raises
+    "attach-after-crash",    # test_fuzz_sessions.py::test_resource_attached_after_anomaly_*: closed before opened
+))
+
+
+def budget(share, fuzz):
+    """max_examples of one property: ``share`` in make test, ``fuzz`` (scaled by FACTOR/60) in make fuzz.
+
+    The fuzz budgets are weighted by cost: cheap properties get many cases,
+    the ones that run the engine several times on 1 MB or real logs fewer;
+    at the default factor they add up to more than 100 000.
+    """
+    if PROFILE != "fuzz":
+        return share
+    return max(share, fuzz * FACTOR // 60)
+
+
+def sometimes(name, every=8):
+    """True for every case in the share, for one case in ``every`` in make fuzz (costly double checks)."""
+    return PROFILE != "fuzz" or CASES[name] % every == 1
 
 
 def count(name):
@@ -107,6 +133,20 @@ def engine(paths, **options):
     return run(paths=list(paths), **options)
 
 
+_BAD_HEADER = re.compile(br"(?:^|\n)type=[A-Z0-9_]+ msg=audit\((?!\d+\.\d{3}:\d+\):)")
+
+
+def run_known_crash(paths, datas, options=None):
+    """engine(); None where it raises on a malformed msg=audit(...) stamp while that bug is known."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError
+    try:
+        return engine(paths, **(FULL if options is None else options))
+    except (ParseError, AttributeError, IndexError):
+        if "fast-path-bad-header" in KNOWN_BUGS and any(_BAD_HEADER.search(d) for d in datas):
+            return None
+        raise
+
+
 FULL = dict(all_events=True, proof=True, raw=True, auvirt_lines=True, show_uuid=True)
 
 
@@ -167,6 +207,21 @@ def check_session(session, monotonic=True):
             assert item["closed_epoch"] >= item["opened_epoch"], item
 
 
+_DATELIKE = re.compile(r"^[0-9]+-[0-9][0-9]-[0-9][0-9]T[0-9:.]+[+]00:00$")
+
+
+def _walk(value, key=None):
+    """(key, value) of every leaf of a result."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v, key)
+    else:
+        yield key, value
+
+
 def check_result(result, paths, monotonic=True):
     """Invariants of any run() result: shape, states, times, counts, JSON."""
     text = json.dumps(result, sort_keys=True, allow_nan=False)
@@ -186,6 +241,9 @@ def check_result(result, paths, monotonic=True):
         assert sample["path"] in paths, sample
         assert isinstance(sample["line"], int) and sample["line"] >= 1, sample
     assert [s["path"] for s in result["sources"]] == list(paths)
+    for key, value in _walk(result):
+        if isinstance(value, str) and _DATELIKE.match(value) and key not in ("raw", "text", "detail", "name", "value"):
+            iso_epoch(value)
     if "auvirt_lines" in result:
         for line in result["auvirt_lines"]:
             assert not re.search(u"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", line), "auvirt line breaks: %r" % (line,)
@@ -198,6 +256,8 @@ def line_count(data):
 
 
 def _pieces(data):
+    if not data:
+        return []
     pieces = data.split(b"\n")
     if data.endswith(b"\n"):
         pieces.pop()
@@ -305,7 +365,7 @@ class LogWriter(object):
                         "hostname=? addr=? terminal=? res=success'")
 
     def noise(self, n=1):
-        for _ in range(n):
+        for dummy in range(n):
             self.add("SYSCALL", "arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 "
                      'items=1 ppid=1 pid=99 auid=0 uid=0 gid=0 comm="cat" exe="/usr/bin/cat" key=(null)')
 
