@@ -14,9 +14,11 @@ __metaclass__ = type
 
 import bisect
 import errno
+import hashlib
 import gzip
 import os
 import re
+import stat
 import zlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
@@ -98,6 +100,8 @@ def check_readable(path):
     try:
         if os.path.isdir(path):
             raise LogAccessError(path, "is a directory, not a log file")
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+            raise LogAccessError(path, "is not a regular file (a pipe, socket or device would block or never end)")
         with open(path, "rb"):
             pass
     except LogAccessError:
@@ -110,14 +114,79 @@ def check_readable(path):
         raise LogAccessError(path, exc.strerror or str(exc))
 
 
+class _GzipReader(object):
+    """Streaming gunzip that hands out everything decompressed before damage.
+
+    ``gzip.GzipFile.read`` raises on a truncated file and drops what the
+    failing call had decompressed; this reader returns all of it first and
+    raises EOFError (or zlib.error) on the next read.  Concatenated gzip
+    members are read one after the other.
+    """
+
+    def __init__(self, path):
+        self.raw = open(path, "rb")
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.buf = b""
+        self.done = False
+        self.error = None
+
+    def _fill(self, need):
+        while len(self.buf) < need and not self.done:
+            data = self.raw.read(1 << 16)
+            if not data:
+                if not self.inflate.eof:
+                    self.error = EOFError("compressed file ended before the end-of-stream marker was reached")
+                self.done = True
+                break
+            try:
+                while data:
+                    if self.inflate.eof:
+                        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self.buf += self.inflate.decompress(data)
+                    data = self.inflate.unused_data if self.inflate.eof else b""
+            except zlib.error as exc:
+                self.error = exc
+                self.done = True
+
+    def _take(self, size):
+        out, self.buf = self.buf[:size], self.buf[size:]
+        if not out and self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return out
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            self._fill(float("inf"))
+            return self._take(len(self.buf))
+        self._fill(size)
+        return self._take(size)
+
+    def readline(self):
+        while b"\n" not in self.buf and not self.done:
+            self._fill(len(self.buf) + (1 << 16))
+        cut = self.buf.find(b"\n")
+        return self._take(cut + 1 if cut >= 0 else len(self.buf))
+
+    def close(self):
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def open_log(path):
-    """Open a log for binary reading, transparently gunzipping."""
+    """Open a log for binary reading, transparently gunzipping (detected by content)."""
     raw = open(path, "rb")
     head = raw.read(2)
-    raw.seek(0)
     if head == GZIP_MAGIC:
         raw.close()
-        return gzip.open(path, "rb"), True
+        return _GzipReader(path), True
+    raw.seek(0)
     return raw, False
 
 
@@ -168,6 +237,17 @@ SERIAL_RESET = "_SERIAL_RESET"
 SKIM_MARGIN = 300  # records may be this many seconds out of order
 
 
+def line_key(line):
+    """What identifies a line when rotated files overlap: a digest of its bytes.
+
+    Two records of one event share type, time and serial (PATH item=0 and
+    item=1), so only the whole line tells a repeated record from the next one.
+    """
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogateescape")
+    return hashlib.sha1(line.rstrip(b"\r")).hexdigest()[:24]
+
+
 def wanted(rtype):
     return rtype in WANTED or rtype.startswith("ANOM_") or rtype.startswith("UNKNOWN[")
 
@@ -195,6 +275,7 @@ class _Scan(object):
         self.duplicates = set()  # keys of the previous file's tail, while the next one starts
         self.dup_left = 0       # how many lines of the new file are still checked against them
         self.dup_count = 0
+        self.path = None
 
     def next_file(self):
         """Records at the start of the next file that repeat the tail of this one are duplicates."""
@@ -206,8 +287,7 @@ class _Scan(object):
                 if start <= 0:
                     start = 0
                     break
-            keys = [(None, t.decode("ascii"), a.decode("ascii"), b.decode("ascii"), int(c))
-                    for t, a, b, c in _KEYS.findall(buf, start)]
+            keys = [line_key(line) for line in buf[start:].split(b"\n") if line]
             self.tail = (self.tail + keys)[-OVERLAP:]
             self.tail_block = None
         self.duplicates = set(self.tail)
@@ -255,13 +335,16 @@ class _Scan(object):
         return record
 
 
-def _slow_lines(text, scan, path, source, first_line, counter):
-    """Line by line: chunks with odd lines (blank, broken, NUL bytes, several nodes)."""
+def _slow_lines(block, scan, path, source, first_line, counter):
+    """Line by line: blocks with odd lines (blank, broken, NUL bytes, several nodes, a file's overlap)."""
     lineno = first_line
     tracker = scan.tracker
     keys = []
-    for piece in text.split("\n")[:-1]:
+    raw_lines = block.split(b"\n")[:-1]
+    recent = []  # (key, record) of the last records not wanted: an AVC may come after its SYSCALL
+    for number, raw in enumerate(raw_lines):
         lineno += 1
+        piece = raw.decode("utf-8", "replace")
         if piece.endswith("\r"):
             piece = piece[:-1]
         if "\x00" in piece:
@@ -273,7 +356,7 @@ def _slow_lines(text, scan, path, source, first_line, counter):
             if piece.strip():
                 scan.stats.parse_error(path, lineno, str(exc), piece)
             continue
-        key = (record.node, record.type, record.sec, record.ms, record.serial)
+        key = line_key(raw_lines[number])
         if scan.dup_left > 0 and scan.duplicate(key):
             continue
         keys.append(key)
@@ -283,15 +366,23 @@ def _slow_lines(text, scan, path, source, first_line, counter):
             previous = tracker.observe(record.node, record.sec, record.ms, record.serial, source, lineno)
             if previous is not None:
                 yield scan.marker(record.node, record.sec, record.ms, record.serial, source, lineno, previous)
+        event_key = (record.node, record.sec, record.ms, record.serial)
         if scan.take(code, record.type, record.node, record.sec, record.ms, record.serial):
             yield record
+            if record.type == "AVC":
+                for before_key, before in recent:
+                    if before_key == event_key:
+                        yield before
+        else:
+            recent.append((event_key, record))
+            if len(recent) > RECENT_AVCS:
+                recent.pop(0)
     scan.remember(keys[-OVERLAP:])
 
 
-_SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\([^:)]*:(\d+)\):")
-_STAMPS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\((\d+)\.(\d{3}):")
+_SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\(\d{1,10}\.\d{3}:(\d+)\):")
+_STAMPS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\((\d{1,10})\.(\d{3}):")
 _WANTED_LINE = re.compile(rb"\ntype=(?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)")
-_KEYS = re.compile(rb"\ntype=([A-Z0-9_]+) msg=audit\((\d+)\.(\d{3}):(\d+)\):")
 _STAMP = re.compile(rb"msg=audit\((\d+)\.(\d{3}):(\d+)\):")
 COMPANION_SPAN = 1 << 16  # records of one event lie within this many bytes
 
@@ -314,14 +405,14 @@ def _wanted_lines(buf, scan):
         if buf.startswith(b"type=AVC ", start):
             stamp = _STAMP.search(buf, start, end)
             if stamp is not None:
-                needles.append((stamp.group(0), start))
+                needles.append((stamp.group(0), max(0, start - COMPANION_SPAN)))
     if not needles:
         return found
     starts = [start for index, start, end in found]
     known = set(starts)
     extra = []
     for needle, origin in needles:
-        limit = min(len(buf), origin + COMPANION_SPAN)
+        limit = min(len(buf), origin + 2 * COMPANION_SPAN)
         at = buf.find(needle, origin, limit)
         while at >= 0:
             start = buf.rfind(b"\n", 0, at) + 1
@@ -363,20 +454,27 @@ def _fast_block(buf, serials, scan, source, first_line, counter):
 
     markers = sorted(scan.tracker.follow(None, serials, skip, stamp_of, source, first_line))
     keep_raw = scan.keep_raw
+    parsed = []
     for index, start, end in wanted_at:
+        piece = buf[start:end].decode("utf-8", "replace")
+        if piece.endswith("\r"):
+            piece = piece[:-1]
+        try:
+            record = parse_line(piece, source, first_line + index + 1, keep_raw)
+        except ParseError as exc:
+            scan.stats.parse_error(scan.path, first_line + index + 1, str(exc), piece)
+            continue
+        parsed.append((index, record))
+        if record.type == "AVC":  # registered first: its SYSCALL may come before it
+            scan.avc_keys.append((None, record.sec, record.ms, record.serial))
+            if len(scan.avc_keys) > RECENT_AVCS:
+                scan.avc_keys.pop(0)
+    for index, record in parsed:
         while markers and markers[0][0] <= index:
             at, previous = markers.pop(0)
             sec, ms = stamp_of(at)
             yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
-        piece = buf[start:end].decode("utf-8", "replace")
-        if piece.endswith("\r"):
-            piece = piece[:-1]
-        record = parse_line(piece, source, first_line + index + 1, keep_raw)
-        if record.type == "AVC":
-            scan.avc_keys.append((None, record.sec, record.ms, record.serial))
-            if len(scan.avc_keys) > RECENT_AVCS:
-                scan.avc_keys.pop(0)
-        if scan.code(record.type) & WANT or record.type != "AVC" and (None, record.sec, record.ms, record.serial) in scan.avc_keys:
+        if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
             yield record
     for at, previous in markers:
         sec, ms = stamp_of(at)
@@ -387,30 +485,76 @@ def _fast_block(buf, serials, scan, source, first_line, counter):
     counter.append(int(last.group(1)) + int(last.group(2)) / 1000.0)
 
 
+class _Damaged(Exception):
+    """A compressed file that ends early: everything before the damage was read."""
+
+
+class _Partial(Exception):
+    """The last line has no newline (the file was being written); it was not read."""
+
+    def __init__(self, text):
+        super(_Partial, self).__init__(text)
+        self.text = text
+
+
+def _looks_complete(line):
+    """Whether a last line without newline can be a whole record.
+
+    A userspace record (``msg='...'``, all libvirt records) must end with the
+    closing quote; a copy taken while auditd writes cuts it anywhere.
+    """
+    main = line.split(b"\x1d", 1)[0].rstrip(b"\r")
+    if b" msg='" in main:
+        return main.endswith(b"'")
+    return True
+
+
+def _read(handle, size, readline=False):
+    try:
+        return (handle.readline() if readline else handle.read(size)), None
+    except (EOFError, zlib.error) as exc:
+        return b"", exc
+
+
 def _chunks(handle, hold_partial=False):
-    """Blocks of whole lines.  A last line without its newline is completed,
-    or with ``hold_partial`` left unread (auditd may be writing it)."""
+    """Blocks of whole lines.
+
+    A last line without its newline is left for the next run with
+    ``hold_partial``; otherwise it is read when it can be a whole record and
+    reported as cut (``_Partial`` after the last block) when it cannot.  A compressed file that ends early yields every whole line before
+    the damage, then raises ``_Damaged``.
+    """
     while True:
-        block = handle.read(CHUNK)
+        block, damage = _read(handle, CHUNK)
+        if block and not block.endswith(b"\n") and damage is None:
+            more, damage = _read(handle, 0, readline=True)
+            block += more
+        if block and not block.endswith(b"\n"):
+            cut = block.rfind(b"\n") + 1
+            if cut:
+                yield block[:cut]
+            if damage is not None:
+                raise _Damaged(damage)
+            rest = block[cut:]
+            if not hold_partial:
+                if _looks_complete(rest):
+                    yield rest + b"\n"
+                    return
+                raise _Partial(rest)
+            return
+        if block:
+            yield block
+        if damage is not None:
+            raise _Damaged(damage)
         if not block:
             return
-        if not block.endswith(b"\n"):
-            block += handle.readline()
-            if not block.endswith(b"\n"):
-                if hold_partial:
-                    cut = block.rfind(b"\n") + 1
-                    if cut:
-                        yield block[:cut]
-                    return
-                block += b"\n"
-        yield block
 
 
 def _skip(handle, offset):
     """Move ``handle`` to ``offset`` (uncompressed bytes)."""
     try:
         handle.seek(offset)
-    except (IOError, OSError, ValueError):
+    except (AttributeError, IOError, OSError, ValueError):
         left = offset
         while left > 0:
             data = handle.read(min(left, CHUNK))
@@ -488,11 +632,11 @@ class LogReader(object):
             scan.tail = list(scan.duplicates)
             scan.duplicates = set()
             scan.dup_left = 0
-        return {"avc_keys": [list(k) for k in scan.avc_keys], "tail": [list(k) for k in scan.tail]}
+        return {"avc_keys": [list(k) for k in scan.avc_keys], "tail": list(scan.tail)}
 
     def restore(self, state):
         self.scan.avc_keys = [tuple(k) for k in state.get("avc_keys", [])]
-        self.scan.tail = [tuple(k) for k in state.get("tail", [])]
+        self.scan.tail = list(state.get("tail", []))
         self.started = True
 
     def records(self, paths, start=None):
@@ -509,18 +653,28 @@ class LogReader(object):
         """
         scan = self.scan
         stats = self.stats
+        # open every file before reading any: a rotation while we read renames
+        # them, and the open handles still read the data we were asked for
+        handles = []
+        try:
+            for path in paths:
+                check_readable(path)
+                handles.append(open_log(path))
+        except Exception:
+            for handle, dummy in handles:
+                handle.close()
+            raise
         for index, path in enumerate(paths):
-            check_readable(path)
+            handle, compressed = handles[index]
             offset, lineno = (start if index == 0 and start else (0, 0))
             if self.started and not offset:
                 scan.next_file()
             self.started = True
+            scan.path = path
             dups_before = scan.dup_count
-            source = {"path": path, "bytes": 0, "records": 0, "compressed": False,
+            source = {"path": path, "bytes": 0, "records": 0, "compressed": compressed,
                       "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno}
             stats.sources.append(source)
-            handle, compressed = open_log(path)
-            source["compressed"] = compressed
             nbytes = offset
             count = 0
             first = last = None
@@ -550,8 +704,7 @@ class LogReader(object):
                             count += lines
                         else:
                             seen = []
-                            yield from _slow_lines(block.decode("utf-8", "replace"), scan, path, len(stats.sources) - 1,
-                                                   lineno, seen)
+                            yield from _slow_lines(block, scan, path, len(stats.sources) - 1, lineno, seen)
                             count += len(seen)
                             times = seen[:1] + seen[-1:] if seen else []
                         lineno += lines
@@ -559,8 +712,14 @@ class LogReader(object):
                             if first is None:
                                 first = times[0]
                             last = times[-1]
-            except (EOFError, IOError, OSError, zlib.error) as exc:
-                stats.parse_error(path, lineno + 1, "file ends early or is damaged: %s" % exc, "")
+            except _Damaged as exc:
+                stats.parse_error(path, lineno + 1, "compressed file ends early or is damaged (%s): "
+                                  "every record before the damage was read" % exc, "")
+            except _Partial as exc:
+                stats.parse_error(path, lineno + 1, "last line is cut (no newline, record not closed: the file "
+                                  "was being written): not read", exc.text.decode("utf-8", "replace"))
+            except (IOError, OSError) as exc:
+                stats.parse_error(path, lineno + 1, "read error: %s" % exc, "")
             finally:
                 source["bytes"] = (nbytes - offset) if not compressed else os.path.getsize(path)
                 source["uncompressed_bytes"] = nbytes - offset

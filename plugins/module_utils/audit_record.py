@@ -133,6 +133,8 @@ def parse_line(text, source=None, line=None, keep_raw=False):
     node, rtype, sec, ms, serial = m.groups()
     if len(ms) != 3:
         raise ParseError("timestamp milliseconds must have 3 digits")
+    if len(sec) > 10:
+        raise ParseError("timestamp out of range (more than 10 digits of seconds)")
     um = _UNKNOWN_TYPE.match(rtype)
     if um:
         rtype = TYPE_NUMBERS.get(int(um.group(1)), rtype)

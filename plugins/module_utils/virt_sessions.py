@@ -334,7 +334,11 @@ class SessionEngine(object):
                 self.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
                                          "evidence": "host went down without SYSTEM_SHUTDOWN"})
         for session in list(host.open.values()):
-            self._end_down(host, session, end_epoch, end_id)
+            if host.shutdown is not None and session.start_epoch is not None and session.start_epoch > end_epoch:
+                # started after the shutdown record: it ran until the last record of that boot
+                self._end_down(host, session, host.last_epoch, host.last_id)
+            else:
+                self._end_down(host, session, end_epoch, end_id)
         host.pending.clear()
         host.by_pid.clear()
         host.by_level.clear()
@@ -467,6 +471,8 @@ class SessionEngine(object):
     def _apply_resource(self, target, kind, reason, fields, event):
         ok = (fields.get("res") or "success") == "success"
         self._use(target, event)
+        if isinstance(target, Session) and target.crash is not None and ok:
+            target.crash = None  # libvirt still changes the guest: the abend did not end it
         details = {}
         if kind in OLD_NEW_KINDS and reason != "open":
             old = fields.get("old-" + kind)
@@ -671,6 +677,8 @@ class SessionEngine(object):
         for host in self.hosts.values():
             if host.shutdown is not None:
                 for session in list(host.open.values()):
+                    if session.start_epoch is not None and session.start_epoch > host.shutdown[0]:
+                        continue  # started after the shutdown record: still running as far as the log shows
                     self._end_down(host, session, host.shutdown[0], host.shutdown[1])
             for session in list(host.open.values()):
                 if session.crash is not None:
