@@ -189,7 +189,7 @@ def test_gzip_rotated_file_cut_short_keeps_what_is_readable(tmp_path):
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: a compressed file cut short loses every record of the block being "
-                   "read (4 MiB): a small audit.log.1.gz cut at 75 % yields no record at all, although the "
+                   "read (1 MiB): a small audit.log.1.gz cut at 75 % yields no record at all, although the "
                    "reader's docstring promises 'read up to the damage'")
 def test_gzip_cut_short_yields_records_before_the_damage(tmp_path):
     packed = gzip.compress(read(SELINUX))

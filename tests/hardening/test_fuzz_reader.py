@@ -173,14 +173,15 @@ def test_random_bytes(data):
 
 
 @settings(max_examples=budget(400, 25000))
-@given(soup())
-def test_audit_like_lines(data):
-    """Lines made of real record types and field names, mangled; every option on."""
+@given(soup(), st.sampled_from([FULL, {}, dict(summary_only=True, auvirt_lines=True),
+                                 dict(all_events=True, auvirt_lines=True), dict(proof=True, auvirt_lines=True)]))
+def test_audit_like_lines(data, options):
+    """Lines made of real record types and field names, mangled; with each set of options."""
     count("audit_like_lines")
     path = write("soup.log", data)
-    result = run_checked([path], [data])
+    result = run_checked([path], [data], options=options)
     if result is not None and sometimes("audit_like_lines"):
-        assert engine([path], **FULL) == result, "same input, different output"
+        assert engine([path], **options) == result, "same input, different output"
 
 
 @settings(max_examples=budget(60, 3000))
