@@ -172,9 +172,12 @@ def test_random_bytes(data):
         assert engine([path], **FULL) == result, "same input, different output"
 
 
+OPTION_SETS = [FULL, {}, dict(summary_only=True, auvirt_lines=True), dict(all_events=True, auvirt_lines=True),
+               dict(proof=True, auvirt_lines=True)]
+
+
 @settings(max_examples=budget(400, 25000))
-@given(soup(), st.sampled_from([FULL, {}, dict(summary_only=True, auvirt_lines=True),
-                                 dict(all_events=True, auvirt_lines=True), dict(proof=True, auvirt_lines=True)]))
+@given(soup(), st.sampled_from(OPTION_SETS))
 def test_audit_like_lines(data, options):
     """Lines made of real record types and field names, mangled; with each set of options."""
     count("audit_like_lines")
