@@ -15,7 +15,6 @@ __metaclass__ = type
 import bisect
 import errno
 import hashlib
-import gzip
 import os
 import re
 import stat
@@ -342,7 +341,7 @@ def _slow_lines(block, scan, path, source, first_line, counter):
     keys = []
     raw_lines = block.split(b"\n")[:-1]
     recent = []  # (key, record) of the last records not wanted: an AVC may come after its SYSCALL
-    for number, raw in enumerate(raw_lines):
+    for raw in raw_lines:
         lineno += 1
         piece = raw.decode("utf-8", "replace")
         if piece.endswith("\r"):
@@ -356,7 +355,7 @@ def _slow_lines(block, scan, path, source, first_line, counter):
             if piece.strip():
                 scan.stats.parse_error(path, lineno, str(exc), piece)
             continue
-        key = line_key(raw_lines[number])
+        key = line_key(raw)
         if scan.dup_left > 0 and scan.duplicate(key):
             continue
         keys.append(key)
