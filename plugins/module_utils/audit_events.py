@@ -73,6 +73,9 @@ def group_events(records, max_open=MAX_OPEN, max_age=MAX_AGE):
             yield Event([record])
             continue
         key = (record.node, record.sec, record.ms, record.serial)
+        if record.type.startswith("DAEMON_"):
+            # auditd numbers its own records: the same time and serial may belong to a kernel event
+            key += (record.type,)
         group = pending.get(key)
         if group is not None:
             group.append(record)
