@@ -38,18 +38,12 @@ NOW = 1767225600.0          # 2026-01-01T00:00:00Z: fixed "now" for keyword time
 HOST = "testhost"
 
 
-# Bugs found by this suite and not fixed yet: each has a strict xfail test
-# (its name is in the comment); the property tests step around exactly
-# these cases while the name is listed here.  When a bug is fixed, remove
-# the xfail marker AND the entry here, so that the properties cover it too.
+# Bugs found by this suite and not fixed yet: each has a strict xfail test,
+# and a property test that would trip over one steps around exactly that
+# case while its name is listed here (``if "name" in KNOWN_BUGS: ...``).
+# When the bug is fixed, remove the xfail marker, the name and the step.
 KNOWN_BUGS = frozenset((
-    "half-record",      # test_fuzz_reader.py::test_half_written_*: a cut libvirt record makes a bogus session
-    "start-after-shutdown",  # test_fuzz_sessions.py::test_start_after_shutdown_*: ends before it starts
-    "gzip-cut-loses-block",  # test_faults.py::test_gzip_cut_short_yields_records_before_the_damage
-    "fast-path-bad-header",  # test_fuzz_reader.py::test_malformed_header_among_good_records: run() raises
-    "attach-after-crash",    # test_fuzz_sessions.py::test_resource_attached_after_anomaly_*: closed before opened
-    "absurd-time",           # test_fuzz_reader.py::test_timestamp_out_of_range: year > 9999 or an exception
-    "daemon-serial-collision",  # test_fuzz_sessions.py::test_daemon_record_with_the_serial_of_a_stop_*
+    "hotplug-after-shutdown",   # test_fuzz_sessions.py::test_hotplug_after_shutdown_does_not_end_before_it_opens
 ))
 
 
@@ -133,27 +127,6 @@ def engine(paths, **options):
     options.setdefault("now", NOW)
     options.setdefault("uid_resolver", uid_resolver)
     return run(paths=list(paths), **options)
-
-
-_BAD_HEADER = re.compile(br"(?:^|\n)type=[A-Z0-9_]+ msg=audit\((?!\d+\.\d{3}:\d+\):)")
-
-
-_ABSURD_TIME = re.compile(br"msg=audit\([0-9]{12,}")
-
-
-def run_known_crash(paths, datas, options=None):
-    """engine(); None where it raises on a known bug (a malformed or absurd msg=audit(...) stamp)."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError
-    try:
-        return engine(paths, **(FULL if options is None else options))
-    except (ParseError, AttributeError, IndexError):
-        if "fast-path-bad-header" in KNOWN_BUGS and any(_BAD_HEADER.search(d) for d in datas):
-            return None
-        raise
-    except (OSError, OverflowError):
-        if "absurd-time" in KNOWN_BUGS and any(_ABSURD_TIME.search(d) for d in datas):
-            return None
-        raise
 
 
 FULL = dict(all_events=True, proof=True, raw=True, auvirt_lines=True, show_uuid=True)

@@ -28,7 +28,7 @@ import tempfile
 
 import pytest
 
-from hardening_util import FULL, HERE, KNOWN_BUGS, LogWriter, ROOT, SAMPLES, basic, check_result, engine, read, uuid_of
+from hardening_util import FULL, HERE, LogWriter, ROOT, SAMPLES, basic, check_result, engine, read, uuid_of
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, session_report
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import LogAccessError
@@ -183,14 +183,9 @@ def test_gzip_rotated_file_cut_short_keeps_what_is_readable(tmp_path):
     check_result(result, [path])
     sample = result["parse_errors"]["samples"][-1]
     assert sample["path"] == path and "ends early" in sample["reason"]
-    if "gzip-cut-loses-block" in KNOWN_BUGS:
-        return
     assert len(result["sessions"]) >= 20
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a compressed file cut short loses every record of the block being "
-                   "read (1 MiB): a small audit.log.1.gz cut at 75 % yields no record at all, although the "
-                   "reader's docstring promises 'read up to the damage'")
 def test_gzip_cut_short_yields_records_before_the_damage(tmp_path):
     packed = gzip.compress(read(SELINUX))
     path = str(tmp_path / "audit.log.1.gz")
@@ -265,11 +260,8 @@ def test_rotation_while_reading_the_live_log(monkeypatch, tmp_path):
     assert "four" not in [s["name"] for s in result["sessions"]]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: files are opened one after the other by name: when auditd rotates "
-                   "while audit.log.1 is read, 'audit.log' is then the new, almost empty file - the records of the "
-                   "old audit.log (now audit.log.1) are never read and guest 'three' is lost")
 def test_rotation_while_reading_an_older_file(monkeypatch, tmp_path):
-    """Rotated while audit.log.1 is read: the old audit.log must still be read (open all files first)."""
+    """Rotated while audit.log.1 is read: the old audit.log is still read (every file is opened first)."""
     folder = str(tmp_path)
     paths, later = _rotation_set(folder)
     expected = engine(paths, **FULL)
@@ -286,8 +278,6 @@ def test_auditd_conf_pointing_nowhere(run_module, tmp_path):
     assert kind == "fail" and result["path"] == target
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a named pipe given in paths (nobody writing to it) blocks the "
-                   "module for ever in check_readable()'s open(); it should be refused as 'not a regular file'")
 def test_fifo_does_not_hang(tmp_path):
     """A named pipe given as a log (nobody writes to it): the run must end, not block for ever."""
     fifo = str(tmp_path / "audit.log")

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hardening_util import (
-    FULL, KNOWN_BUGS, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, read,
-    run_known_crash, sample_logs, sometimes, uuid_of, write,
+    FULL, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, read, sample_logs,
+    sometimes, uuid_of, write,
 )
 
 LOGS = sample_logs()
@@ -59,9 +59,7 @@ def last_stamp(lines):
 
 
 def run_checked(paths, datas, monotonic=False, options=None):
-    result = run_known_crash(paths, datas, options)
-    if result is None:
-        return None
+    result = engine(paths, **(FULL if options is None else options))
     check_result(result, paths, monotonic=monotonic)
     if not any(d.startswith(b"\x1f\x8b") for d in datas):  # read as gzip: lines unknown
         check_line_accounting(result, datas)
@@ -162,9 +160,7 @@ def soup(draw):
 def test_random_bytes(data):
     count("random_bytes")
     path = write("random.log", data)
-    result = run_known_crash([path], [data])
-    if result is None:
-        return
+    result = engine([path], **FULL)
     check_result(result, [path], monotonic=False)
     if not data.startswith(b"\x1f\x8b"):
         check_line_accounting(result, [data])
@@ -183,7 +179,7 @@ def test_audit_like_lines(data, options):
     count("audit_like_lines")
     path = write("soup.log", data)
     result = run_checked([path], [data], options=options)
-    if result is not None and sometimes("audit_like_lines"):
+    if sometimes("audit_like_lines"):
         assert engine([path], **options) == result, "same input, different output"
 
 
@@ -336,8 +332,6 @@ def test_log_cut_inside_a_line_only_loses_that_line(path, data):
         return
     start = blob.rfind(b"\n") + 1
     end = text.find(b"\n", cut)
-    if "half-record" in KNOWN_BUGS and (header_type(blob[start:]) or "").startswith("VIRT_"):
-        return
     whole = text[:end + 1] if end >= 0 else text
     options = _prefix_results([text[:start]], [whole])
     assert basic(result) in options
@@ -380,7 +374,7 @@ def test_gzip_intact_equals_plain():
         assert strip_sources(result, packed) == strip_sources(engine([path], **FULL), path), path
 
 
-# ------------------------------------------------------------------ known bugs (strict xfail)
+# ------------------------------------------------------------------ regressions (bugs this suite found)
 
 def _half_written(cut_after):
     log = LogWriter()
@@ -393,16 +387,12 @@ def _half_written(cut_after):
     return write("half.log", data[:cut]), data[:last]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the last line cut inside uuid= (a log copied while auditd writes) "
-                   "makes a second, bogus session with uuid '00000007-11'")
 def test_half_written_stop_record_makes_no_bogus_session():
     path, complete = _half_written(b"uuid=00000007-11")
     result = engine([path])
     assert basic(result) == basic(engine([write("complete.log", complete)]))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a start record cut inside res=success (res=succ) turns a running "
-                   "guest into a failed start")
 def test_half_written_start_record_is_not_a_failed_start():
     log = LogWriter()
     log.session("web01", uuid_of(7), stop=False)
@@ -415,18 +405,10 @@ def test_half_written_start_record_is_not_a_failed_start():
 
 @pytest.mark.parametrize("digits", [
     pytest.param(10, id="2286"),
-    pytest.param(12, id="year-33658", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: msg=audit(999999999999.000:1) (one digit too many) is read as the year 33658 and shown as "
-        "'33658-09-27T01:46:39.000+00:00', which is not ISO 8601 (a record after 9999 should be a parse error)"))),
-    pytest.param(17, id="time_t-overflow", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: msg=audit(99999999999999999.000:1) makes run() raise OSError 'Value too large for defined data type' "
-        "(time.gmtime in iso())"))),
-    pytest.param(20, id="gmtime-overflow", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: msg=audit(<20 digits>.000:1) makes run() raise OverflowError 'timestamp out of range for platform "
-        "time_t'"))),
-    pytest.param(400, id="float-overflow", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: msg=audit(<400 digits>.000:1) makes run() raise OverflowError 'int too large to convert to float' "
-        "(Record.epoch)"))),
+    pytest.param(12, id="year-33658"),
+    pytest.param(17, id="time_t-overflow"),
+    pytest.param(20, id="gmtime-overflow"),
+    pytest.param(400, id="float-overflow"),
 ])
 def test_timestamp_out_of_range(digits):
     """A record with an absurd time (damaged digits): no exception, and every time in
@@ -450,9 +432,6 @@ BAD_HEADERS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: in a block where every line starts like a header, a line with a "
-                   "broken msg=audit(...) stamp makes run() raise (AttributeError, IndexError or ParseError from the "
-                   "fast path) instead of counting one parse error")
 @pytest.mark.parametrize("bad", BAD_HEADERS, ids=["no-millis", "4-digit-millis", "2-digit-millis", "no-time",
                                                   "spliced-header"])
 def test_malformed_header_among_good_records(bad):
