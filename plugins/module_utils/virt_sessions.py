@@ -131,6 +131,7 @@ class Session(object):
         self.init = None
         self.stop_seen = False
         self.stops = 0
+        self.last_seen = None      # time of the newest record used for the session
 
     @property
     def label(self):
@@ -274,6 +275,8 @@ class SessionEngine(object):
     def _use(self, target, event):
         """Record that ``event`` is evidence for a session (or a start sequence)."""
         target.ids.append(event.id)
+        if isinstance(target, Session):
+            target.last_seen = event.epoch
         if self.keep_raw:
             target.raw[event.id] = [r.raw for r in event.records if r.raw is not None]
 
@@ -334,8 +337,8 @@ class SessionEngine(object):
                 self.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
                                          "evidence": "host went down without SYSTEM_SHUTDOWN"})
         for session in list(host.open.values()):
-            if host.shutdown is not None and session.start_epoch is not None and session.start_epoch > end_epoch:
-                # started after the shutdown record: it ran until the last record of that boot
+            if host.shutdown is not None and _active_after(session, end_epoch):
+                # started or changed after the shutdown record: it ran until the last record of that boot
                 self._end_down(host, session, host.last_epoch, host.last_id)
             else:
                 self._end_down(host, session, end_epoch, end_id)
@@ -677,8 +680,8 @@ class SessionEngine(object):
         for host in self.hosts.values():
             if host.shutdown is not None:
                 for session in list(host.open.values()):
-                    if session.start_epoch is not None and session.start_epoch > host.shutdown[0]:
-                        continue  # started after the shutdown record: still running as far as the log shows
+                    if _active_after(session, host.shutdown[0]):
+                        continue  # started or changed after the shutdown record: still running as far as the log shows
                     self._end_down(host, session, host.shutdown[0], host.shutdown[1])
             for session in list(host.open.values()):
                 if session.crash is not None:
@@ -729,9 +732,14 @@ class SessionEngine(object):
         self.virt_records = state["virt_records"]
 
 
+def _active_after(session, epoch):
+    """Whether the session started, or libvirt changed it, after ``epoch``."""
+    return any(value is not None and value > epoch for value in (session.start_epoch, session.last_seen))
+
+
 _SESSION_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
                    "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "labels", "resources", "avcs",
-                   "anomalies", "ids", "init", "stop_seen", "stops")
+                   "anomalies", "ids", "init", "stop_seen", "stops", "last_seen")
 
 
 def _session_state(session):
