@@ -43,7 +43,6 @@ HOST = "testhost"
 # case while its name is listed here (``if "name" in KNOWN_BUGS: ...``).
 # When the bug is fixed, remove the xfail marker, the name and the step.
 KNOWN_BUGS = frozenset((
-    "hotplug-after-shutdown",   # test_fuzz_sessions.py::test_hotplug_after_shutdown_does_not_end_before_it_opens
 ))
 
 

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hardening_util import (
-    FULL, KNOWN_BUGS, LogWriter, budget, check_line_accounting, check_result, count, engine, enc, read, sample_logs,
+    FULL, LogWriter, budget, check_line_accounting, check_result, count, engine, enc, read, sample_logs,
     sometimes, uuid_of, write,
 )
 
@@ -42,8 +42,6 @@ class Story(LogWriter):
         super(Story, self).__init__(t=1767225600.0, serial=500, node=node)
         self.starts = []        # (uuid, id, ok)
         self.stops = 0
-        self.after_shutdown = False
-        self.late_hotplug = False
         self.opened = {}        # uuid -> running after a successful start in this boot
 
     def stamp(self):
@@ -72,12 +70,6 @@ def story(draw):
             clock += 30.0       # a reboot takes time: no (time, serial) of the old boot is repeated
             log.t = clock
         before = len(log.lines)
-        if action == "shutdown":
-            log.after_shutdown = True
-        elif action in ("boot", "silent_reboot"):
-            log.after_shutdown = False
-        elif action in ("attach", "detach") and log.after_shutdown:
-            log.late_hotplug = True     # see KNOWN_BUGS
         if action in ("start", "start_failed"):
             log.label(name, uuid, level)
             if draw(st.booleans()):
@@ -142,8 +134,7 @@ def test_story_nothing_lost_nothing_twice(drawn):
     data = ("\n".join(lines) + "\n").encode("utf-8")
     path = write("story.log", data)
     result = engine([path], **FULL)
-    late = "hotplug-after-shutdown" in KNOWN_BUGS and any(w.late_hotplug for w in writers.values())
-    check_result(result, [path], monotonic=not late)
+    check_result(result, [path], monotonic=True)
     check_line_accounting(result, [data])
     assert result["parse_errors"]["count"] == 0
     # every op=start record is exactly one session; every op=stop record is counted once
@@ -196,9 +187,6 @@ def test_daemon_record_with_the_serial_of_a_stop_does_not_hide_it():
     assert result["summary"]["stops"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a hot-plug of a guest whose start is not in the log, logged after "
-                   "SYSTEM_SHUTDOWN, makes a partial session that ends 'down' at the shutdown time, before the "
-                   "resource it holds was opened (the start case is fixed, this path is not)")
 def test_hotplug_after_shutdown_does_not_end_before_it_opens():
     log = LogWriter()
     log.system("SYSTEM_SHUTDOWN")
@@ -228,8 +216,7 @@ def test_spliced_logs(path, data):
     blob = b"".join(pieces)
     spliced = write("spliced.log", blob)
     result = engine([spliced], **FULL)
-    late = "hotplug-after-shutdown" in KNOWN_BUGS and b"SYSTEM_SHUTDOWN" in blob
-    check_result(result, [spliced], monotonic=not late)
+    check_result(result, [spliced], monotonic=True)
     check_line_accounting(result, [blob])
     if sometimes("splice"):
         assert engine([spliced], **FULL) == result, "same input, different output"
