@@ -19,7 +19,6 @@ import collections
 import os
 import re
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from hardening_util import (
