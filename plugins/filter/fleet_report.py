@@ -46,7 +46,7 @@ def fleet_report_window(start=None, end=None, timezone="UTC", now=None):
     return _guard(fleet_time.parse_window, _plain(start), _plain(end), _plain(timezone) or "UTC", _plain(now))
 
 
-def fleet_report_host(sessions_result, audit_result=None, check_audit=True):
+def fleet_report_host(sessions_result, audit_result=None, check_audit=True, controller_epoch=None):
     """The fact one host leaves for the report play, from its registered task results.
 
     ``{'status': 'ok', 'result': {...}, 'audit': {...}}``, or status
@@ -62,8 +62,12 @@ def fleet_report_host(sessions_result, audit_result=None, check_audit=True):
     # the role registers with failed_when: false, so a failure shows as a result without sessions
     if sessions_result.get("failed") or not isinstance(sessions_result.get("sessions"), list):
         return {"status": "failed", "msg": sessions_result.get("msg") or "guest_session_info failed"}
-    keep = ("sessions", "summary", "host_events", "sources", "coverage", "parse_errors")
+    keep = ("sessions", "summary", "host_events", "sources", "coverage", "parse_errors", "host_clock")
     fact = {"status": "ok", "result": dict((k, sessions_result.get(k)) for k in keep), "audit": None}
+    host_epoch = (sessions_result.get("host_clock") or {}).get("epoch")
+    if controller_epoch is not None and host_epoch is not None:
+        # the host read its clock when the module started; the controller when the result came back
+        fact["result"]["clock_skew_seconds"] = round(float(host_epoch) - float(controller_epoch), 1)
     if check_audit and "auditd_running" in audit_result:
         fact["audit"] = dict((k, v) for k, v in audit_result.items()
                              if k not in ("changed", "failed", "invocation", "_ansible_no_log", "warnings", "deprecations"))

@@ -399,6 +399,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         "coverage": _coverage(tracker, stats, [source["path"] for source in stats.sources], missing_rotated,
                               window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
+        "host_clock": {"time": iso(now), "epoch": _r3(now)},
     }
     if checkpoint_info is not None:
         result["checkpoint"] = checkpoint_info

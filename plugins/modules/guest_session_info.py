@@ -277,6 +277,13 @@ parse_errors:
   returned: always
   type: dict
   sample: {count: 0, samples: []}
+host_clock:
+  description:
+    - The managed node's clock when the module ran (C(time) ISO 8601 UTC, C(epoch)); the fleet report compares
+      it with the controller's to find hosts whose clock is off.
+  returned: always
+  type: dict
+  sample: {time: "2026-11-26T16:20:00.000+00:00", epoch: 1795709800.0}
 checkpoint:
   description:
     - With O(checkpoint) - C(path), C(used) (whether this run went on from it), C(saved) (whether it was

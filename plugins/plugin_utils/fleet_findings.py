@@ -32,6 +32,7 @@ RULES = {
     "libvirt_audit_disabled": ("high", "libvirt auditing is disabled (audit_level = 0)"),
     "log_coverage": ("medium", "Audit logs do not reach back to the window start"),
     "log_gaps": ("medium", "Audit records are missing from the logs"),
+    "clock_skew": ("medium", "Host clock differs from the controller's"),
     "parse_errors": ("low", "Lines in the audit logs that are not audit records"),
     "guest_crashed": ("high", "Guest crashed"),
     "guest_down": ("high", "Guest was running when its host went down"),
@@ -47,6 +48,8 @@ RULES = {
 }
 
 DEFAULT_HOTPLUG_KINDS = ("dev", "hostdev", "disk")
+# a host clock further off than this (seconds) is a finding; a module run takes far less
+CLOCK_SKEW_LIMIT = 300
 
 
 def rule_settings(overrides=None):
@@ -189,6 +192,10 @@ def _host_findings(out, fleet):
             epoch = _id_epoch(first_gap.get("after_id"))
             out.add("log_gaps", host=name, time=iso_utc(epoch), epoch=epoch, detail="; ".join(parts),
                     evidence=_ids([g.get("after_id") for g in gaps.get("gaps") or []], [g.get("before_id") for g in gaps.get("gaps") or []]))
+        skew = host.get("clock_skew_seconds")
+        if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT:
+            out.add("clock_skew", host=name, detail="the host's clock is %s %s the controller's: its audit times are "
+                    "shifted by as much" % (_duration(abs(skew)), "ahead of" if skew > 0 else "behind"))
         errors = host.get("parse_errors") or {}
         if errors.get("count"):
             out.add("parse_errors", host=name, detail="%d line(s) could not be read as audit records" % errors["count"])

@@ -90,6 +90,7 @@ def _host_entry(name, status, msg, result, audit):
         "last_record": None,
         "last_record_epoch": None,
         "node_names": [],
+        "clock_skew_seconds": None,
     }
     if result is None:
         return entry
@@ -107,6 +108,7 @@ def _host_entry(name, status, msg, result, audit):
         "last_record": coverage.get("last_record"),
         "last_record_epoch": coverage.get("last_record_epoch"),
         "node_names": sorted(summary.get("hosts") or []),
+        "clock_skew_seconds": result.get("clock_skew_seconds"),
     })
     return entry
 

@@ -135,3 +135,8 @@ def test_boot_time_from_proc(tmp_path):
     uptime.write_text(u"100.50 200.00\n")
     assert boot_time_from_proc(str(uptime), now=1000.0) == pytest.approx(899.5)
     assert boot_time_from_proc(str(tmp_path / "none")) is None
+
+
+def test_host_clock_is_reported(three_guests):
+    result = run(paths=[three_guests], default_host="hv", now=T0 + 5)
+    assert result["host_clock"] == {"time": iso(T0 + 5), "epoch": T0 + 5}

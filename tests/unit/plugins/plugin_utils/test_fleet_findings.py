@@ -248,3 +248,24 @@ def test_log_gaps_from_a_log_with_records_cut_out(tmp_path):
     items = [f for f in findings(facts=[ok_fact(result, GOOD_AUDIT)]) if f["rule"] == "log_gaps"]
     assert len(items) == 1 and "event serial(s) skipped" in items[0]["detail"]
     assert items[0]["epoch"] is not None and len(items[0]["evidence"]) == 2
+
+
+@pytest.mark.parametrize("skew, fires", [(0.0, False), (-299.0, False), (301.5, True), (-3 * 3600.0, True)])
+def test_clock_skew(skew, fires):
+    result = host_result([session()])
+    result["clock_skew_seconds"] = skew
+    items = findings(facts=[ok_fact(result, audit=GOOD_AUDIT)])
+    assert rules_of(items) == (["clock_skew"] if fires else [])
+    if fires:
+        assert ("behind" if skew < 0 else "ahead of") in items[0]["detail"]
+        assert items[0]["severity"] == "medium"
+
+
+def test_clock_skew_from_the_module_result_and_the_controller_time():
+    from ansible_collections.virtaudit.auvirt.plugins.filter.fleet_report import fleet_report_host
+    module_result = dict(host_result([session()]), host_clock={"time": "x", "epoch": 1000.0}, changed=False)
+    fact = fleet_report_host(module_result, {}, False, 1000.0 + 4 * 3600)
+    assert fact["result"]["clock_skew_seconds"] == -4 * 3600
+    items = findings(facts=[fact], audit=None)
+    assert rules_of(items) == ["clock_skew"] and "04:00:00 behind" in items[0]["detail"]
+    assert "clock_skew_seconds" not in fleet_report_host(module_result, {}, False)["result"]
