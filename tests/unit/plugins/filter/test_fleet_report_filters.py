@@ -27,7 +27,7 @@ def test_filters_are_registered():
 def test_host_fact_ok_keeps_only_the_result_keys():
     fact = plugin.fleet_report_host(MODULE_RESULT, AUDIT_RESULT)
     assert fact["status"] == "ok"
-    assert sorted(fact["result"]) == ["coverage", "host_events", "parse_errors", "sessions", "sources", "summary"]
+    assert sorted(fact["result"]) == ["coverage", "host_clock", "host_events", "parse_errors", "sessions", "sources", "summary"]
     assert fact["audit"] == {"auditd_running": True, "audit_enabled": None, "libvirt": []}
     assert plugin.fleet_report_host(MODULE_RESULT, AUDIT_RESULT, False)["audit"] is None
 

@@ -220,7 +220,7 @@ def test_fast_path_equals_line_by_line_and_small_chunks(path, monkeypatch):
 
     def result():
         out = run(paths=[path], all_events=True, proof=True, default_host="hv",
-                  uid_resolver={0: "root"}.get)
+                  uid_resolver={0: "root"}.get, now=1800000000)
         out["sources"] = [dict(s, bytes=None) for s in out["sources"]]
         return out
 
