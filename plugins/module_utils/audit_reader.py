@@ -496,16 +496,24 @@ class _Partial(Exception):
         self.text = text
 
 
-def _looks_complete(line):
-    """Whether a last line without newline can be a whole record.
+_ENRICHED_END = re.compile(rb'[A-Z0-9_]+=(?:"[^"]*"|[^\s"=]+)$')
 
-    A userspace record (``msg='...'``, all libvirt records) must end with the
-    closing quote; a copy taken while auditd writes cuts it anywhere.
+
+def _usable_part(line):
+    """What of a last line without newline can be read as a whole record, or None.
+
+    A userspace record (``msg='...'``, all libvirt records) must end with its
+    closing quote; a copy taken while auditd writes cuts it anywhere.  When
+    only the ENRICHED interpretations are cut (an open quote or a bare key),
+    the record is read without them.
     """
-    main = line.split(b"\x1d", 1)[0].rstrip(b"\r")
-    if b" msg='" in main:
-        return main.endswith(b"'")
-    return True
+    line = line.rstrip(b"\r")
+    main, sep, enriched = line.partition(b"\x1d")
+    if b" msg='" in main and not main.endswith(b"'"):
+        return None
+    if sep and main.strip() and (enriched.count(b'"') % 2 or _ENRICHED_END.search(enriched) is None):
+        return main
+    return line
 
 
 def _read(handle, size, readline=False):
@@ -536,8 +544,9 @@ def _chunks(handle, hold_partial=False):
                 raise _Damaged(damage)
             rest = block[cut:]
             if not hold_partial:
-                if _looks_complete(rest):
-                    yield rest + b"\n"
+                usable = _usable_part(rest)
+                if usable is not None:
+                    yield usable + b"\n"
                     return
                 raise _Partial(rest)
             return

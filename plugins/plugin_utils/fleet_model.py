@@ -69,6 +69,14 @@ def _normalise_input(target, raw):
     return status, raw.get("msg"), result, raw.get("audit") if isinstance(raw.get("audit"), dict) else None
 
 
+def _notable_skew(skew):
+    """The host's clock offset when it is a finding, else None: a healthy host's few
+    tenths of a second would make every report differ from the last."""
+    if skew is None or abs(skew) <= fleet_findings.CLOCK_SKEW_LIMIT:
+        return None
+    return skew
+
+
 def _host_entry(name, status, msg, result, audit):
     entry = {
         "name": name,
@@ -108,7 +116,7 @@ def _host_entry(name, status, msg, result, audit):
         "last_record": coverage.get("last_record"),
         "last_record_epoch": coverage.get("last_record_epoch"),
         "node_names": sorted(summary.get("hosts") or []),
-        "clock_skew_seconds": result.get("clock_skew_seconds"),
+        "clock_skew_seconds": _notable_skew(result.get("clock_skew_seconds")),
     })
     return entry
 

@@ -43,7 +43,6 @@ HOST = "testhost"
 # case while its name is listed here (``if "name" in KNOWN_BUGS: ...``).
 # When the bug is fixed, remove the xfail marker, the name and the step.
 KNOWN_BUGS = frozenset((
-    "half-enrichment",          # test_fuzz_reader.py::test_half_written_enrichment_gives_no_broken_user
 ))
 
 
