@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import socket
 import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (  # noqa: F401 pylint: disable=unused-import
@@ -412,6 +413,32 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
             detailed = result["sessions"]
         result["auvirt_lines"] = format_auvirt_lines(detailed, summary=summary, all_events=all_events,
                                                      summary_only=summary_only, show_uuid=show_uuid, proof=proof)
+    return result
+
+
+def run_module(module, **options):
+    """run() with the shared options of an AnsibleModule's params; fails the module on bad input.
+
+    ``options`` are the extra run() options of the calling module.  Warnings
+    (checkpoint problems) go to ``module.warn``.  Returns the result.
+    """
+    params = module.params
+    try:
+        result = run(
+            paths=params["paths"], start=params["start"], end=params["end"],
+            vm=params["vm"], uuid=params["uuid"],
+            default_host=params["host"] or socket.gethostname(),
+            uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
+            auditd_conf=params["auditd_conf"],
+            checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
+            **options
+        )
+    except LogAccessError as exc:
+        module.fail_json(msg=str(exc), path=exc.path)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     return result
 
 

@@ -115,38 +115,18 @@ ansible_facts:
           type: str
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import (
-    LogAccessError,
-    boot_time_from_proc,
     compact_facts,
     log_argument_spec,
-    passwd_name,
-    run,
+    run_module,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=log_argument_spec(), supports_check_mode=True)
-    params = module.params
-    try:
-        result = run(
-            paths=params["paths"], start=params["start"], end=params["end"],
-            vm=params["vm"], uuid=params["uuid"],
-            default_host=params["host"] or socket.gethostname(),
-            uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
-            auditd_conf=params["auditd_conf"],
-            checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
-        )
-    except LogAccessError as exc:
-        module.fail_json(msg=str(exc), path=exc.path)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
+    result = run_module(module)
     module.exit_json(changed=False, ansible_facts={"virt_sessions": compact_facts(result)})
 
 

@@ -302,16 +302,11 @@ auvirt_lines:
     - "web01                 \troot       \tMon Mar 11 08:00 - 11:16  (03:16)"
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import (
-    LogAccessError,
-    boot_time_from_proc,
     log_argument_spec,
-    passwd_name,
-    run,
+    run_module,
 )
 
 
@@ -327,24 +322,9 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    try:
-        result = run(
-            paths=params["paths"], start=params["start"], end=params["end"],
-            vm=params["vm"], uuid=params["uuid"],
-            all_events=params["all_events"], proof=params["proof"], raw=params["raw"],
-            summary_only=params["summary_only"], auvirt_lines=params["auvirt_lines"],
-            show_uuid=params["show_uuid"],
-            default_host=params["host"] or socket.gethostname(),
-            uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
-            auditd_conf=params["auditd_conf"],
-            checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
-        )
-    except LogAccessError as exc:
-        module.fail_json(msg=str(exc), path=exc.path)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
+    result = run_module(module, all_events=params["all_events"], proof=params["proof"], raw=params["raw"],
+                        summary_only=params["summary_only"], auvirt_lines=params["auvirt_lines"],
+                        show_uuid=params["show_uuid"])
     module.exit_json(changed=False, **result)
 
 
