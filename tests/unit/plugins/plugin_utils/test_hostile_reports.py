@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hostile guest names from a log, through the engine, into all four reports, parsed back."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import csv
+import io
+import json
+import os
+import sys
+from html.parser import HTMLParser
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from test_fleet_render import render  # noqa: E402
+
+from ansible_collections.virtaudit.auvirt.plugins.filter.fleet_report import fleet_report_host  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log, enc  # noqa: E402
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '=HYPERLINK("x")',
+    '"; rm -rf /',
+    "two\nlines",
+    "tab\there",
+    "pipe|and`backticks`",
+    "A" * 4096,
+]
+NOT_UTF8 = "41FF42"  # vm=41FF42: the bytes A, 0xff, B
+T0 = 1710144000.0
+
+
+def hostile_log(tmp_path):
+    log = Log(t=T0)
+    uuids = []
+    for number, name in enumerate(HOSTILE + [None]):
+        uuid = "%08x-1111-4222-8333-444444444444" % (number + 1)
+        uuids.append(uuid)
+        if name is None:
+            line = log.start("placeholder", uuid, pid=900 + number)
+            log.lines[-1] = line.replace(enc("placeholder"), NOT_UTF8)
+        else:
+            log.start(name, uuid, pid=900 + number)
+        log.tick(60)
+    return log.write(tmp_path / "audit.log"), uuids
+
+
+def fleet_of(tmp_path):
+    path, uuids = hostile_log(tmp_path)
+    result = run(paths=[path], all_events=True, default_host="hv1", uid_resolver={0: "root"}.get, now=T0 + 3600)
+    fact = fleet_report_host(dict(result, changed=False), {}, False, T0 + 3600)
+    return build_fleet(["hv1"], [fact], window={"now_epoch": T0 + 3600}), uuids
+
+
+EXPECTED = HOSTILE + ["A\\xffB"]
+
+
+class _Cells(HTMLParser):
+    """Text of every table cell, and every element name, of an HTML page."""
+
+    def __init__(self):
+        HTMLParser.__init__(self, convert_charrefs=True)
+        self.cells = []
+        self.tags = []
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_engine_keeps_the_names(tmp_path):
+    fleet, uuids = fleet_of(tmp_path)
+    by_uuid = dict((s["uuid"], s["name"]) for s in fleet["sessions"])
+    assert [by_uuid[u] for u in uuids] == EXPECTED
+
+
+def test_json_report_round_trips_the_names(tmp_path):
+    fleet, uuids = fleet_of(tmp_path)
+    data = json.loads(render("fleet_report.json.j2", fleet))
+    by_uuid = dict((s["uuid"], s["name"]) for s in data["sessions"])
+    assert [by_uuid[u] for u in uuids] == EXPECTED
+
+
+def test_csv_report_round_trips_the_names_inertly(tmp_path):
+    fleet, uuids = fleet_of(tmp_path)
+    for text in (fleet_render.to_csv(fleet, "UTC"), render("fleet_report.csv.j2", fleet)):
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert len(rows) == len(EXPECTED)
+        by_uuid = dict((r["uuid"], r["name"]) for r in rows)
+        for uuid, name in zip(uuids, EXPECTED):
+            got = by_uuid[uuid]
+            if name[0] in "=+-@":
+                assert got == "'" + name  # a spreadsheet shows it as text, never as a formula
+            else:
+                assert got == name
+
+
+def test_html_report_shows_the_names_as_text_only(tmp_path):
+    fleet, dummy = fleet_of(tmp_path)
+    html = render("fleet_report.html.j2", fleet)
+    page = _Cells()
+    page.feed(html)
+    for name in EXPECTED:
+        if "\n" in name or "\t" in name:
+            assert any(cell.split() == name.split() for cell in page.cells), repr(name)
+        else:
+            assert name in page.cells, name[:40]  # escaped in the page, the exact name as text
+    assert page.tags.count("script") == 1  # the report's own sorting script only
+
+
+def test_markdown_report_keeps_its_table_structure(tmp_path):
+    fleet, dummy = fleet_of(tmp_path)
+    md = render("fleet_report.md.j2", fleet)
+    assert "<script>" not in md
+    for block in md.split("\n\n"):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        if not rows:
+            continue
+        width = rows[0].count("|") - rows[0].count("\\|")
+        for line in rows:
+            assert line.count("|") - line.count("\\|") == width, line[:80]
+    # the cell text, un-escaped, is the name (newlines and tabs become spaces: a table cell is one line)
+    assert "| pipe\\|and\\`backticks\\` |" in md
+    assert "| two lines |" in md and "| tab here |" in md
+    assert "| &lt;script&gt;alert(1)&lt;/script&gt; |" in md
