@@ -91,3 +91,40 @@ def test_bad_survey_input_is_refused_before_any_host_is_touched(tmp_path):
     assert "fleet_report_fail_on" in stdout and "severe" in stdout
     assert not os.path.exists(dest)
     assert "Reconstruct the guest sessions" not in stdout
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A small file system (tmpfs) for the reports; skipped where it cannot be mounted."""
+    import subprocess
+    mount = tmp_path / "small-fs"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.call(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]) != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.call(["umount", str(mount)])
+
+
+def test_disk_full_while_writing_reports_keeps_the_previous_ones(tmp_path, full_disk):
+    dest = str(full_disk / "reports")
+    result, artifacts, dummy = run(tmp_path, "first", fleet_report_dest=dest, fleet_report_formats=["json"])
+    assert result.status == "successful", (artifacts / "stdout").read_text()
+    with open(os.path.join(dest, "fleet_report.json"), "rb") as handle:
+        before = handle.read()
+    # fill the file system to the last byte
+    with open(str(full_disk / "filler"), "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except (IOError, OSError):
+            pass
+    result, artifacts, dummy = run(tmp_path, "full", fleet_report_dest=dest, fleet_report_formats=["json", "html", "md", "csv"])
+    assert result.status == "failed"
+    assert "No space left on device" in (artifacts / "stdout").read_text()
+    with open(os.path.join(dest, "fleet_report.json"), "rb") as handle:
+        assert handle.read() == before  # written to a temporary file and renamed: the old report is whole
+    leftovers = [n for n in os.listdir(dest) if not n.startswith("fleet_report.") or n.count(".") > 1]
+    assert leftovers == [], leftovers
