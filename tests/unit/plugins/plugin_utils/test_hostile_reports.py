@@ -140,3 +140,22 @@ def test_markdown_report_keeps_its_table_structure(tmp_path):
     assert "| pipe\\|and\\`backticks\\` |" in md
     assert "| two lines |" in md and "| tab here |" in md
     assert "| &lt;script&gt;alert(1)&lt;/script&gt; |" in md
+
+
+def test_host_without_libvirt_is_reported_as_such(tmp_path):
+    """A host with an audit log but no libvirt at all: no sessions, the report says so."""
+    log = Log(t=T0)
+    log.syscall_noise(5)
+    path = log.write(tmp_path / "audit.log")
+    result = run(paths=[path], default_host="plain", now=T0 + 60)
+    audit = {"auditd_running": True, "audit_enabled": True, "libvirt": [
+        {"path": "/etc/libvirt/libvirtd.conf", "exists": False, "audit_level": None},
+        {"path": "/etc/libvirt/virtqemud.conf", "exists": False, "audit_level": None}]}
+    fact = fleet_report_host(dict(result, changed=False), audit, True, T0 + 60)
+    fleet = build_fleet(["plain"], [fact], window={"now_epoch": T0 + 60})
+    assert fleet["sessions"] == [] and fleet["hosts"][0]["status"] == "ok"
+    view = fleet_render.build_view(fleet, "UTC")
+    row = [h for h in view["hosts"] if h["name"] == "plain"][0]
+    assert row["libvirt_audit"] == "no libvirt configuration found"
+    html = render("fleet_report.html.j2", fleet)
+    assert "no libvirt configuration found" in html
