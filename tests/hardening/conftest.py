@@ -13,10 +13,8 @@
 """
 from __future__ import absolute_import, division, print_function
 
-import atexit
 import json
 import os
-import shutil
 import sys
 import tempfile
 
@@ -26,31 +24,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def _importable():
-    try:
-        __import__("ansible_collections.virtaudit.auvirt.plugins.module_utils")
-    except ImportError:
-        return False
-    return True
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+from collection_path import ensure_importable  # noqa: E402  pylint: disable=wrong-import-position
 
-def _link_farm():
-    parts = ROOT.split(os.sep)
-    if len(parts) >= 3 and parts[-3:-1] == ["ansible_collections", "virtaudit"] and parts[-1] == "auvirt":
-        sys.path.insert(0, os.sep.join(parts[:-3]) or os.sep)
-        return
-    top = tempfile.mkdtemp(prefix="virtaudit-hardening-")
-    atexit.register(shutil.rmtree, top, True)
-    ns = os.path.join(top, "ansible_collections", "virtaudit")
-    os.makedirs(ns)
-    os.symlink(ROOT, os.path.join(ns, "auvirt"))
-    sys.path.insert(0, top)
-
-
-if not _importable():
-    for _name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
-        del sys.modules[_name]
-    _link_farm()
+ensure_importable("virtaudit-hardening-")
 
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
