@@ -268,6 +268,7 @@ class _Scan(object):
         self.tracker = tracker
         self.keep_raw = keep_raw
         self.avc_keys = []
+        self.avc_carry = []     # keys of AVCs near the end of the last block (their records may follow)
         self.codes = {}
         self.tail = []          # keys of the last records of the file being read
         self.tail_block = None  # or the last block, when it was read in bulk
@@ -377,6 +378,7 @@ def _slow_lines(block, scan, path, source, first_line, counter):
             if len(recent) > RECENT_AVCS:
                 recent.pop(0)
     scan.remember(keys[-OVERLAP:])
+    scan.avc_carry = list(scan.avc_keys)
 
 
 _SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\(\d{1,10}\.\d{3}:(\d+)\):")
@@ -386,32 +388,44 @@ _STAMP = re.compile(rb"msg=audit\((\d+)\.(\d{3}):(\d+)\):")
 COMPANION_SPAN = 1 << 16  # records of one event lie within this many bytes
 
 
-def _wanted_lines(buf, scan):
-    """``[(line index, start, end)]`` of the lines the engine wants, in order.
+def _typed_lines(buf):
+    """``([(line index, start, end)], lines)``: the lines the engine wants by record type, and the block's line count.
 
-    By record type, plus the other records (SYSCALL, PATH, ...) of the AVC
-    events of this block and of the last blocks (``scan.avc_keys``).
+    ``buf`` is a block with a leading newline.  The newlines are counted
+    between the matches, so the block is counted once.
     """
     found = []
     position, index = 0, -1
+    count = buf.count
+    find = buf.find
     for match in _WANTED_LINE.finditer(buf):
         start = match.start() + 1
-        index += buf.count(b"\n", position, start)
+        index += count(b"\n", position, start)
         position = start
-        found.append((index, start, buf.find(b"\n", start)))
-    needles = [(("msg=audit(%s.%s:%d):" % key[1:]).encode("ascii"), 0) for key in scan.avc_keys]
+        found.append((index, start, find(b"\n", start)))
+    return found, index + count(b"\n", position)
+
+
+def _with_companions(buf, scan, found):
+    """``found`` plus the other records (SYSCALL, PATH, ...) of AVC events, in order.
+
+    Those of the AVCs in this block are looked for around them; those of the
+    AVCs at the end of the last block (``scan.avc_carry``) at this block's
+    start.
+    """
+    needles = [(("msg=audit(%s.%s:%d):" % key[1:]).encode("ascii"), 0, COMPANION_SPAN) for key in scan.avc_carry]
     for index, start, end in found:
         if buf.startswith(b"type=AVC ", start):
             stamp = _STAMP.search(buf, start, end)
             if stamp is not None:
-                needles.append((stamp.group(0), max(0, start - COMPANION_SPAN)))
+                needles.append((stamp.group(0), max(0, start - COMPANION_SPAN), start + COMPANION_SPAN))
     if not needles:
         return found
     starts = [start for index, start, end in found]
     known = set(starts)
     extra = []
-    for needle, origin in needles:
-        limit = min(len(buf), origin + 2 * COMPANION_SPAN)
+    for needle, origin, limit in needles:
+        limit = min(len(buf), limit)
         at = buf.find(needle, origin, limit)
         while at >= 0:
             start = buf.rfind(b"\n", 0, at) + 1
@@ -419,6 +433,9 @@ def _wanted_lines(buf, scan):
                 known.add(start)
                 extra.append(start)
             at = buf.find(needle, at + 1, limit)
+    if not extra:
+        return found
+    found = list(found)
     for start in extra:
         k = bisect.bisect_right(starts, start) - 1
         if k >= 0:
@@ -430,16 +447,26 @@ def _wanted_lines(buf, scan):
     return found
 
 
-def _fast_block(buf, serials, scan, source, first_line, counter):
+def _wanted_lines(buf, scan):
+    """``[(line index, start, end)]`` of the lines the engine wants, in order.
+
+    By record type, plus the other records (SYSCALL, PATH, ...) of the AVC
+    events of this block and of the end of the last block.
+    """
+    return _with_companions(buf, scan, _typed_lines(buf)[0])
+
+
+def _fast_block(buf, digits, typed, scan, source, first_line, counter):
     """A block whose every line (no node= prefixes) is a record header.
 
-    ``buf`` is the block's bytes with a leading newline, ``serials`` the
-    event serial of every line.  Serials are followed in bulk; only the
-    lines the engine wants are decoded and parsed.
+    ``buf`` is the block's bytes with a leading newline, ``digits`` the
+    event serial of every line (bytes), ``typed`` its lines wanted by record
+    type (``_typed_lines``).  Serials are followed in bulk; only the lines
+    the engine wants are decoded and parsed.
     """
-    count = len(serials)
-    wanted_at = _wanted_lines(buf, scan)
-    skip = set(index for index, start, end in wanted_at if buf.startswith(b"type=DAEMON_", start))
+    count = len(digits)
+    wanted_at = _with_companions(buf, scan, typed)
+    skip = set(index for index, start, end in typed if buf.startswith(b"type=DAEMON_", start))
     stamps = []
 
     def stamp_of(line_index):
@@ -451,9 +478,12 @@ def _fast_block(buf, serials, scan, source, first_line, counter):
         sec, ms = stamps[line_index]
         return sec.decode("ascii"), ms.decode("ascii")
 
-    markers = sorted(scan.tracker.follow(None, serials, skip, stamp_of, source, first_line))
+    markers, serials = scan.tracker.follow_digits(None, digits, skip, stamp_of, source, first_line)
+    markers.sort()
     keep_raw = scan.keep_raw
     parsed = []
+    carry = []  # AVCs whose other records may lie in the next block
+    edge = len(buf) - COMPANION_SPAN
     for index, start, end in wanted_at:
         piece = buf[start:end].decode("utf-8", "replace")
         if piece.endswith("\r"):
@@ -465,9 +495,13 @@ def _fast_block(buf, serials, scan, source, first_line, counter):
             continue
         parsed.append((index, record))
         if record.type == "AVC":  # registered first: its SYSCALL may come before it
-            scan.avc_keys.append((None, record.sec, record.ms, record.serial))
+            key = (None, record.sec, record.ms, record.serial)
+            scan.avc_keys.append(key)
             if len(scan.avc_keys) > RECENT_AVCS:
                 scan.avc_keys.pop(0)
+            if start >= edge:
+                carry.append(key)
+    scan.avc_carry = carry[-RECENT_AVCS:]
     for index, record in parsed:
         while markers and markers[0][0] <= index:
             at, previous = markers.pop(0)
@@ -588,7 +622,7 @@ class LogReader(object):
         self.hold_partial = hold_partial
         self.started = False
 
-    def _skim(self, buf, scan, times, source, first_line):
+    def _skim(self, buf, typed, scan, times, source, first_line):
         """Read a block that lies wholly before ``skim_before`` cheaply.
 
         Only the lines the engine wants are parsed; the serials of the others
@@ -611,7 +645,7 @@ class LogReader(object):
         if last_serial < first_serial or (state is not None and first_serial < state[0] - RESET_TOLERANCE):
             return False
         records = []
-        for index, start, end in _wanted_lines(buf, scan):
+        for index, start, end in _with_companions(buf, scan, typed):
             piece = buf[start:end].decode("utf-8", "replace")
             if piece.endswith("\r"):
                 piece = piece[:-1]
@@ -630,6 +664,7 @@ class LogReader(object):
         scan.remember_block(buf)
         times.append(int(head.group(1)) + int(head.group(2)) / 1000.0)
         times.append(last_epoch)
+        scan.avc_carry = list(scan.avc_keys)
         self._skimmed = records
         return True
 
@@ -644,6 +679,7 @@ class LogReader(object):
 
     def restore(self, state):
         self.scan.avc_keys = [tuple(k) for k in state.get("avc_keys", [])]
+        self.scan.avc_carry = list(self.scan.avc_keys)
         self.scan.tail = list(state.get("tail", []))
         self.started = True
 
@@ -692,25 +728,28 @@ class LogReader(object):
                         _skip(handle, offset)
                     for block in _chunks(handle, self.hold_partial):
                         nbytes += len(block)
-                        lines = block.count(b"\n")
-                        serials = None
                         buf = b"\n" + block
                         times = []
-                        fast = scan.dup_left <= 0 and b"\x00" not in block and b"\nnode=" not in buf
-                        if fast and self.skim_before is not None and self._skim(buf, scan, times, len(stats.sources) - 1, lineno):
-                            yield from self._skimmed
-                            count += lines
-                            lineno += lines
-                            first = times[0] if first is None else first
-                            last = times[-1]
-                            continue
-                        if fast:
-                            serials = _SERIALS.findall(buf)
-                        if serials is not None and len(serials) == lines:
-                            yield from _fast_block(buf, list(map(int, serials)), scan, len(stats.sources) - 1, lineno, times)
+                        lines = None
+                        if scan.dup_left <= 0 and b"\x00" not in block:
+                            typed, lines = _typed_lines(buf)
+                            if (self.skim_before is not None and b"\nnode=" not in buf
+                                    and self._skim(buf, typed, scan, times, len(stats.sources) - 1, lineno)):
+                                yield from self._skimmed
+                                count += lines
+                                lineno += lines
+                                first = times[0] if first is None else first
+                                last = times[-1]
+                                continue
+                            digits = _SERIALS.findall(buf)
+                            if len(digits) != lines:
+                                lines = None
+                        if lines is not None:
+                            yield from _fast_block(buf, digits, typed, scan, len(stats.sources) - 1, lineno, times)
                             scan.remember_block(buf)
                             count += lines
                         else:
+                            lines = block.count(b"\n")
                             seen = []
                             yield from _slow_lines(block, scan, path, len(stats.sources) - 1, lineno, seen)
                             count += len(seen)

@@ -89,6 +89,32 @@ class SerialTracker(object):
         self._late(node, serial)
         return None
 
+    def follow_digits(self, node, digits, skip, stamp_of, source, first_line):
+        """``follow`` for serials given as the digits of every line (bytes).
+
+        Most blocks simply continue: every serial equals the one before or is
+        one more.  That is checked on the digits with a few whole-list
+        operations (all of one length, so their order is the numbers' order;
+        sorted; as many distinct values as the range spans); such a block
+        only moves the state to its last line.  Any other block is followed
+        line by line.  Returns ``(resets, serials)``: ``resets`` as from
+        ``follow``, ``serials`` the numbers when they were needed (else None).
+        """
+        count = len(digits)
+        state = self.nodes.get(node)
+        if count and not skip and state is not None and state[3] >= state[0]:
+            first, last = digits[0], digits[-1]
+            width = len(first)
+            if len(last) == width and len(b"".join(digits)) == width * count:
+                low, high = int(first), int(last)
+                if 0 <= low - state[3] <= 1 and digits == sorted(digits) and len(set(digits)) == high - low + 1:
+                    sec, ms = stamp_of(count - 1)
+                    state[0] = high
+                    state[1], state[2], state[3] = sec, ms, high
+                    return [], None
+        serials = list(map(int, digits))
+        return self.follow(node, serials, skip, stamp_of, source, first_line), serials
+
     def follow(self, node, serials, skip, stamp_of, source, first_line):
         """Follow the serials of a block of lines at once.
 

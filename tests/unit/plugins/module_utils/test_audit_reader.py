@@ -227,10 +227,15 @@ def test_fast_path_equals_line_by_line_and_small_chunks(path, monkeypatch):
     fast = result()
     monkeypatch.setattr(audit_reader, "CHUNK", 333)
     small = result()
+    # AVCs' other records looked for only near the AVC and at the start of the next block
+    monkeypatch.setattr(audit_reader, "COMPANION_SPAN", 1500)
+    narrow = result()
+    monkeypatch.setattr(audit_reader, "COMPANION_SPAN", 1 << 16)
     never = re.compile(rb"(?!x)x")
     monkeypatch.setattr(audit_reader, "_SERIALS", never)
     slow = result()
     assert fast == small
+    assert fast == narrow
     assert fast == slow
     assert fast["sources"][0]["records"] > 0
 

@@ -92,3 +92,69 @@ def test_follow_in_blocks_equals_observe(steps, cuts, skip):
     assert got.missing == expected.missing
     assert got.gaps == expected.gaps
     assert got.nodes == expected.nodes
+
+
+def follow_digits_all(blocks, skip=()):
+    tracker = SerialTracker()
+    resets = []
+    cheap = 0
+    offset = 0
+    for block in blocks:
+        local_skip = set(i - offset for i in skip if offset <= i < offset + len(block))
+        base = offset
+        digits = [b"%d" % serial for serial in block]
+        got, numbers = tracker.follow_digits(None, digits, local_skip,
+                                             lambda i, base=base: (str(1000 + base + i), "000"), 0, offset)
+        if numbers is None:
+            cheap += 1
+        else:
+            assert numbers == block
+        resets.extend((base + i, prev) for i, prev in got)
+        offset += len(block)
+    return tracker, resets, cheap
+
+
+regular_runs = st.lists(
+    st.one_of(
+        st.integers(min_value=0, max_value=1), st.integers(min_value=0, max_value=1),
+        st.integers(min_value=0, max_value=1), st.integers(min_value=0, max_value=1),
+        st.integers(min_value=-3, max_value=-1), st.integers(min_value=2, max_value=30), st.just(-10000),
+    ),
+    min_size=1, max_size=120)
+
+
+@settings(max_examples=500, deadline=None)
+@given(steps=regular_runs, start=st.sampled_from([1, 20000, 9990, 99995, 999980]),
+       cuts=st.lists(st.integers(min_value=1, max_value=119), max_size=8),
+       skip=st.sets(st.integers(min_value=0, max_value=119), max_size=3))
+def test_follow_digits_equals_observe(steps, start, cuts, skip):
+    """The whole-list check for blocks that simply continue gives what line-by-line tracking gives."""
+    serials = []
+    current = start
+    for step in steps:
+        current = max(1, current + step) if step != -10000 else 1
+        serials.append(current)
+    skip = set(i for i in skip if i < len(serials))
+    bounds = sorted(set(c for c in cuts if c < len(serials)))
+    blocks = [serials[a:b] for a, b in zip([0] + bounds, bounds + [len(serials)])]
+    expected, expected_resets = observe_all(serials, skip)
+    got, got_resets, dummy = follow_digits_all(blocks, skip)
+    assert got_resets == expected_resets
+    assert got.missing == expected.missing
+    assert got.gaps == expected.gaps
+    assert got.nodes == expected.nodes
+
+
+def test_follow_digits_takes_the_cheap_way_only_for_blocks_that_continue():
+    # 98..101 crosses a width: numbers are needed; then two blocks that simply continue
+    tracker, resets, cheap = follow_digits_all([[98, 99, 99, 100, 101], [101, 102, 102, 103], [104, 105]])
+    assert (cheap, resets, tracker.missing) == (2, [], 0)
+    # a gap hidden between equal-width digits is still seen (not cheap)
+    tracker, resets, cheap = follow_digits_all([[500, 501], [502, 504, 505]])
+    assert (cheap, tracker.missing) == (0, 1)
+    # out of order within a block: not cheap, the late record fills the gap
+    tracker, resets, cheap = follow_digits_all([[500, 501], [503, 502, 504]])
+    assert (cheap, tracker.missing) == (0, 0)
+    # a block of equal width that falls back by a restart
+    tracker, resets, cheap = follow_digits_all([[700, 701], [702, 101, 102]])
+    assert cheap == 0 and resets == [(3, ("1002", "000", 702))]
