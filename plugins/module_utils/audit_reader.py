@@ -161,12 +161,6 @@ class _GzipReader(object):
         self._fill(size)
         return self._take(size)
 
-    def readline(self):
-        while b"\n" not in self.buf and not self.done:
-            self._fill(len(self.buf) + (1 << 16))
-        cut = self.buf.find(b"\n")
-        return self._take(cut + 1 if cut >= 0 else len(self.buf))
-
     def close(self):
         self.raw.close()
 
@@ -287,7 +281,8 @@ class _Scan(object):
                 if start <= 0:
                     start = 0
                     break
-            keys = [line_key(line) for line in buf[start:].split(b"\n") if line]
+            sha1 = hashlib.sha1  # line_key, inlined: this runs for the last OVERLAP lines of every file
+            keys = [sha1(line.rstrip(b"\r")).hexdigest()[:24] for line in buf[start:].split(b"\n") if line]
             self.tail = (self.tail + keys)[-OVERLAP:]
             self.tail_block = None
         self.duplicates = set(self.tail)
@@ -550,46 +545,42 @@ def _usable_part(line):
     return line
 
 
-def _read(handle, size, readline=False):
+def _read(handle, size):
     try:
-        return (handle.readline() if readline else handle.read(size)), None
+        return handle.read(size), None
     except (EOFError, zlib.error) as exc:
         return b"", exc
 
 
 def _chunks(handle, hold_partial=False):
-    """Blocks of whole lines.
+    """Blocks of whole lines, each with a newline in front (the scanners' patterns start with one).
 
-    A last line without its newline is left for the next run with
-    ``hold_partial``; otherwise it is read when it can be a whole record and
-    reported as cut (``_Partial`` after the last block) when it cannot.  A compressed file that ends early yields every whole line before
-    the damage, then raises ``_Damaged``.
+    A block is read, cut after its last newline and joined with what the
+    last one left over (a single copy).  A last line without its newline is
+    left for the next run with ``hold_partial``; otherwise it is read when it
+    can be a whole record and reported as cut (``_Partial`` after the last
+    block) when it cannot.  A compressed file that ends early yields every
+    whole line before the damage, then raises ``_Damaged``.
     """
+    rest = b""
     while True:
-        block, damage = _read(handle, CHUNK)
-        if block and not block.endswith(b"\n") and damage is None:
-            more, damage = _read(handle, 0, readline=True)
-            block += more
-        if block and not block.endswith(b"\n"):
-            cut = block.rfind(b"\n") + 1
-            if cut:
-                yield block[:cut]
-            if damage is not None:
-                raise _Damaged(damage)
-            rest = block[cut:]
-            if not hold_partial:
-                usable = _usable_part(rest)
-                if usable is not None:
-                    yield usable + b"\n"
-                    return
-                raise _Partial(rest)
-            return
-        if block:
-            yield block
+        data, damage = _read(handle, CHUNK)
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield b"".join((b"\n", rest, memoryview(data)[:cut]))
+            rest = data[cut:]
+        elif data:
+            rest += data
         if damage is not None:
             raise _Damaged(damage)
-        if not block:
+        if not data:
+            break
+    if rest and not hold_partial:
+        usable = _usable_part(rest)
+        if usable is not None:
+            yield b"\n" + usable + b"\n"
             return
+        raise _Partial(rest)
 
 
 def _skip(handle, offset):
@@ -726,12 +717,11 @@ class LogReader(object):
                 with handle:
                     if offset:
                         _skip(handle, offset)
-                    for block in _chunks(handle, self.hold_partial):
-                        nbytes += len(block)
-                        buf = b"\n" + block
+                    for buf in _chunks(handle, self.hold_partial):
+                        nbytes += len(buf) - 1
                         times = []
                         lines = None
-                        if scan.dup_left <= 0 and b"\x00" not in block:
+                        if scan.dup_left <= 0 and b"\x00" not in buf:
                             typed, lines = _typed_lines(buf)
                             if (self.skim_before is not None and b"\nnode=" not in buf
                                     and self._skim(buf, typed, scan, times, len(stats.sources) - 1, lineno)):
@@ -749,6 +739,7 @@ class LogReader(object):
                             scan.remember_block(buf)
                             count += lines
                         else:
+                            block = buf[1:]
                             lines = block.count(b"\n")
                             seen = []
                             yield from _slow_lines(block, scan, path, len(stats.sources) - 1, lineno, seen)
