@@ -14,6 +14,8 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import itertools
+import operator
 import re
 import socket
 import time
@@ -38,6 +40,13 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
+_NO_STAMP = (None, None)
+_MAX_PLAIN_ID = 64
+_LAST = operator.itemgetter(-1)
+_ID = operator.itemgetter("id")
+_EPOCH = operator.itemgetter("epoch")
+_OPENED_EPOCH = operator.itemgetter("opened_epoch")
+_CLOSED_EPOCH = operator.itemgetter("closed_epoch")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RUNNING_STATES = ("running",)
 
@@ -103,8 +112,89 @@ def _event_key(event_id):
         return (0.0, 0)
 
 
+def _plain_ids(event_ids):
+    """``(dot, one_width)`` when the ids can be sorted as text, else None.
+
+    That is when every id is ``SECONDS.MMM:SERIAL`` in ASCII digits (as the
+    engine makes them) with the dot at one place, at most 12 digits of
+    seconds (1/1000 s is more than a float step there) and at most 64
+    characters.  Then their text up to the colon sorts as ``_event_key``
+    sorts their seconds; with serials of one width (``one_width``) the ids
+    sort as text as they do by key, and different ids never have equal
+    keys; serials of several widths, none starting with 0, sort by width,
+    then as text.  All ids are checked at once, not one by one.
+    """
+    count = len(event_ids)
+    if not count or event_ids[0].__class__ is not str:
+        return None
+    dot = event_ids[0].find(".")
+    if not 0 < dot <= 12:
+        return None
+    try:
+        lines = "\n".join(event_ids)
+        punctuation = lines.encode("ascii").translate(None, b"0123456789")
+    except (TypeError, UnicodeError):
+        return None
+    # a dot and a colon in every id, nothing else but digits, a digit after the colon
+    if punctuation != b".:\n" * (count - 1) + b".:" or ":\n" in lines or lines.endswith(":"):
+        return None
+    # one width: every id has the length of the first, its dot and its colon where the first has them
+    stride = len(event_ids[0]) + 1
+    if (stride <= _MAX_PLAIN_ID + 1 and len(lines) == stride * count - 1
+            and lines[stride - 1::stride] == "\n" * (count - 1)
+            and lines[dot::stride] == "." * count and lines[dot + 4::stride] == ":" * count):
+        return dot, True
+    head = dot + 5  # seconds, dot, milliseconds, colon
+    heads = "".join(map(operator.itemgetter(slice(0, head)), event_ids))
+    if (len(heads) != head * count or heads[dot::head] != "." * count or heads[dot + 4::head] != ":" * count
+            or ":0" in lines or max(map(len, event_ids)) > _MAX_PLAIN_ID):
+        return None
+    return dot, False
+
+
+def _sort_plain(event_ids, shape):
+    """Sort the list ``event_ids`` in place by ``_event_key``; ``shape``: ``_plain_ids(event_ids)``, not None.
+
+    No two of these ids have equal keys, so the order they come in does not
+    matter (the engine's order is nearly sorted already).
+    """
+    event_ids.sort()
+    if not shape[1]:  # by seconds and milliseconds, then serials by width, then by digits
+        event_ids.sort(key=len)
+        event_ids.sort(key=operator.itemgetter(slice(0, shape[0] + 5)))
+
+
 def _r3(value):
+    """``round(value, 3)``, or None.
+
+    round() to decimals is slow.  For a positive float below 1e11,
+    ``value * 1000`` is off the exact product by at most 2**-7, so when it
+    lies within 0.4 of an integer, that integer is the correctly rounded
+    number of milliseconds and ``millis / 1000`` (a correctly rounded
+    division) is the very float round() returns.  Anything else - near half
+    a millisecond, zero, negative, huge, not a float - goes to round().
+    """
+    if value.__class__ is float and 0.0 < value < 1e11:
+        scaled = value * 1000
+        millis = round(scaled)
+        if -0.4 <= scaled - millis <= 0.4:
+            return millis / 1000
     return None if value is None else round(value, 3)
+
+
+def _stamp(epoch, memo):
+    """``(iso(epoch), _r3(epoch))``, kept in the dict ``memo`` for the next ``memo.get(epoch)``.
+
+    A session shows most of its times several times (a resource and its
+    timeline event, a start sequence logged within one millisecond).  Only
+    floats with a fraction are kept: such a float equals no int and no
+    other float, while 5.0 == 5 and 0.0 == -0.0 are rounded to different
+    values.  The callers seed ``memo`` with ``{None: _NO_STAMP}``.
+    """
+    stamp = (iso(epoch), _r3(epoch))
+    if epoch.__class__ is float and not epoch.is_integer():
+        memo[epoch] = stamp
+    return stamp
 
 
 def _overlaps(session, window_start, window_end):
@@ -125,51 +215,93 @@ def _sort_key(session):
     return (anchor if anchor is not None else 0.0, session.host or "", session.uuid)
 
 
-def _resource_dict(item):
-    return {
+def _resource_dicts(items, opened, closed):
+    """Resource dicts of ``items``; ``opened``, ``closed``: the stamps of their times."""
+    return [{
         "kind": item["kind"],
         "reason": item["reason"],
         "value": item["value"],
         "result": item["result"],
-        "opened": iso(item["opened_epoch"]),
-        "opened_epoch": _r3(item["opened_epoch"]),
+        "opened": opened_stamp[0],
+        "opened_epoch": opened_stamp[1],
         "id": item["id"],
-        "closed": iso(item["closed_epoch"]),
-        "closed_epoch": _r3(item["closed_epoch"]),
+        "closed": closed_stamp[0],
+        "closed_epoch": closed_stamp[1],
         "close_id": item["close_id"],
         "close_reason": item["close_reason"],
-        "details": dict(item["details"]),
-    }
+        "details": {**item["details"]},
+    } for item, opened_stamp, closed_stamp in zip(items, opened, closed)]
 
 
-def _timed(item):
+def _timed(item, memo=None):
+    if memo is None:
+        memo = {None: _NO_STAMP}
+    stamp = memo.get(item["epoch"]) or _stamp(item["epoch"], memo)
     out = dict(item)
-    out["time"] = iso(item["epoch"])
-    out["epoch"] = _r3(item["epoch"])
+    out["time"] = stamp[0]
+    out["epoch"] = stamp[1]
     return out
 
 
-def _timeline(session):
-    events = []
-    for label in session.labels:
-        events.append((label["epoch"], label["id"], "label", "%s %s" % (label["model"], label["vm_ctx"])))
+def _timeline(session, memo, opened, known=None, known_shape=None):
+    """The session's events in time order.
+
+    ``opened``: the stamps of the resources' openings; ``known``: ids (a
+    dict) whose ``_plain_ids`` shape is ``known_shape``.
+    """
+    def event(epoch, event_id, kind, detail):
+        stamp = memo.get(epoch) or _stamp(epoch, memo)
+        return {"time": stamp[0], "epoch": stamp[1], "id": event_id, "kind": kind, "detail": detail}
+
+    # the event dicts, and the epoch and id of each
+    labels, resources, avcs, anomalies = session.labels, session.resources, session.avcs, session.anomalies
+    events = [event(label["epoch"], label["id"], "label", "%s %s" % (label["model"], label["vm_ctx"]))
+              for label in labels]
+    epochs = list(map(_EPOCH, labels))
+    ids = list(map(_ID, labels))
     if session.start_id:
-        events.append((session.start_epoch, session.start_id, "start",
-                       "%s (%s)" % (session.start_reason, "failed" if session.state == "failed" else "success")))
-    for item in session.resources:
-        events.append((item["opened_epoch"], item["id"], "resource",
-                       "%s %s %s (%s)" % (item["kind"], item["reason"], item["value"], item["result"])))
-    for item in session.avcs:
-        events.append((item["epoch"], item["id"], "avc", "%s %s %s %s" % (
-            item["lsm"], item["result"], item["operation"], item["name"])))
-    for item in session.anomalies:
-        events.append((item["epoch"], item["id"], "anomaly", "%s pid=%s sig=%s" % (item["type"], item["pid"], item["sig"])))
+        events.append(event(session.start_epoch, session.start_id, "start", "%s (%s)" % (
+            session.start_reason, "failed" if session.state == "failed" else "success")))
+        epochs.append(session.start_epoch)
+        ids.append(session.start_id)
+    events += [{"time": stamp[0], "epoch": stamp[1], "id": item["id"], "kind": "resource",
+                "detail": "%s %s %s (%s)" % (item["kind"], item["reason"], item["value"], item["result"])}
+               for item, stamp in zip(resources, opened)]
+    epochs += map(_OPENED_EPOCH, resources)
+    ids += map(_ID, resources)
+    events += [event(item["epoch"], item["id"], "avc", "%s %s %s %s" % (
+        item["lsm"], item["result"], item["operation"], item["name"])) for item in avcs]
+    events += [event(item["epoch"], item["id"], "anomaly", "%s pid=%s sig=%s" % (
+        item["type"], item["pid"], item["sig"])) for item in anomalies]
+    for items in (avcs, anomalies):
+        epochs += map(_EPOCH, items)
+        ids += map(_ID, items)
     for epoch, event_id, kind, detail in session.extra_events:
-        events.append((epoch, event_id, kind, detail))
+        events.append(event(epoch, event_id, kind, detail))
+        epochs.append(epoch)
+        ids.append(event_id)
     if session.stop_seen and session.end_id:
-        events.append((session.end_epoch, session.end_id, "stop", session.stop_reason))
-    events.sort(key=lambda e: (e[0] if e[0] is not None else 0.0, _event_key(e[1] or "0.000:0")[1]))
-    return [{"time": iso(e[0]), "epoch": _r3(e[0]), "id": e[1], "kind": e[2], "detail": e[3]} for e in events]
+        events.append(event(session.end_epoch, session.end_id, "stop", session.stop_reason))
+        epochs.append(session.end_epoch)
+        ids.append(session.end_id)
+    # by time, then serial; equal keys keep the order above (the count)
+    if not all(ids):
+        ids = [event_id or "0.000:0" for event_id in ids]
+    if None in epochs:
+        epochs = [0.0 if epoch is None else epoch for epoch in epochs]
+    if known is not None and all(map(known.__contains__, ids)):
+        shape = known_shape
+    else:
+        shape = _plain_ids(ids)
+    if shape is None:
+        keys = zip(epochs, [_event_key(event_id)[1] for event_id in ids], itertools.count(), events)
+    else:  # serials as text: by width when they have several, then by digits
+        serials = list(map(operator.itemgetter(slice(shape[0] + 5, None)), ids))
+        if shape[1]:
+            keys = zip(epochs, serials, itertools.count(), events)
+        else:
+            keys = zip(epochs, map(len, serials), serials, itertools.count(), events)
+    return list(map(_LAST, sorted(keys)))
 
 
 def session_dict(session, all_events=False, proof=False, raw=False):
@@ -180,40 +312,63 @@ def session_dict(session, all_events=False, proof=False, raw=False):
         duration = _r3(session.end_epoch - session.start_epoch)
     else:
         duration = None
+    memo = {None: _NO_STAMP}  # epoch -> (iso, rounded), see _stamp
+    get = memo.get
+    start = get(session.start_epoch) or _stamp(session.start_epoch, memo)
+    end = get(session.end_epoch) or _stamp(session.end_epoch, memo)
+    first_seen = get(session.first_seen) or _stamp(session.first_seen, memo)
     out = {
         "host": session.host,
         "name": session.name,
         "uuid": session.uuid,
         "virt": session.virt,
         "state": session.state,
-        "start": iso(session.start_epoch),
-        "start_epoch": _r3(session.start_epoch),
+        "start": start[0],
+        "start_epoch": start[1],
         "start_reason": session.start_reason,
-        "end": iso(session.end_epoch),
-        "end_epoch": _r3(session.end_epoch),
+        "end": end[0],
+        "end_epoch": end[1],
         "stop_reason": session.stop_reason,
         "duration_seconds": duration,
         "pid": session.pid,
         "user": session.user,
         "label": session.label,
-        "first_seen": iso(session.first_seen),
-        "first_seen_epoch": _r3(session.first_seen),
+        "first_seen": first_seen[0],
+        "first_seen_epoch": first_seen[1],
         "start_id": session.start_id,
         "end_id": session.end_id,
     }
     if session.init:
         out["lxc_init"] = dict(session.init)
+    known = shape = None
+    if proof:
+        known = dict.fromkeys(session.ids)
+        proof_ids = list(known)
+        shape = _plain_ids(proof_ids)
+        if shape is None:
+            proof_ids = sorted(set(session.ids), key=_event_key)
+            known = None
+        else:
+            _sort_plain(proof_ids, shape)
     if all_events:
-        out["resources"] = [_resource_dict(item) for item in session.resources]
-        out["avcs"] = [_timed(item) for item in session.avcs]
-        out["anomalies"] = [_timed(item) for item in session.anomalies]
+        opened = [get(epoch) or _stamp(epoch, memo) for epoch in map(_OPENED_EPOCH, session.resources)]
+        closed = [get(epoch) or _stamp(epoch, memo) for epoch in map(_CLOSED_EPOCH, session.resources)]
+        out["resources"] = _resource_dicts(session.resources, opened, closed)
+        out["avcs"] = [_timed(item, memo) for item in session.avcs]
+        out["anomalies"] = [_timed(item, memo) for item in session.anomalies]
         out["security_labels"] = [{"model": lab["model"], "vm_ctx": lab["vm_ctx"], "img_ctx": lab["img_ctx"],
                                    "id": lab["id"], "result": lab["result"]} for lab in session.labels]
-        out["events"] = _timeline(session)
+        out["events"] = _timeline(session, memo, opened, known, shape)
     if proof:
-        out["proof"] = sorted(set(session.ids), key=_event_key)
+        out["proof"] = proof_ids
         if raw:
-            out["raw"] = dict((k, list(v)) for k, v in sorted(session.raw.items(), key=lambda kv: _event_key(kv[0])))
+            ids = list(session.raw)
+            raw_shape = _plain_ids(ids)
+            if raw_shape is None:
+                ids.sort(key=_event_key)
+            else:
+                _sort_plain(ids, raw_shape)
+            out["raw"] = dict((event_id, list(session.raw[event_id])) for event_id in ids)
     return out
 
 

@@ -47,20 +47,20 @@ STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 
 
 _ISO_CACHE = {}
+_ISO_TAILS = tuple(".%03d+00:00" % millis for millis in range(1000))
 
 
 def iso(epoch):
     """ISO 8601 UTC with milliseconds (``2024-03-11T08:00:01.124+00:00``), or None."""
     if epoch is None:
         return None
-    millis = int(round(epoch * 1000))
-    seconds, millis = divmod(millis, 1000)
+    seconds, millis = divmod(int(round(epoch * 1000)), 1000)  # millis: 0..999, also before 1970
     head = _ISO_CACHE.get(seconds)
     if head is None:
         if len(_ISO_CACHE) > 4096:
             _ISO_CACHE.clear()
         head = _ISO_CACHE[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return "%s.%03d+00:00" % (head, millis)
+    return head + _ISO_TAILS[millis]
 
 
 def mcs_level(context):
