@@ -110,9 +110,11 @@ options:
       - A file on the managed node where the module keeps where it stopped (the log file's identity - inode
         and a fingerprint of its first bytes - the offset, and the open sessions). The next run reads only
         what is new, also across a log rotation in between, and returns the same sessions as a full read.
-      - A checkpoint that does not match the logs (log replaced or truncated, other O(host)) is detected; then
-        all logs are read and a warning says why. The file is replaced atomically; if it cannot be written the
-        result is still returned, with a warning, and the previous checkpoint stays as it was.
+      - A checkpoint that does not match the logs (log replaced or truncated, other O(host), raw log lines
+        asked for when the checkpoint was written without them) is detected; then all logs are read and a
+        warning says why. The file is replaced atomically; if it cannot be written the result is still
+        returned, with a warning, and the previous checkpoint stays as it was.
+      - Ended sessions are kept in it as compressed text, decoded only when a run returns their details.
       - Not written in check mode. A line that auditd is still writing is left for the next run.
     type: path
 """

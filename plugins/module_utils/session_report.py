@@ -376,32 +376,24 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     """The documented ``summary`` of the selected Session objects."""
     states = dict((state, 0) for state in STATES)
     starts = stops = resources = avcs = anomalies = failed_ops = 0
-    times = []
+    firsts = []
+    lasts = []
     for session in sessions:
         states[session.state] = states.get(session.state, 0) + 1
-        if session.start_id and session.state != "failed":
-            starts += 1
-        if session.state == "failed":
-            failed_ops += 1
-        stops += session.stops
-        for item in session.resources:
-            if item["result"] == "success":
-                # what a failed start was given never reached a running guest
-                resources += session.state != "failed"
-            elif item["reason"] != "open":
-                # a failed device open (vhost-net probe) is retried or falls back by libvirt itself
-                failed_ops += 1
-            times.append(item["opened_epoch"])
-        avcs += len(session.avcs)
-        anomalies += len(session.anomalies)
-        for value in (session.first_seen, session.start_epoch, session.end_epoch):
-            if value is not None:
-                times.append(value)
-        times.extend(item["epoch"] for item in session.avcs)
-        times.extend(item["epoch"] for item in session.anomalies)
+        # ended sessions restored from a checkpoint bring their tally: their details stay undecoded
+        s_starts, s_failed, s_stops, s_resources, s_avcs, s_anomalies, s_first, s_last = session.tally()
+        starts += s_starts
+        failed_ops += s_failed
+        stops += s_stops
+        resources += s_resources
+        avcs += s_avcs
+        anomalies += s_anomalies
+        if s_first is not None:
+            firsts.append(s_first)
+            lasts.append(s_last)
 
-    first = min(times) if times else None
-    last = max(times) if times else None
+    first = min(firsts) if firsts else None
+    last = max(lasts) if lasts else None
     unattributed = engine.unattributed_in(window_start, window_end)
     return {
         "sessions": len(sessions),
@@ -505,7 +497,8 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     resume = None
     checkpoint_info = None
     if checkpoint:
-        options = {"default_host": default_host, "engine": checkpoints.VERSION}
+        # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
+        options = {"default_host": default_host, "engine": checkpoints.VERSION, "raw": keep_raw}
         checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
         try:
             state = checkpoints.load(checkpoint)
@@ -526,7 +519,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         engine.feed(event)
     if checkpoint and save_checkpoint and stats.sources:
         read = [source["path"] for source in stats.sources]
-        state = {"options": {"default_host": default_host, "engine": checkpoints.VERSION},
+        state = {"options": options,
                  "position": _checkpoint_position(stats), "engine": engine.state(),
                  "serials": tracker.snapshot(read), "reader": reader.state(), "written_at": iso(now)}
         try:

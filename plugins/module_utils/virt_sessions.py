@@ -16,7 +16,10 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import json
 import time
+import zlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
 
@@ -139,6 +142,27 @@ class Session(object):
             if item["model"] != "dac" and item["vm_ctx"]:
                 return item["vm_ctx"]
         return None
+
+    def tally(self):
+        """What the session adds to a summary: ``[starts, failed operations, stops, resources, AVCs, anomalies,
+        first time, last time]`` (see ``session_report.summarize``)."""
+        failed = self.state == "failed"
+        starts = 1 if self.start_id and not failed else 0
+        failed_ops = 1 if failed else 0
+        resources = 0
+        times = [value for value in (self.first_seen, self.start_epoch, self.end_epoch) if value is not None]
+        for item in self.resources:
+            if item["result"] == "success":
+                # what a failed start was given never reached a running guest
+                resources += not failed
+            elif item["reason"] != "open":
+                # a failed device open (vhost-net probe) is retried or falls back by libvirt itself
+                failed_ops += 1
+            times.append(item["opened_epoch"])
+        times.extend(item["epoch"] for item in self.avcs)
+        times.extend(item["epoch"] for item in self.anomalies)
+        return [starts, failed_ops, self.stops, resources, len(self.avcs), len(self.anomalies),
+                min(times) if times else None, max(times) if times else None]
 
     def interval(self):
         """(start, end) bounds for window selection; None = open-ended."""
@@ -695,6 +719,7 @@ class SessionEngine(object):
     def state(self):
         """Everything a later run needs to go on where this one stopped (before ``finish``)."""
         index = dict((id(session), n) for n, session in enumerate(self.sessions))
+        running = set(id(session) for host in self.hosts.values() for session in host.open.values())
         hosts = {}
         for name, host in self.hosts.items():
             hosts[name] = {
@@ -705,7 +730,8 @@ class SessionEngine(object):
                 "shutdown": list(host.shutdown) if host.shutdown else None,
             }
         return {
-            "sessions": [_session_state(session) for session in self.sessions],
+            "sessions": [_session_state(session) if id(session) in running else _frozen_state(session)
+                         for session in self.sessions],
             "hosts": hosts,
             "host_events": self.host_events,
             "unattributed": [[minute, counts[0], counts[1]] for minute, counts in sorted(self.unattributed.items())],
@@ -739,7 +765,12 @@ def _active_after(session, epoch):
 
 _SESSION_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
                    "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "labels", "resources", "avcs",
-                   "anomalies", "ids", "init", "stop_seen", "stops", "last_seen")
+                   "anomalies", "ids", "init", "stop_seen", "stops", "last_seen", "raw")
+# what an ended session keeps outside its frozen details: enough to select and count it
+_HEAD_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
+                "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "init", "stop_seen", "stops",
+                "last_seen")
+_DETAIL_FIELDS = ("labels", "resources", "avcs", "anomalies", "ids", "raw", "extra_events", "crash")
 
 
 def _session_state(session):
@@ -751,7 +782,65 @@ def _session_state(session):
     return item
 
 
+def _frozen_state(session):
+    """An ended session: it never changes again, so its details are kept as (compressed) JSON text.
+
+    The next run reads the text only when it needs the details (resources,
+    AVCs, ... with all_events or proof); selecting and counting the session
+    use the head and the tally.
+    """
+    frozen = getattr(session, "frozen", None)
+    if frozen is not None:
+        return frozen
+    item = dict((key, getattr(session, key)) for key in _HEAD_FIELDS)
+    item["label"] = session.label
+    item["tally"] = session.tally()
+    details = {
+        "labels": session.labels, "resources": session.resources, "avcs": session.avcs,
+        "anomalies": session.anomalies, "ids": session.ids, "raw": session.raw,
+        "extra_events": [list(event) for event in session.extra_events],
+        "crash": list(session.crash) if session.crash else None,
+    }
+    text = json.dumps(details, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    # compressed: a fifth of the size, and a string JSON reads and writes without escapes
+    item["details"] = base64.b64encode(zlib.compress(text, 1)).decode("ascii")
+    return {"frozen": item}
+
+
+class _FrozenSession(Session):
+    """An ended session restored from a checkpoint; its details are decoded on first use."""
+
+    def __init__(self, state):
+        item = state["frozen"]
+        self.frozen = state
+        for key in _HEAD_FIELDS:
+            setattr(self, key, item[key])
+        self._label = item["label"]
+        self._tally = item["tally"]
+        self.open_resources = []
+        self.levels = ()
+
+    def __getattr__(self, name):
+        if name not in _DETAIL_FIELDS:
+            raise AttributeError(name)
+        details = json.loads(zlib.decompress(base64.b64decode(self.frozen["frozen"]["details"])).decode("utf-8"))
+        for key in _DETAIL_FIELDS:
+            setattr(self, key, details[key])
+        self.extra_events = [tuple(event) for event in self.extra_events]
+        self.crash = tuple(self.crash) if self.crash else None
+        return getattr(self, name)
+
+    @property
+    def label(self):
+        return self._label
+
+    def tally(self):
+        return list(self._tally)
+
+
 def _session_from_state(item):
+    if "frozen" in item:
+        return _FrozenSession(item)
     session = Session(item["host"], item["uuid"], item["name"], item["virt"])
     for key in _SESSION_FIELDS:
         setattr(session, key, item[key])
@@ -763,7 +852,7 @@ def _session_from_state(item):
 
 def _pending_state(pending):
     return {"labels": pending.labels, "resources": pending.resources, "first_seen": pending.first_seen,
-            "ids": pending.ids, "name": pending.name, "virt": pending.virt}
+            "ids": pending.ids, "name": pending.name, "virt": pending.virt, "raw": pending.raw}
 
 
 def _pending_from_state(item):
@@ -771,4 +860,5 @@ def _pending_from_state(item):
     pending.labels = item["labels"]
     pending.resources = item["resources"]
     pending.ids = item["ids"]
+    pending.raw = item["raw"]
     return pending

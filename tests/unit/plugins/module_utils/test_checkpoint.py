@@ -170,3 +170,66 @@ def test_no_write_when_asked_not_to(tmp_path):
     state = tmp_path / "state.json"
     out = run(paths=[SELINUX], checkpoint=str(state), save_checkpoint=False, default_host="hv")
     assert out["checkpoint"]["saved"] is False and not state.exists()
+
+
+def test_raw_lines_come_back_after_a_checkpoint(tmp_path):
+    data = lines_of(REAL)
+    log = tmp_path / "audit.log"
+    state = str(tmp_path / "state.json")
+    cut = len(data) // 2
+    log.write_bytes(b"".join(data[:cut]))
+    result([str(log)], checkpoint=state, raw=True)
+    with open(str(log), "ab") as handle:
+        handle.write(b"".join(data[cut:]))
+    second = result([str(log)], checkpoint=state, raw=True)
+    assert second["checkpoint"]["used"], second.get("warnings")
+    full = result([REAL], raw=True)
+    assert [s["raw"] for s in second["sessions"]] == [s["raw"] for s in full["sessions"]]
+    assert any(s["raw"] for s in full["sessions"])
+
+
+def test_asking_for_raw_lines_later_reads_everything(tmp_path):
+    log = tmp_path / "audit.log"
+    log.write_bytes(b"".join(lines_of(SELINUX)))
+    state = str(tmp_path / "state.json")
+    result([str(log)], checkpoint=state)
+    second = result([str(log)], checkpoint=state, raw=True)
+    assert not second["checkpoint"]["used"] and "raw" in second["warnings"][0]
+    assert second["sessions"] == result([SELINUX], raw=True)["sessions"]
+
+
+def test_ended_sessions_are_carried_as_text_until_their_details_are_asked_for(tmp_path, monkeypatch):
+    """Three runs: the second, sessions only, neither decodes nor re-encodes ended sessions; the third
+    (everything on) still returns what a full read returns."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import virt_sessions
+
+    data = lines_of(REAL)
+    log = tmp_path / "audit.log"
+    state = tmp_path / "state.json"
+    cut1, cut2 = len(data) // 3, 2 * len(data) // 3
+    log.write_bytes(b"".join(data[:cut1]))
+    result([str(log)], checkpoint=str(state))
+    frozen_before = [item["frozen"]["details"] for item in json.loads(state.read_text())["engine"]["sessions"]
+                     if "frozen" in item]
+    assert frozen_before, "the first third of the capture has ended sessions"
+    with open(str(log), "ab") as handle:
+        handle.write(b"".join(data[cut1:cut2]))
+
+    def no_details(self, name):
+        raise AssertionError("details of an ended session decoded for %s" % name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(virt_sessions._FrozenSession, "__getattr__", no_details)
+        plain = run(paths=[str(log)], checkpoint=str(state), default_host="hv", uid_resolver={0: "root"}.get,
+                    now=1800000000)
+    assert plain["checkpoint"]["used"]
+    partial = run(paths=[str(log)], default_host="hv", uid_resolver={0: "root"}.get, now=1800000000)
+    assert plain["sessions"] == partial["sessions"] and plain["summary"] == partial["summary"]
+    frozen_after = [item["frozen"]["details"] for item in json.loads(state.read_text())["engine"]["sessions"]
+                    if "frozen" in item]
+    assert frozen_after[:len(frozen_before)] == frozen_before
+    with open(str(log), "ab") as handle:
+        handle.write(b"".join(data[cut2:]))
+    third = result([str(log)], checkpoint=str(state))
+    assert third["checkpoint"]["used"]
+    assert comparable(third) == comparable(result([REAL]))
