@@ -141,11 +141,11 @@ def make_session(rng, odd_ids, odd_times):
     session.pid = rng.choice([None, 4242])
     if rng.random() < 0.1:
         session.init = {"pid": 77, "vm-pid": 76}
-    for _ in range(rng.randrange(4)):
+    for dummy in range(rng.randrange(4)):
         at = epoch()
         session.labels.append({"epoch": at, "id": event_id(at), "model": rng.choice(["selinux", "dac"]),
                                "vm_ctx": "system_u:system_r:svirt_t:s0:c1,c2", "img_ctx": None, "result": "success"})
-    for _ in range(rng.randrange(40)):
+    for dummy in range(rng.randrange(40)):
         at = epoch()
         closed = rng.choice([None, epoch()])
         session.resources.append({
@@ -155,20 +155,20 @@ def make_session(rng, odd_ids, odd_times):
             "close_id": event_id(closed) if closed is not None else None, "close_reason": rng.choice([None, "stop"]),
             "details": rng.choice([{}, {"bus": "virtio"}, {"size": 1024, "bus": None}]),
         })
-    for _ in range(rng.randrange(3)):
+    for dummy in range(rng.randrange(3)):
         at = epoch()
         session.avcs.append({"epoch": at, "id": event_id(at), "lsm": "selinux", "result": "denied",
                              "operation": "read", "name": "disk0", "matched_by": "pid"})
-    for _ in range(rng.randrange(3)):
+    for dummy in range(rng.randrange(3)):
         at = epoch()
         session.anomalies.append({"epoch": at, "id": event_id(at), "type": "ANOM_ABEND", "pid": 4242, "sig": 11,
                                   "matched_by": "pid"})
-    for _ in range(rng.randrange(3)):
+    for dummy in range(rng.randrange(3)):
         at = epoch()
         session.extra_events.append((at, event_id(at), rng.choice(["down", "lost", "init"]), None))
     used = [item["id"] for item in session.labels + session.resources + session.avcs + session.anomalies]
     used += [session.start_id, session.end_id] + [event[1] for event in session.extra_events]
-    used += [event_id(epoch()) for _ in range(rng.randrange(5))]
+    used += [event_id(epoch()) for dummy in range(rng.randrange(5))]
     session.ids = [i for i in used if isinstance(i, str)]
     session.ids += rng.sample(session.ids, len(session.ids) // 3)  # some twice
     session.raw = dict((i, ["type=X msg=audit(%s): a" % i]) for i in session.ids)
@@ -182,7 +182,7 @@ def dumps(value):
 @pytest.mark.parametrize("odd_ids,odd_times", [(False, False), (True, False), (False, True), (True, True)])
 def test_session_dict_as_defined(odd_ids, odd_times):
     rng = random.Random(20240311 + 2 * odd_ids + odd_times)
-    for _ in range(400):
+    for dummy in range(400):
         session = make_session(rng, odd_ids, odd_times)
         for flags in ((False, False, False), (True, False, False), (False, True, True), (True, True, True)):
             try:
@@ -241,8 +241,8 @@ def test_r3_is_round(value):
 def test_r3_is_round_on_many_times():
     rng = random.Random(3)
     values = [T0 + rng.randrange(10 ** 9) / 1000.0 + rng.choice([0, 0, 5e-4, -5e-4, 4.9e-4, 1e-7, -1e-7])
-              for _ in range(20000)]
-    values += [rng.uniform(0, 1e11) for _ in range(20000)]
+              for dummy in range(20000)]
+    values += [rng.uniform(0, 1e11) for dummy in range(20000)]
     for value in values:
         assert repr(session_report._r3(value)) == repr(round(value, 3)), value
 
