@@ -34,6 +34,27 @@ def follow_all(blocks, skip=()):
     return tracker, resets
 
 
+def story(steps, start, cuts, skip):
+    """Serials from ``start`` by ``steps`` (-10000 = a restart), the skipped lines that exist, and the blocks."""
+    serials = []
+    current = start
+    for step in steps:
+        current = max(1, current + step) if step != -10000 else 1
+        serials.append(current)
+    skip = set(i for i in skip if i < len(serials))
+    bounds = sorted(set(c for c in cuts if c < len(serials)))
+    blocks = [serials[a:b] for a, b in zip([0] + bounds, bounds + [len(serials)])]
+    return serials, skip, blocks
+
+
+def assert_same_tracking(got, expected):
+    (tracker, resets), (want, want_resets) = got, expected
+    assert resets == want_resets
+    assert tracker.missing == want.missing
+    assert tracker.gaps == want.gaps
+    assert tracker.nodes == want.nodes
+
+
 def test_consecutive_and_repeated_serials_are_no_gap():
     tracker, resets = observe_all([5, 5, 6, 7, 7, 7, 8])
     assert tracker.missing == 0 and resets == []
@@ -78,20 +99,8 @@ serial_runs = st.lists(
 @given(steps=serial_runs, cuts=st.lists(st.integers(min_value=1, max_value=119), max_size=6),
        skip=st.sets(st.integers(min_value=0, max_value=119), max_size=8))
 def test_follow_in_blocks_equals_observe(steps, cuts, skip):
-    serials = []
-    current = 20000
-    for step in steps:
-        current = max(1, current + step) if step != -10000 else 1
-        serials.append(current)
-    skip = set(i for i in skip if i < len(serials))
-    bounds = sorted(set(c for c in cuts if c < len(serials)))
-    blocks = [serials[a:b] for a, b in zip([0] + bounds, bounds + [len(serials)])]
-    expected, expected_resets = observe_all(serials, skip)
-    got, got_resets = follow_all(blocks, skip)
-    assert got_resets == expected_resets
-    assert got.missing == expected.missing
-    assert got.gaps == expected.gaps
-    assert got.nodes == expected.nodes
+    serials, skip, blocks = story(steps, 20000, cuts, skip)
+    assert_same_tracking(follow_all(blocks, skip)[:2], observe_all(serials, skip))
 
 
 def follow_digits_all(blocks, skip=()):
@@ -129,20 +138,8 @@ regular_runs = st.lists(
        skip=st.sets(st.integers(min_value=0, max_value=119), max_size=3))
 def test_follow_digits_equals_observe(steps, start, cuts, skip):
     """The whole-list check for blocks that simply continue gives what line-by-line tracking gives."""
-    serials = []
-    current = start
-    for step in steps:
-        current = max(1, current + step) if step != -10000 else 1
-        serials.append(current)
-    skip = set(i for i in skip if i < len(serials))
-    bounds = sorted(set(c for c in cuts if c < len(serials)))
-    blocks = [serials[a:b] for a, b in zip([0] + bounds, bounds + [len(serials)])]
-    expected, expected_resets = observe_all(serials, skip)
-    got, got_resets, dummy = follow_digits_all(blocks, skip)
-    assert got_resets == expected_resets
-    assert got.missing == expected.missing
-    assert got.gaps == expected.gaps
-    assert got.nodes == expected.nodes
+    serials, skip, blocks = story(steps, start, cuts, skip)
+    assert_same_tracking(follow_digits_all(blocks, skip)[:2], observe_all(serials, skip))
 
 
 def test_follow_digits_takes_the_cheap_way_only_for_blocks_that_continue():
