@@ -488,7 +488,9 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
 
     stats = ReadStats()
     keep_raw = bool(proof and raw)
-    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw)
+    # without details to return, ended sessions keep only what the summary (and a checkpoint) needs
+    compact = None if (all_events or proof) else ("text" if checkpoint else "tally")
+    engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
     # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
     reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),

@@ -46,6 +46,7 @@ HOST_EVENT_TYPES = {
     "DAEMON_END": "audit_end",
     "DAEMON_ABORT": "audit_abort",
 }
+COMPACT_EVERY = 4096  # events between two passes that freeze ended sessions
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 
 
@@ -204,9 +205,15 @@ class _Host(object):
 class SessionEngine(object):
     """Feed events in log order, then call ``finish()``."""
 
-    def __init__(self, default_host, uid_resolver=None, keep_raw=False):
+    def __init__(self, default_host, uid_resolver=None, keep_raw=False, compact=None):
+        """``compact``: what ended sessions keep while the log is read - None (everything, for results
+        with details), "text" (head, tally and details as compressed text, for a checkpoint) or "tally"
+        (head and tally only).  Memory then grows with the running sessions, not with the ended ones."""
         self.default_host = default_host
         self.keep_raw = keep_raw
+        self.compact = compact
+        self._compact_from = 0      # sessions before this index are all frozen
+        self._since_compact = 0
         self.uid_resolver = uid_resolver
         self._uid_cache = {}
         self.hosts = {}
@@ -306,6 +313,10 @@ class SessionEngine(object):
 
     # ------------------------------------------------------------------ feed
     def feed(self, event):
+        if self.compact:
+            self._since_compact += 1
+            if self._since_compact >= COMPACT_EVERY:
+                self._compact()
         first = event.first
         host = self._host(first.node)
         epoch = first.epoch
@@ -336,6 +347,24 @@ class SessionEngine(object):
         if rtype not in DAEMON_TYPES:
             host.last_epoch = epoch
             host.last_id = event.id
+
+    def _compact(self):
+        """Freeze the sessions that ended before this event (they never change again)."""
+        self._since_compact = 0
+        running = set(id(session) for host in self.hosts.values() for session in host.open.values())
+        keep_text = self.compact == "text"
+        sessions = self.sessions
+        first_live = None
+        for index in range(self._compact_from, len(sessions)):
+            session = sessions[index]
+            if isinstance(session, _FrozenSession):
+                continue
+            if id(session) in running:
+                if first_live is None:
+                    first_live = index
+                continue
+            sessions[index] = _FrozenSession(_frozen_state(session, keep_text))
+        self._compact_from = len(sessions) if first_live is None else first_live
 
     # ------------------------------------------------------------------ host events
     def _host_event(self, host, event, kind):
@@ -782,7 +811,7 @@ def _session_state(session):
     return item
 
 
-def _frozen_state(session):
+def _frozen_state(session, details=True):
     """An ended session: it never changes again, so its details are kept as (compressed) JSON text.
 
     The next run reads the text only when it needs the details (resources,
@@ -795,13 +824,16 @@ def _frozen_state(session):
     item = dict((key, getattr(session, key)) for key in _HEAD_FIELDS)
     item["label"] = session.label
     item["tally"] = session.tally()
-    details = {
+    details_of = {
         "labels": session.labels, "resources": session.resources, "avcs": session.avcs,
         "anomalies": session.anomalies, "ids": session.ids, "raw": session.raw,
         "extra_events": [list(event) for event in session.extra_events],
         "crash": list(session.crash) if session.crash else None,
     }
-    text = json.dumps(details, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    if not details:
+        item["details"] = None  # a run that returns no details and writes no checkpoint
+        return {"frozen": item}
+    text = json.dumps(details_of, separators=(",", ":"), sort_keys=True).encode("utf-8")
     # compressed: a fifth of the size, and a string JSON reads and writes without escapes
     item["details"] = base64.b64encode(zlib.compress(text, 1)).decode("ascii")
     return {"frozen": item}
@@ -823,7 +855,10 @@ class _FrozenSession(Session):
     def __getattr__(self, name):
         if name not in _DETAIL_FIELDS:
             raise AttributeError(name)
-        details = json.loads(zlib.decompress(base64.b64decode(self.frozen["frozen"]["details"])).decode("utf-8"))
+        text = self.frozen["frozen"]["details"]
+        if text is None:
+            raise AttributeError("%s: the details of this ended session were not kept" % name)
+        details = json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
         for key in _DETAIL_FIELDS:
             setattr(self, key, details[key])
         self.extra_events = [tuple(event) for event in self.extra_events]
