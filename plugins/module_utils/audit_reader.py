@@ -238,7 +238,13 @@ def line_key(line):
     """
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogateescape")
-    return hashlib.sha1(line.rstrip(b"\r")).hexdigest()[:24]
+    return line_keys([line])[0]
+
+
+def line_keys(lines):
+    """``line_key`` of each of ``lines`` (bytes), in one pass: the tail of every file is digested this way."""
+    sha1 = hashlib.sha1
+    return [sha1(line.rstrip(b"\r")).hexdigest()[:24] for line in lines]
 
 
 def wanted(rtype):
@@ -281,8 +287,7 @@ class _Scan(object):
                 if start <= 0:
                     start = 0
                     break
-            sha1 = hashlib.sha1  # line_key, inlined: this runs for the last OVERLAP lines of every file
-            keys = [sha1(line.rstrip(b"\r")).hexdigest()[:24] for line in buf[start:].split(b"\n") if line]
+            keys = line_keys([line for line in buf[start:].split(b"\n") if line])
             self.tail = (self.tail + keys)[-OVERLAP:]
             self.tail_block = None
         self.duplicates = set(self.tail)
@@ -440,15 +445,6 @@ def _with_companions(buf, scan, found):
         found.append((index, start, buf.find(b"\n", start)))
     found.sort()
     return found
-
-
-def _wanted_lines(buf, scan):
-    """``[(line index, start, end)]`` of the lines the engine wants, in order.
-
-    By record type, plus the other records (SYSCALL, PATH, ...) of the AVC
-    events of this block and of the end of the last block.
-    """
-    return _with_companions(buf, scan, _typed_lines(buf)[0])
 
 
 def _fast_block(buf, digits, typed, scan, source, first_line, counter):
