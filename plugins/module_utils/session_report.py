@@ -41,7 +41,6 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window impor
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
 _NO_STAMP = (None, None)
-_MAX_PLAIN_ID = 64
 _LAST = operator.itemgetter(-1)
 _ID = operator.itemgetter("id")
 _EPOCH = operator.itemgetter("epoch")
@@ -110,58 +109,6 @@ def _event_key(event_id):
         return (float(stamp), int(serial))
     except ValueError:
         return (0.0, 0)
-
-
-def _plain_ids(event_ids):
-    """``(dot, one_width)`` when the ids can be sorted as text, else None.
-
-    That is when every id is ``SECONDS.MMM:SERIAL`` in ASCII digits (as the
-    engine makes them) with the dot at one place, at most 12 digits of
-    seconds (1/1000 s is more than a float step there) and at most 64
-    characters.  Then their text up to the colon sorts as ``_event_key``
-    sorts their seconds; with serials of one width (``one_width``) the ids
-    sort as text as they do by key, and different ids never have equal
-    keys; serials of several widths, none starting with 0, sort by width,
-    then as text.  All ids are checked at once, not one by one.
-    """
-    count = len(event_ids)
-    if not count or event_ids[0].__class__ is not str:
-        return None
-    dot = event_ids[0].find(".")
-    if not 0 < dot <= 12:
-        return None
-    try:
-        lines = "\n".join(event_ids)
-        punctuation = lines.encode("ascii").translate(None, b"0123456789")
-    except (TypeError, UnicodeError):
-        return None
-    # a dot and a colon in every id, nothing else but digits, a digit after the colon
-    if punctuation != b".:\n" * (count - 1) + b".:" or ":\n" in lines or lines.endswith(":"):
-        return None
-    # one width: every id has the length of the first, its dot and its colon where the first has them
-    stride = len(event_ids[0]) + 1
-    if (stride <= _MAX_PLAIN_ID + 1 and len(lines) == stride * count - 1
-            and lines[stride - 1::stride] == "\n" * (count - 1)
-            and lines[dot::stride] == "." * count and lines[dot + 4::stride] == ":" * count):
-        return dot, True
-    head = dot + 5  # seconds, dot, milliseconds, colon
-    heads = "".join(map(operator.itemgetter(slice(0, head)), event_ids))
-    if (len(heads) != head * count or heads[dot::head] != "." * count or heads[dot + 4::head] != ":" * count
-            or ":0" in lines or max(map(len, event_ids)) > _MAX_PLAIN_ID):
-        return None
-    return dot, False
-
-
-def _sort_plain(event_ids, shape):
-    """Sort the list ``event_ids`` in place by ``_event_key``; ``shape``: ``_plain_ids(event_ids)``, not None.
-
-    No two of these ids have equal keys, so the order they come in does not
-    matter (the engine's order is nearly sorted already).
-    """
-    event_ids.sort()
-    if not shape[1]:  # by seconds and milliseconds, then serials by width, then by digits
-        event_ids.sort(key=len)
-        event_ids.sort(key=operator.itemgetter(slice(0, shape[0] + 5)))
 
 
 def _r3(value):
@@ -243,12 +190,8 @@ def _timed(item, memo=None):
     return out
 
 
-def _timeline(session, memo, opened, known=None, known_shape=None):
-    """The session's events in time order.
-
-    ``opened``: the stamps of the resources' openings; ``known``: ids (a
-    dict) whose ``_plain_ids`` shape is ``known_shape``.
-    """
+def _timeline(session, memo, opened):
+    """The session's events in time order; ``opened``: the stamps of the resources' openings."""
     def event(epoch, event_id, kind, detail):
         stamp = memo.get(epoch) or _stamp(epoch, memo)
         return {"time": stamp[0], "epoch": stamp[1], "id": event_id, "kind": kind, "detail": detail}
@@ -289,18 +232,7 @@ def _timeline(session, memo, opened, known=None, known_shape=None):
         ids = [event_id or "0.000:0" for event_id in ids]
     if None in epochs:
         epochs = [0.0 if epoch is None else epoch for epoch in epochs]
-    if known is not None and all(map(known.__contains__, ids)):
-        shape = known_shape
-    else:
-        shape = _plain_ids(ids)
-    if shape is None:
-        keys = zip(epochs, [_event_key(event_id)[1] for event_id in ids], itertools.count(), events)
-    else:  # serials as text: by width when they have several, then by digits
-        serials = list(map(operator.itemgetter(slice(shape[0] + 5, None)), ids))
-        if shape[1]:
-            keys = zip(epochs, serials, itertools.count(), events)
-        else:
-            keys = zip(epochs, map(len, serials), serials, itertools.count(), events)
+    keys = zip(epochs, [_event_key(event_id)[1] for event_id in ids], itertools.count(), events)
     return list(map(_LAST, sorted(keys)))
 
 
@@ -340,16 +272,6 @@ def session_dict(session, all_events=False, proof=False, raw=False):
     }
     if session.init:
         out["lxc_init"] = dict(session.init)
-    known = shape = None
-    if proof:
-        known = dict.fromkeys(session.ids)
-        proof_ids = list(known)
-        shape = _plain_ids(proof_ids)
-        if shape is None:
-            proof_ids = sorted(set(session.ids), key=_event_key)
-            known = None
-        else:
-            _sort_plain(proof_ids, shape)
     if all_events:
         opened = [get(epoch) or _stamp(epoch, memo) for epoch in map(_OPENED_EPOCH, session.resources)]
         closed = [get(epoch) or _stamp(epoch, memo) for epoch in map(_CLOSED_EPOCH, session.resources)]
@@ -358,17 +280,11 @@ def session_dict(session, all_events=False, proof=False, raw=False):
         out["anomalies"] = [_timed(item, memo) for item in session.anomalies]
         out["security_labels"] = [{"model": lab["model"], "vm_ctx": lab["vm_ctx"], "img_ctx": lab["img_ctx"],
                                    "id": lab["id"], "result": lab["result"]} for lab in session.labels]
-        out["events"] = _timeline(session, memo, opened, known, shape)
+        out["events"] = _timeline(session, memo, opened)
     if proof:
-        out["proof"] = proof_ids
+        out["proof"] = sorted(set(session.ids), key=_event_key)
         if raw:
-            ids = list(session.raw)
-            raw_shape = _plain_ids(ids)
-            if raw_shape is None:
-                ids.sort(key=_event_key)
-            else:
-                _sort_plain(ids, raw_shape)
-            out["raw"] = dict((event_id, list(session.raw[event_id])) for event_id in ids)
+            out["raw"] = dict((k, list(v)) for k, v in sorted(session.raw.items(), key=lambda kv: _event_key(kv[0])))
     return out
 
 
