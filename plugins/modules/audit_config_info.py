@@ -30,7 +30,8 @@ options:
   libvirt_config_paths:
     description:
       - libvirt daemon configuration files to read C(audit_level) and C(audit_logging) from.
-      - Files that do not exist are reported with RV(libvirt[].exists=false).
+      - Files that do not exist are reported with RV(libvirt[].exists=false); a path that is not a regular file
+        (a FIFO, a device) or is larger than 1 MiB is reported with RV(libvirt[].error) and not read.
     type: list
     elements: path
     default:
@@ -72,7 +73,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 auditd_running:
-  description: Whether an C(auditd) process was found in the process table.
+  description:
+    - Whether the audit daemon runs. With C(auditctl -s) it is the process the kernel sends its audit records to
+      (its C(pid)); otherwise a process named C(auditd) that runs as root from a program named C(auditd)
+      (a process that only has the name is not counted, see RV(auditd_rejected)).
   returned: always
   type: bool
   sample: true
@@ -82,10 +86,23 @@ auditd_pid:
   type: int
   sample: 812
 auditd_source:
-  description: Where RV(auditd_running) was read (C(proc)).
+  description: Where RV(auditd_running) was read - C(auditctl) (the kernel's audit pid) or C(proc) (the process table).
   returned: always
   type: str
-  sample: proc
+  sample: auditctl
+auditd_rejected:
+  description: Processes named C(auditd) that are not the audit daemon, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{pid: 4242, reason: "runs as uid 65534, not root"}]
+  contains:
+    pid:
+      description: The process id.
+      type: int
+    reason:
+      description: Why it is not the audit daemon.
+      type: str
 audit_enabled:
   description:
     - Whether the kernel audits - C(true) for C(enabled 1) or C(2) (locked), C(false) for C(enabled 0)
@@ -146,8 +163,11 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
 
 DEFAULT_LIBVIRT_CONFIGS = ["/etc/libvirt/libvirtd.conf", "/etc/libvirt/virtqemud.conf", "/etc/libvirt/virtlxcd.conf"]
+# a libvirt .conf is a few KiB; more is not a configuration file
+CONFIG_LIMIT = 1 << 20
 _SETTING_RE = re.compile(r"^\s*(audit_level|audit_logging)\s*=\s*(-?\d+)\s*(?:#.*)?$")
 
 
@@ -165,15 +185,14 @@ def read_libvirt_confs(paths):
     out = []
     for path in paths:
         entry = {"path": path, "exists": False, "audit_level": None, "audit_logging": None}
-        if os.path.exists(path):
+        if os.path.lexists(path):
             try:
-                with open(path, "rb") as handle:
-                    text = handle.read().decode("utf-8", "replace")
-            except (IOError, OSError) as exc:
+                data, dummy = read_regular(path, CONFIG_LIMIT)
+            except (IOError, OSError, NotRegularFile) as exc:
                 entry["error"] = str(exc)
             else:
                 entry["exists"] = True
-                entry.update(parse_libvirt_conf(text))
+                entry.update(parse_libvirt_conf(data.decode("utf-8", "replace")))
         out.append(entry)
     return out
 
@@ -208,21 +227,89 @@ def parse_auditctl_status(text):
     return out
 
 
+def _read_small(path):
+    """Text of a small /proc or configuration file, or None when it cannot be read."""
+    try:
+        data, dummy = read_regular(path, CONFIG_LIMIT)
+    except (IOError, OSError, NotRegularFile):
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _process_uid(directory):
+    """Effective uid of a process from its ``status``, or None."""
+    text = _read_small(os.path.join(directory, "status"))
+    for line in (text or "").splitlines():
+        if line.startswith("Uid:"):
+            values = line.split()
+            if len(values) >= 3 and values[2].isdigit():
+                return int(values[2])
+    return None
+
+
+def _why_not_auditd(directory):
+    """Why the process named auditd in ``directory`` is not the audit daemon, or None when it is.
+
+    auditd runs as root from a program named auditd.  Its program link is
+    readable only by root: without it the owner alone decides.
+    """
+    uid = _process_uid(directory)
+    if uid is None:
+        return "owner unknown: its status cannot be read"
+    if uid != 0:
+        return "runs as uid %d, not root" % uid
+    try:
+        exe = os.readlink(os.path.join(directory, "exe"))
+    except (IOError, OSError):
+        return None
+    if exe.endswith(" (deleted)"):
+        exe = exe[:-len(" (deleted)")]  # the package was upgraded while it runs
+    if os.path.basename(exe) != "auditd":
+        return "its program is %s" % exe
+    return None
+
+
 def find_auditd(proc_path):
-    """Pid of a running auditd from the process table, or None."""
+    """``(pid, rejected)``: the pid of a running auditd from the process table (or None).
+
+    ``rejected`` lists ``{pid, reason}`` of processes named auditd that are
+    not the audit daemon (another owner, another program).
+    """
     try:
         names = os.listdir(proc_path)
     except OSError:
-        return None
+        return None, []
+    rejected = []
     for name in sorted((n for n in names if n.isdigit()), key=int):
-        try:
-            with open(os.path.join(proc_path, name, "comm"), "rb") as handle:
-                comm = handle.read().decode("utf-8", "replace").strip()
-        except (IOError, OSError):
+        directory = os.path.join(proc_path, name)
+        comm = _read_small(os.path.join(directory, "comm"))
+        if comm is None or comm.strip() != "auditd":
             continue
-        if comm == "auditd":
-            return int(name)
-    return None
+        reason = _why_not_auditd(directory)
+        if reason is None:
+            return int(name), rejected
+        rejected.append({"pid": int(name), "reason": reason})
+    return None, rejected
+
+
+def auditd_status(proc_path, status):
+    """``auditd_running``, ``auditd_pid``, ``auditd_source`` and ``auditd_rejected``.
+
+    ``status`` is the parsed ``auditctl -s`` (empty when it was not used):
+    the pid the kernel sends its records to is the audit daemon, whatever
+    the process table shows; without it, the process table decides.
+    """
+    pid, rejected = find_auditd(proc_path)
+    kernel_pid = status.get("pid")
+    if isinstance(kernel_pid, int) and isinstance(status.get("enabled"), int):
+        if pid is not None and pid != kernel_pid:
+            rejected.append({"pid": pid, "reason": "the kernel sends audit records to pid %d" % kernel_pid
+                             if kernel_pid else "the kernel has no audit daemon registered (pid 0)"})
+        rejected.sort(key=lambda item: item["pid"])
+        running = kernel_pid > 0
+        return {"auditd_running": running, "auditd_pid": kernel_pid if running else None,
+                "auditd_source": "auditctl", "auditd_rejected": rejected}
+    return {"auditd_running": pid is not None, "auditd_pid": pid, "auditd_source": "proc", "auditd_rejected": rejected}
 
 
 def kernel_cmdline_audit(proc_path):
@@ -250,9 +337,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    pid = find_auditd(params["proc_path"])
-    result = dict(changed=False, auditd_running=pid is not None, auditd_pid=pid, auditd_source="proc",
-                  audit_enabled=None, audit_enabled_source="unknown", audit_status={})
+    result = dict(changed=False, audit_enabled=None, audit_enabled_source="unknown", audit_status={})
     if params["use_auditctl"]:
         auditctl = module.get_bin_path("auditctl")
         if auditctl:
@@ -263,8 +348,7 @@ def main():
                     result["audit_status"] = status
                     result["audit_enabled"] = status["enabled"] in (1, 2)
                     result["audit_enabled_source"] = "auditctl"
-                    if status.get("pid") and not result["auditd_running"]:
-                        result["auditd_running"], result["auditd_pid"], result["auditd_source"] = True, status["pid"], "auditctl"
+    result.update(auditd_status(params["proc_path"], result["audit_status"]))
     if result["audit_enabled"] is None:
         cmdline = kernel_cmdline_audit(params["proc_path"])
         if cmdline is not None:
