@@ -26,12 +26,19 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record impo
     parse_line,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import RESET_TOLERANCE, SerialTracker
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_SAMPLES = 20
+# auditd.conf is about 1 KiB
+AUDITD_CONF_LIMIT = 1024 * 1024
 MAX_SAMPLE_TEXT = 200
+
+
+# The shape of LogReader.state() in a checkpoint (module_utils/state_shape.py)
+STATE_SHAPE = {"avc_keys": [list], "tail": [str]}
 
 
 class LogAccessError(Exception):
@@ -48,15 +55,22 @@ class LogAccessError(Exception):
 
 
 def auditd_log_file(conf_path=AUDITD_CONF):
-    """The ``log_file`` setting of auditd.conf, or the default path."""
+    """The ``log_file`` setting of auditd.conf, or the default path.
+
+    An auditd.conf that does not exist or cannot be read means auditd's
+    default; one that is not a regular file (a FIFO would block, a device
+    never end) or is larger than AUDITD_CONF_LIMIT is a ValueError.
+    """
     try:
-        with open(conf_path, "r") as conf:
-            for line in conf:
-                key, sep, value = line.partition("=")
-                if sep and key.strip() == "log_file" and value.strip():
-                    return value.strip()
+        data, dummy = read_regular(conf_path, AUDITD_CONF_LIMIT)
+    except NotRegularFile as exc:
+        raise ValueError("auditd_conf: %s" % exc)
     except (IOError, OSError):
-        pass
+        return DEFAULT_LOG_FILE
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "log_file" and value.strip():
+            return value.strip()
     return DEFAULT_LOG_FILE
 
 

@@ -48,7 +48,13 @@ def open_regular(path):
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise NotRegularFile("%s is a directory, not a file" % path)
+            raise NotRegularFile("%s is a directory, not a regular file" % path)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            raise exc
+        if not stat.S_ISREG(mode):  # a socket cannot be opened (ENXIO)
+            raise NotRegularFile("%s is %s, not a regular file" % (path, _kind(mode)))
         raise
     try:
         info = os.fstat(fd)

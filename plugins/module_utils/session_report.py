@@ -392,9 +392,30 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     wrote it is read, and the checkpoint is updated (unless
     ``save_checkpoint`` is false, e.g. in check mode).  Raises ValueError
     for bad options and LogAccessError for unreadable logs.
+
+    A checkpoint passes every check of checkpoint.load() before it is used;
+    should its content still break the run, the run is made again from the
+    logs alone, with a warning, and the checkpoint is written anew.
     """
-    if now is None:
-        now = time.time()
+    options = dict(paths=paths, start=start, end=end, vm=vm, uuid=uuid, all_events=all_events, proof=proof,
+                   raw=raw, summary_only=summary_only, auvirt_lines=auvirt_lines, show_uuid=show_uuid,
+                   default_host=default_host, now=time.time() if now is None else now, uid_resolver=uid_resolver,
+                   boot_time=boot_time, auditd_conf=auditd_conf, checkpoint=checkpoint,
+                   save_checkpoint=save_checkpoint)
+    resumed = []
+    try:
+        return _run(resumed=resumed, **options)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not resumed:
+            raise
+        warning = ("checkpoint %s could not be used (%s: %s); reading all logs"
+                   % (checkpoint, type(exc).__name__, exc))
+    return _run(resumed=None, warnings=[warning], **options)
+
+
+def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvirt_lines, show_uuid, default_host,
+         now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed, warnings=None):
+    """run(); ``resumed`` is a list that gets the checkpoint once its state is restored, or None not to use it."""
     window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
     uuids = set(validate_uuids(uuid))
     names = set(vm or [])
@@ -411,40 +432,25 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
     reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),
                        skim_before=window_start if not checkpoint else None)
-    warnings = []
+    warnings = list(warnings or [])
     resume = None
     checkpoint_info = None
     if checkpoint:
         # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
         options = {"default_host": default_host, "engine": checkpoints.VERSION, "raw": keep_raw}
-        checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
-        try:
-            state = checkpoints.load(checkpoint)
-        except checkpoints.CheckpointError as exc:
-            state = None
-            warnings.append("%s; reading all logs" % exc)
-        if state is not None:
-            index, resume, reason = checkpoints.plan(state, paths, options)
-            if index is None:
-                warnings.append("checkpoint %s does not match the logs: %s; reading all logs" % (checkpoint, reason))
-            else:
-                engine.restore(state["engine"])
-                tracker.restore(state["serials"])
-                reader.restore(state["reader"])
-                paths = paths[index:]
-                checkpoint_info.update(used=True, resumed_at={"path": paths[0], "offset": resume[0], "line": resume[1]})
+        if resumed is None:
+            checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
+        else:
+            resumed.append(checkpoint)  # from here on, a failure is the checkpoint's (see run())
+            paths, resume, checkpoint_info = checkpoints.resume(checkpoint, paths, options, engine, tracker, reader,
+                                                                warnings)
+            if not checkpoint_info["used"]:
+                resumed.remove(checkpoint)
     for event in group_events(reader.records(paths, start=resume)):
         engine.feed(event)
     if checkpoint and save_checkpoint and stats.sources:
-        read = [source["path"] for source in stats.sources]
-        state = {"options": options,
-                 "position": _checkpoint_position(stats), "engine": engine.state(),
-                 "serials": tracker.snapshot(read), "reader": reader.state(), "written_at": iso(now)}
-        try:
-            checkpoints.save(checkpoint, state)
-            checkpoint_info["saved"] = True
-        except checkpoints.CheckpointError as exc:
-            warnings.append(str(exc))
+        checkpoints.store(checkpoint, checkpoint_info, options, _checkpoint_position(stats), engine, tracker, reader,
+                          [source["path"] for source in stats.sources], iso(now), warnings)
     sessions = engine.finish()
 
     selected = [s for s in sessions

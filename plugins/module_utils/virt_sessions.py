@@ -22,6 +22,9 @@ import time
 import zlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
+    ANY, AtLeast, Between, Either, Fields, MapOf, Maybe, OneOf, Row, check_shape,
+)
 
 SERIAL_RESET = "_SERIAL_RESET"
 
@@ -787,6 +790,41 @@ class SessionEngine(object):
         self.virt_records = state["virt_records"]
 
 
+# The shape of state() in a checkpoint (module_utils/state_shape.py): checked before restore()
+# audit times are epochs of 1970 to 9999 (what ISO 8601 spells with four digits)
+_TIME = Between(0, 253402300799.999)
+_EPOCH = Maybe(_TIME)
+_ID = Maybe(str)
+_TEXT = Maybe(str)
+_ITEMS = [MapOf(ANY)]
+_HEAD_SHAPE = {
+    "host": str, "uuid": str, "name": _TEXT, "virt": _TEXT, "state": OneOf(*STATES),
+    "start_epoch": _EPOCH, "start_id": _ID, "start_reason": _TEXT, "end_epoch": _EPOCH, "end_id": _ID,
+    "end_bound": _EPOCH, "stop_reason": _TEXT, "pid": Maybe(AtLeast(0)), "user": _TEXT, "first_seen": _EPOCH,
+    "init": Maybe(MapOf(ANY)), "stop_seen": bool, "stops": AtLeast(0), "last_seen": _EPOCH,
+}
+_DETAIL_SHAPE = {
+    "labels": _ITEMS, "resources": _ITEMS, "avcs": _ITEMS, "anomalies": _ITEMS, "ids": [str],
+    "raw": MapOf([str]), "extra_events": [Row(_EPOCH, _ID, str, ANY)], "crash": Maybe(Row(_EPOCH, str)),
+}
+_RUNNING_SHAPE = dict(_HEAD_SHAPE, open_resources=[AtLeast(0)], **_DETAIL_SHAPE)
+_TALLY = Row(AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), _EPOCH, _EPOCH)
+_FROZEN_SHAPE = {"frozen": dict(_HEAD_SHAPE, label=_TEXT, tally=_TALLY, details=_TEXT)}
+_PENDING_SHAPE = {"labels": _ITEMS, "resources": _ITEMS, "first_seen": _EPOCH, "ids": [str], "name": _TEXT,
+                  "virt": _TEXT, "raw": MapOf([str])}
+STATE_SHAPE = {
+    "sessions": [Either(_FROZEN_SHAPE, _RUNNING_SHAPE)],
+    "hosts": MapOf({"open": [AtLeast(0)], "pending": MapOf(_PENDING_SHAPE), "last_epoch": _EPOCH, "last_id": _ID,
+                    "shutdown": Maybe(Row(_EPOCH, str))}),
+    "host_events": [Fields({"host": str, "type": str, "epoch": _TIME, "id": str})],
+    "unattributed": [Row(int, AtLeast(0), AtLeast(0))],
+    "unmatched_records": AtLeast(0),
+    "virt_records": AtLeast(0),
+}
+# decoded details of one ended session: more is not a session's (a zlib bomb)
+MAX_DETAILS_BYTES = 64 * 1024 * 1024
+
+
 def _active_after(session, epoch):
     """Whether the session started, or libvirt changed it, after ``epoch``."""
     return any(value is not None and value > epoch for value in (session.start_epoch, session.last_seen))
@@ -858,7 +896,7 @@ class _FrozenSession(Session):
         text = self.frozen["frozen"]["details"]
         if text is None:
             raise AttributeError("%s: the details of this ended session were not kept" % name)
-        details = json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
+        details = _details(text)
         for key in _DETAIL_FIELDS:
             setattr(self, key, details[key])
         self.extra_events = [tuple(event) for event in self.extra_events]
@@ -871,6 +909,28 @@ class _FrozenSession(Session):
 
     def tally(self):
         return list(self._tally)
+
+
+class StateError(ValueError):
+    """Engine state from a checkpoint that cannot be used."""
+
+
+def _details(text):
+    """The details of a frozen session: at most MAX_DETAILS_BYTES decoded, and of the right shape."""
+    inflate = zlib.decompressobj()
+    try:
+        data = inflate.decompress(base64.b64decode(text), MAX_DETAILS_BYTES)
+        if inflate.unconsumed_tail:
+            raise StateError("the details of an ended session decode to more than %d bytes" % MAX_DETAILS_BYTES)
+        details = json.loads(data.decode("utf-8"))
+    except (ValueError, TypeError, zlib.error, UnicodeDecodeError, RecursionError) as exc:
+        if isinstance(exc, StateError):
+            raise
+        raise StateError("the details of an ended session cannot be decoded (%s)" % exc)
+    problem = check_shape(details, _DETAIL_SHAPE, "details")
+    if problem:
+        raise StateError(problem)
+    return details
 
 
 def _session_from_state(item):
