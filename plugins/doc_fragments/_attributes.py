@@ -116,5 +116,10 @@ options:
         returned, with a warning, and the previous checkpoint stays as it was.
       - Ended sessions are kept in it as compressed text, decoded only when a run returns their details.
       - Not written in check mode. A line that auditd is still writing is left for the next run.
+      - A checkpoint is used only when it can be trusted; otherwise all logs are read, with a warning, and a
+        new checkpoint is written. It must be a regular file (a FIFO or a device at this path is neither read
+        nor replaced) of at most 128 MiB, owned by the user the module runs as and not writable by group or
+        others, and its content must match the SHA-256 checksum in its first line (an edited or damaged file
+        is detected) and have the expected shape.
     type: path
 """

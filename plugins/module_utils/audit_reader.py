@@ -75,18 +75,37 @@ def auditd_log_file(conf_path=AUDITD_CONF):
 
 
 _ROTATED = re.compile(r"^\.(\d+)(\.gz)?$")
+# auditd keeps at most num_logs = 999 files: the live log and log_file.1 .. log_file.998
+MAX_ROTATION = 999
+MAX_LISTED = 20
+
+
+def _ranges(numbers):
+    """[3, 4, 5, 7] -> [(3, 5), (7, 7)]"""
+    out = []
+    for number in sorted(numbers):
+        if out and number == out[-1][1] + 1:
+            out[-1] = (out[-1][0], number)
+        else:
+            out.append((number, number))
+    return out
 
 
 def default_log_set(log_file):
     """The live log and its rotated siblings, oldest first.
 
-    Returns ``(paths, missing)``: ``paths`` is ``[log.N, ..., log.1, log]``
-    (``log.N.gz`` where that is what exists); ``missing`` lists the rotation
-    numbers between 1 and the highest present that have no file.
+    Returns ``(paths, missing, skipped)``: ``paths`` is ``[log.N, ...,
+    log.1, log]`` (``log.N.gz`` where that is what exists); ``missing``
+    names the rotation numbers between 1 and the highest present that have
+    no file, a run of them as one ``log.{3..7}``; ``skipped`` is
+    ``{"count": N, "paths": [...]}`` of files that look like rotations but
+    carry a number auditd never writes (above MAX_ROTATION, e.g. a date):
+    they are not read, and at most MAX_LISTED are named.
     """
     directory = os.path.dirname(log_file) or "."
     base = os.path.basename(log_file)
     found = {}
+    skipped = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -95,17 +114,21 @@ def default_log_set(log_file):
         if not name.startswith(base):
             continue
         m = _ROTATED.match(name[len(base):])
-        if m:
-            num = int(m.group(1))
+        if not m:
+            continue
+        num = int(m.group(1))
+        if not 1 <= num <= MAX_ROTATION or m.group(1).startswith("0"):
+            skipped.append(os.path.join(directory, name))
+        elif num not in found or not m.group(2):
             # prefer the plain file when both audit.log.2 and audit.log.2.gz exist
-            if num not in found or not m.group(2):
-                found[num] = os.path.join(directory, name)
+            found[num] = os.path.join(directory, name)
     missing = []
     if found:
-        missing = [n for n in range(1, max(found) + 1) if n not in found]
+        for low, high in _ranges(set(range(1, max(found) + 1)) - set(found)):
+            missing.append("%s.%d" % (log_file, low) if low == high else "%s.{%d..%d}" % (log_file, low, high))
     paths = [found[n] for n in sorted(found, reverse=True)]
     paths.append(log_file)
-    return paths, ["%s.%d" % (log_file, n) for n in missing]
+    return paths, missing, {"count": len(skipped), "paths": sorted(skipped)[:MAX_LISTED]}
 
 
 def check_readable(path):

@@ -48,6 +48,7 @@ _OPENED_EPOCH = operator.itemgetter("opened_epoch")
 _CLOSED_EPOCH = operator.itemgetter("closed_epoch")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RUNNING_STATES = ("running",)
+_RANGE_RE = re.compile(r"\.\{(\d+)\.\.(\d+)\}$")
 
 
 def log_argument_spec():
@@ -96,9 +97,9 @@ def validate_uuids(uuids):
 
 
 def resolve_paths(paths, auditd_conf=AUDITD_CONF):
-    """The files to read, oldest first, and the rotated files that are missing."""
+    """The files to read, oldest first, the rotated files that are missing and those skipped (default_log_set)."""
     if paths:
-        return list(paths), []
+        return list(paths), [], {"count": 0, "paths": []}
     return default_log_set(auditd_log_file(auditd_conf))
 
 
@@ -331,7 +332,7 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
-def _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, default_host):
+def _coverage(tracker, stats, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
     firsts = [src["first_epoch"] for src in stats.sources if src["first_epoch"] is not None]
     lasts = [src["last_epoch"] for src in stats.sources if src["last_epoch"] is not None]
     first = min(firsts) if firsts else None
@@ -352,6 +353,7 @@ def _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, 
         "reaches_window_start": reaches,
         "serial_gaps": {"missing_events": tracker.missing, "gaps": tracker.gap_details(default_host, paths)},
         "missing_rotated_files": list(missing_rotated),
+        "skipped_files": skipped_files,
         "complete": complete,
     }
 
@@ -419,7 +421,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
     window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
     uuids = set(validate_uuids(uuid))
     names = set(vm or [])
-    paths, missing_rotated = resolve_paths(paths, auditd_conf)
+    paths, missing_rotated, skipped_files = resolve_paths(paths, auditd_conf)
     for path in paths:
         check_readable(path)
 
@@ -470,7 +472,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         "host_events": host_events,
         "sources": _sources(stats),
         "coverage": _coverage(tracker, stats, [source["path"] for source in stats.sources], missing_rotated,
-                              window_start, window_end, default_host),
+                              skipped_files, window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},
     }
@@ -514,6 +516,15 @@ def run_module(module, **options):
     return result
 
 
+def _count_files(names):
+    """How many files ``log.2`` and ``log.{3..7}`` name (6)."""
+    total = 0
+    for name in names:
+        match = _RANGE_RE.search(name)
+        total += int(match.group(2)) - int(match.group(1)) + 1 if match else 1
+    return total
+
+
 def compact_facts(result, now=None):
     """The small ``ansible_facts['virt_sessions']`` built from a run() result."""
     running = []
@@ -538,7 +549,7 @@ def compact_facts(result, now=None):
             "complete": coverage["complete"],
             "reaches_window_start": coverage["reaches_window_start"],
             "missing_events": coverage["serial_gaps"]["missing_events"],
-            "missing_rotated_files": len(coverage["missing_rotated_files"]),
+            "missing_rotated_files": _count_files(coverage["missing_rotated_files"]),
         },
         "parse_errors": result["parse_errors"]["count"],
         "sources": len(result["sources"]),

@@ -102,7 +102,7 @@ ansible_facts:
           description: Failed starts plus failed resource operations.
           type: int
         coverage:
-          description: C(complete), C(reaches_window_start), C(missing_events), C(missing_rotated_files).
+          description: C(complete), C(reaches_window_start), C(missing_events), C(missing_rotated_files) (a count of files).
           type: dict
         parse_errors:
           description: Number of lines that were not audit records.

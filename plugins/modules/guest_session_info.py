@@ -268,8 +268,10 @@ coverage:
   description:
     - Whether the logs can tell the whole story of the window - C(reaches_window_start) (null without O(start)),
       C(serial_gaps) (event serials skipped within one boot - records the kernel dropped or that were cut out
-      of the files - with the count and where), C(missing_rotated_files), first and last record, and
-      C(complete).
+      of the files - with the count and where), C(missing_rotated_files) (rotation numbers between 1 and the
+      highest present that have no file; a run of them is one entry C(audit.log.{3..7})), C(skipped_files)
+      (C(count) and up to 20 C(paths) of files named like rotations with a number auditd never writes - 0,
+      a leading zero, above 999, such as a date - which are not read), first and last record, and C(complete).
   returned: always
   type: dict
 parse_errors:
