@@ -20,8 +20,10 @@ Times are printed like ``ctime()`` without seconds and year
 Free text taken from the log (guest names, user names, paths, commands…)
 is escaped so that a hostile value can never break the line and column
 structure: backslash becomes ``\\\\``, TAB ``\\t``, LF ``\\n``, CR ``\\r``,
-any other control character (C0, DEL, C1) ``\\xHH`` and the Unicode line
-and paragraph separators ``\\u2028``/``\\u2029``.
+any other control character (C0, DEL, C1) ``\\xHH``, and the Unicode line
+and paragraph separators ``\\u2028``/``\\u2029`` and the bidirectional
+controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)
+``\\uXXXX``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,10 +65,14 @@ ROW_TYPES = ('start', 'stop', 'resrc', 'avc', 'anom', 'down', 'lost', 'init')
 
 _SUMMARY_LABEL_WIDTH = 32
 
-_LINE_BREAKERS = {
-    u'\u2028': u'\\u2028',
-    u'\u2029': u'\\u2029',
-}
+# Written as \uXXXX: the Unicode line and paragraph separators (they break
+# lines) and the bidirectional controls (U+061C, U+200E/F, U+202A-U+202E,
+# U+2066-U+2069: they reorder what a terminal or editor shows, so that a
+# name could display as another guest's or hide a column).
+_LINE_BREAKERS = dict(
+    (ch, u'\\u%04x' % ord(ch))
+    for ch in (u'\u2028\u2029\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
+)
 
 
 def escape(value):

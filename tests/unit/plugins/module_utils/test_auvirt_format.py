@@ -100,6 +100,10 @@ def test_duration_uses_whole_seconds_of_each_end():
     ('del\x7f', 'del\\x7f'),
     (u'c1\x85', 'c1\\x85'),
     (u'ls\u2028ps\u2029', 'ls\\u2028ps\\u2029'),
+    # bidirectional controls would reorder what a terminal shows (issue: U+202E reached the lines raw)
+    (u'web\u202egpj.exe', 'web\\u202egpj.exe'),
+    (u'\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069',
+     '\\u061c\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069'),
     (u'Gäst 10', u'Gäst 10'),
     (None, ''),
     (4194304, '4194304'),
