@@ -65,12 +65,10 @@ def _places(value, path=()):
     yield path, value
     if isinstance(value, dict):
         for key in sorted(value):
-            for item in _places(value[key], path + (key,)):
-                yield item
+            yield from _places(value[key], path + (key,))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            for place in _places(item, path + (index,)):
-                yield place
+            yield from _places(item, path + (index,))
 
 
 def _change(payload, place, how, new_value):
@@ -136,7 +134,7 @@ def test_damaged_checkpoint_bytes_give_a_full_read(data):
     count("checkpoint_bytes")
     log, saved, full = prepared()
     raw = bytearray(saved)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4), label="damages")):
+    for dummy in range(data.draw(st.integers(min_value=1, max_value=4), label="damages")):
         at = data.draw(st.integers(min_value=0, max_value=len(raw) - 1), label="at")
         raw[at] = data.draw(st.integers(min_value=0, max_value=255), label="byte")
     if data.draw(st.booleans(), label="cut"):

@@ -6,7 +6,6 @@ __metaclass__ = type
 
 import errno
 import gzip
-import json
 import os
 import shutil
 
