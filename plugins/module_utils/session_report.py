@@ -490,11 +490,13 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
     return result
 
 
-def run_module(module, **options):
+def run_module(module, raise_log_errors=False, **options):
     """run() with the shared options of an AnsibleModule's params; fails the module on bad input.
 
     ``options`` are the extra run() options of the calling module.  Warnings
-    (checkpoint problems) go to ``module.warn``.  Returns the result.
+    (checkpoint problems) go to ``module.warn``.  Returns the result.  A log
+    that cannot be read fails the module, or with ``raise_log_errors`` raises
+    LogAccessError to the caller.
     """
     params = module.params
     try:
@@ -508,12 +510,43 @@ def run_module(module, **options):
             **options
         )
     except LogAccessError as exc:
+        if raise_log_errors:
+            raise
         module.fail_json(msg=str(exc), path=exc.path)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     return result
+
+
+def unavailable_facts(error, now=None):
+    """``compact_facts`` of a host whose audit log cannot be read (LogAccessError ``error``): all counts empty,
+    ``status`` says why (``no_audit_log``, ``permission_denied``, ``unreadable``) and ``message`` how."""
+    if error.permission:
+        status = "permission_denied"
+    elif error.reason == "no such file":
+        status = "no_audit_log"
+    else:
+        status = "unreadable"
+    return {
+        "status": status,
+        "message": str(error),
+        "states": dict((state, 0) for state in STATES),
+        "sessions": 0,
+        "running": [],
+        "last_event": None,
+        "last_event_epoch": None,
+        "first_event": None,
+        "first_event_epoch": None,
+        "avcs": 0,
+        "anomalies": 0,
+        "failed_operations": 0,
+        "coverage": {"complete": False, "reaches_window_start": None, "missing_events": 0, "missing_rotated_files": 0},
+        "parse_errors": 0,
+        "sources": 0,
+        "collected_at": iso(now if now is not None else time.time()),
+    }
 
 
 def _count_files(names):
@@ -535,6 +568,8 @@ def compact_facts(result, now=None):
     coverage = result["coverage"]
     summary = result["summary"]
     return {
+        "status": "ok",
+        "message": None,
         "states": dict(summary["states"]),
         "sessions": summary["sessions"],
         "running": running,
