@@ -48,6 +48,7 @@ _MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
 # Minimum widths (auvirt used them as width *and* precision).
 NAME_WIDTH = 22
 UUID_WIDTH = 36
+HOST_WIDTH = 16
 USER_WIDTH = 11
 # auvirt: 32, which cuts the ")" of "Www Mmm dd HH:MM - HH:MM  (hh:mm)" (33).
 PERIOD_WIDTH = 33
@@ -247,8 +248,12 @@ def _serial(event_id):
     return _id_key(event_id)[1]
 
 
-def _prefix(session, user, show_uuid):
+def _prefix(session, user, columns):
+    """Name, [host], [uuid], user; ``columns`` = (show_host, show_uuid)."""
+    show_host, show_uuid = columns
     cols = [u'%-*s' % (NAME_WIDTH, escape(session.get('name')))]
+    if show_host:
+        cols.append(u'%-*s' % (HOST_WIDTH, escape(session.get('host'))))
     if show_uuid:
         cols.append(u'%-*s' % (UUID_WIDTH, escape(session.get('uuid'))))
     cols.append(u'%-*s' % (USER_WIDTH, escape(user)))
@@ -292,7 +297,7 @@ def _row_key(session, epoch, event_id, order):
     return (float(epoch), session.get('host') or u'', _serial(event_id), order)
 
 
-def _session_rows(session, show_uuid, counter):
+def _session_rows(session, columns, counter):
     """All rows of one session for the --all-events view."""
     rows = []
     user = session.get('user')
@@ -305,7 +310,7 @@ def _session_rows(session, show_uuid, counter):
         rows.append(_Row(_row_key(session, epoch, event_id, counter[0]), text, proof))
 
     for res in session.get('resources') or []:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_resource_period(res))
         kind = res.get('kind')
         cols.append(u'%-*s' % (RES_KIND_WIDTH, escape(kind)))
@@ -323,7 +328,7 @@ def _session_rows(session, show_uuid, counter):
             [res.get('id'), res.get('close_id')])
 
     if session.get('start_id') is not None or session.get('start_epoch') is not None:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(session_period(session))
         if session.get('start_reason') is not None:
             cols.append(escape(session.get('start_reason')))
@@ -331,7 +336,7 @@ def _session_rows(session, show_uuid, counter):
             [session.get('start_id'), session.get('end_id')])
 
     if session.get('stop_reason') is not None and session.get('end_epoch') is not None:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(session.get('end_epoch')))
         cols.append(escape(session.get('stop_reason')))
         add(u'stop', session.get('end_epoch'), session.get('end_id'), cols,
@@ -341,7 +346,7 @@ def _session_rows(session, show_uuid, counter):
     label_ids = [lab.get('id') for lab in session.get('security_labels') or []
                  if lab.get('model') != 'dac']
     for avc in session.get('avcs') or []:
-        cols = _prefix(session, avc.get('user') or u'?', show_uuid)
+        cols = _prefix(session, avc.get('user') or u'?', columns)
         cols.append(_instant(avc.get('epoch')))
         cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(avc.get('operation'))))
         cols.append(u'%-*s' % (AVC_RESULT_WIDTH, escape(avc.get('result'))))
@@ -351,7 +356,7 @@ def _session_rows(session, show_uuid, counter):
         add(u'avc', avc.get('epoch'), avc.get('id'), cols, label_ids + [avc.get('id')])
 
     for anom in session.get('anomalies') or []:
-        cols = _prefix(session, anom.get('user') or u'?', show_uuid)
+        cols = _prefix(session, anom.get('user') or u'?', columns)
         cols.append(_instant(anom.get('epoch')))
         cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(anom.get('type'))))
         sig = anom.get('sig')
@@ -369,7 +374,7 @@ def _session_rows(session, show_uuid, counter):
         if kind not in ('down', 'lost', 'init'):
             continue
         have_down = have_down or kind == 'down'
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(event.get('epoch')))
         detail = _detail_text(event.get('detail'))
         if detail:
@@ -377,15 +382,15 @@ def _session_rows(session, show_uuid, counter):
         add(kind, event.get('epoch'), event.get('id'), cols, [event.get('id')])
     if (session.get('state') == 'down' and not have_down
             and session.get('end_epoch') is not None):
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(session.get('end_epoch')))
         add(u'down', session.get('end_epoch'), session.get('end_id'), cols,
             [session.get('end_id')])
     return rows
 
 
-def _default_row(session, show_uuid):
-    cols = _prefix(session, session.get('user'), show_uuid)
+def _default_row(session, columns):
+    cols = _prefix(session, session.get('user'), columns)
     cols.append(session_period(session))
     return u'\t'.join(cols), [session.get('start_id'), session.get('end_id')]
 
@@ -450,7 +455,7 @@ def summary_lines(summary):
 
 
 def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
-                 show_uuid=False, proof=False):
+                 show_uuid=False, proof=False, show_host="never"):
     """Render ``sessions`` (docs/session-model.md) like auvirt.
 
     Returns a list of lines without newline characters.
@@ -462,6 +467,10 @@ def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
       ``all_events`` keys;
     * ``summary_only``: only the summary block (``summary`` required);
     * ``show_uuid``: a UUID column after the name;
+    * ``show_host``: a host column after the name - ``never`` (auvirt had
+      none), ``always``, or ``auto``: when the sessions come from more than
+      one host (several ``node=`` names in the logs), where the same guest
+      on two hosts could not be told apart otherwise;
     * ``proof``: after each row ``    Proof:`` with the full event ids
       (``SECONDS.MILLIS:SERIAL``) and an empty line.  The ids are the ones
       auvirt gave for that kind of row: session/start row = start and end,
@@ -475,16 +484,19 @@ def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
             raise ValueError('summary_only needs the summary dict')
         return summary_lines(summary)
 
+    if show_host == 'auto':
+        show_host = len(set(session.get('host') for session in sessions)) > 1
+    columns = (show_host in (True, 'always'), show_uuid)
     rows = []
     if all_events:
         counter = [0]
         for session in sessions:
-            rows.extend(_session_rows(session, show_uuid, counter))
+            rows.extend(_session_rows(session, columns, counter))
         rows.sort(key=lambda row: row.key)
         pairs = [(row.text, row.proof) for row in rows]
     else:
         ordered = sorted(enumerate(sessions), key=_session_sort_key)
-        pairs = [_default_row(session, show_uuid) for _index, session in ordered]
+        pairs = [_default_row(session, columns) for _index, session in ordered]
 
     lines = []
     for text, ids in pairs:

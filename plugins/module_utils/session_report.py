@@ -387,7 +387,8 @@ def _checkpoint_position(stats):
 
 def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, proof=False, raw=False,
         summary_only=False, auvirt_lines=False, show_uuid=False, default_host="localhost", now=None,
-        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True):
+        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True,
+        show_host="never"):
     """Read the logs and return the documented result dict.
 
     With ``checkpoint`` (a file path) only what is new since the run that
@@ -401,6 +402,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     """
     options = dict(paths=paths, start=start, end=end, vm=vm, uuid=uuid, all_events=all_events, proof=proof,
                    raw=raw, summary_only=summary_only, auvirt_lines=auvirt_lines, show_uuid=show_uuid,
+                   show_host=show_host,
                    default_host=default_host, now=time.time() if now is None else now, uid_resolver=uid_resolver,
                    boot_time=boot_time, auditd_conf=auditd_conf, checkpoint=checkpoint,
                    save_checkpoint=save_checkpoint)
@@ -415,8 +417,8 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     return _run(resumed=None, warnings=[warning], **options)
 
 
-def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvirt_lines, show_uuid, default_host,
-         now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed, warnings=None):
+def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvirt_lines, show_uuid, show_host,
+         default_host, now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed, warnings=None):
     """run(); ``resumed`` is a list that gets the checkpoint once its state is restored, or None not to use it."""
     window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
     uuids = set(validate_uuids(uuid))
@@ -486,7 +488,8 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         else:
             detailed = result["sessions"]
         result["auvirt_lines"] = format_auvirt_lines(detailed, summary=summary, all_events=all_events,
-                                                     summary_only=summary_only, show_uuid=show_uuid, proof=proof)
+                                                     summary_only=summary_only, show_uuid=show_uuid, proof=proof,
+                                                     show_host=show_host)
     return result
 
 

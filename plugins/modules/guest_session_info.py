@@ -63,6 +63,15 @@ options:
       - With O(auvirt_lines), add the UUID column (C(auvirt --show-uuid)).
     type: bool
     default: false
+  show_host:
+    description:
+      - With O(auvirt_lines), add a host column after the guest name, which C(auvirt) never had - so that the same
+        guest on two hosts (a migration, logs of several nodes in one file) can be told apart.
+      - V(never) is C(auvirt)'s layout; V(auto) adds the column when the sessions come from more than one host;
+        V(always) adds it anyway.
+    type: str
+    choices: [never, auto, always]
+    default: never
 notes:
   - libvirt records the libvirt daemon as the actor of every guest operation, never the client that asked for
     it, so RV(sessions[].user) is the daemon's user (normally C(root)).
@@ -321,12 +330,13 @@ def main():
         summary_only=dict(type="bool", default=False),
         auvirt_lines=dict(type="bool", default=False),
         show_uuid=dict(type="bool", default=False),
+        show_host=dict(type="str", default="never", choices=["never", "auto", "always"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     result = run_module(module, all_events=params["all_events"], proof=params["proof"], raw=params["raw"],
                         summary_only=params["summary_only"], auvirt_lines=params["auvirt_lines"],
-                        show_uuid=params["show_uuid"])
+                        show_uuid=params["show_uuid"], show_host=params["show_host"])
     module.exit_json(changed=False, **result)
 
 

@@ -201,6 +201,23 @@ def test_show_uuid_column():
                     'Mon Mar 11 08:00 - 09:00  (01:00)')
 
 
+def test_host_column_tells_the_same_guest_on_two_hosts_apart():
+    """auvirt had no host column: a guest migrated between two nodes of one log looked like one guest twice."""
+    src = session(host='hv-a', start='2024-03-11 08:00:00', end='2024-03-11 09:00:00', stop_reason='migrated')
+    dst = session(host='hv-b', start='2024-03-11 09:00:00', end='2024-03-11 10:00:00', start_reason='migrated')
+    plain = af.auvirt_lines([src, dst])
+    assert plain == af.auvirt_lines([src, dst], show_host='never')
+    assert [line.split(T)[0] for line in plain] == ['web01' + ' ' * 17] * 2
+    auto = af.auvirt_lines([src, dst], show_host='auto', show_uuid=True)
+    assert [line.split(T)[:3] for line in auto] == [['web01' + ' ' * 17, 'hv-a' + ' ' * 12, UUID_WEB],
+                                                    ['web01' + ' ' * 17, 'hv-b' + ' ' * 12, UUID_WEB]]
+    # one host: auto keeps auvirt's layout, always adds the column
+    assert af.auvirt_lines([src], show_host='auto') == af.auvirt_lines([src])
+    assert af.auvirt_lines([src], show_host='always')[0].split(T)[1] == 'hv-a' + ' ' * 12
+    rows = af.auvirt_lines([src, dst], show_host='auto', all_events=True)
+    assert all(row.split(T)[1].strip() in ('hv-a', 'hv-b') for row in rows), rows
+
+
 def test_hostile_names_keep_line_structure():
     evil = session('evil\tname\nstart  fake\troot', start='2024-03-11 08:00:00',
                    end='2024-03-11 09:00:00', user='ro\not')
