@@ -41,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import platforms  # noqa: E402  pylint: disable=wrong-import-position
+import records  # noqa: E402  pylint: disable=wrong-import-position
 
 # a cold debootstrap root is made inside the capture (about 70 s from a near mirror)
 CAPTURE_TIMEOUT = 1200
@@ -48,8 +49,9 @@ PLAYBOOK_TIMEOUT = 300
 FORMATS = [f.strip().upper() for f in os.environ.get("VIRTAUDIT_E2E_FORMATS", "RAW,ENRICHED").split(",") if f.strip()]
 PLATFORMS = platforms.selected()
 
-# per platform name: capture directory, skip reason or error, timings
-_STATE = {"platforms": {}, "notes": [], "output_ready": False}
+# per platform name: capture directory, skip reason or error, timings;
+# per (platform, format): the record traits (records.py) and package versions
+_STATE = {"platforms": {}, "notes": [], "output_ready": False, "records": {}}
 
 
 def _platform_state(name):
@@ -233,6 +235,23 @@ def e2e_output(platform, capture):
     return os.path.join(results_dir(), platform)
 
 
+@pytest.fixture(scope="session")
+def e2e_records():
+    """record(platform, fmt, traits, versions): one column of record-differences.md."""
+    def record(platform, fmt, traits, versions):
+        _STATE["records"][(platform, fmt)] = {"traits": traits, "versions": versions}
+    return record
+
+
+def _write_record_differences():
+    if not _STATE["records"]:
+        return None
+    path = os.path.join(results_dir(), "record-differences.md")
+    with open(path, "w") as handle:
+        handle.write(records.report(_STATE["records"]))
+    return path
+
+
 def _auditd_version(capture_dir):
     try:
         with open(os.path.join(capture_dir, "meta.json")) as handle:
@@ -261,6 +280,9 @@ def pytest_terminal_summary(terminalreporter):
                       % (name, _auditd_version(state["capture"])))
     for text in _STATE["notes"]:
         write(text)
+    differences = _write_record_differences()
+    if differences:
+        write("how the platforms' logs differ: %s" % differences)
     write("output: %s" % results_dir())
     skipped = ["%s: %s" % (name, state["skip"]) for name, state in states if state["skip"]]
     # the banners scripts/summary.sh reads (make test's summary)

@@ -11,6 +11,10 @@ machine Debian 12 is; on any other machine both are.
 
 ``auvirt``: the platform's auditd package still ships auvirt (removed in
 audit-userspace 4.0), so the real auvirt is compared there.
+``userfaultfd``: libvirt allows /dev/userfaultfd (``rdev=0A:101``, a minor of
+three hex digits) in every guest's device cgroup (libvirt >= 10.x); the
+test checks that the capture has it exactly where expected and that the
+collection reads it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,8 +25,8 @@ import os
 PACKAGES = ["auditd", "libvirt-daemon-system", "libvirt-clients", "qemu-system-x86", "qemu-utils"]
 
 PLATFORMS = [
-    {"name": "debian12", "title": "Debian 12", "codename": "bookworm", "auvirt": True},
-    {"name": "debian13", "title": "Debian 13", "codename": "trixie", "auvirt": False},
+    {"name": "debian12", "title": "Debian 12", "codename": "bookworm", "auvirt": True, "userfaultfd": False},
+    {"name": "debian13", "title": "Debian 13", "codename": "trixie", "auvirt": False, "userfaultfd": True},
 ]
 
 ROOTS = ".cache/e2e-root"

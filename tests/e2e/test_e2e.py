@@ -21,6 +21,7 @@ import pytest
 import auvirt_diff
 import ground_truth
 import judge
+import records
 
 
 def _expected(capture, fmt, meta):
@@ -92,6 +93,38 @@ def test_auditd_restart_keeps_guests_running(fmt, capture, meta, playbook_result
         if len(got) != 1 or got[0]["state"] != want["state"]:
             problems.append("%s across the auditd restart: %r, expected one %s session"
                             % (want["name"], [(s["state"], s["end"]) for s in got], want["state"]))
+    _fail_on(problems)
+
+
+def test_platform_records(platform_info, fmt, capture, meta, playbook_result, e2e_records):
+    """The platform's own traits are in the capture, and the collection reads them.
+
+    Every start has its device cgroup (a capture without cgroup records, e.g.
+    from a root whose cgroup hierarchies were not mounted, would test less
+    than it claims); /dev/userfaultfd with its three-digit minor is allowed
+    exactly on the platforms whose libvirt does it, and the collection lists
+    it with that rdev.  The facts go to record-differences.md."""
+    traits = records.traits(_log(capture, fmt))
+    e2e_records(platform_info["name"], fmt, traits, meta["versions"])
+    expected = _expected(capture, fmt, meta)
+    problems = []
+    starts = sum(1 for s in expected["sessions"] if not s["failed_start"])
+    if traits["cgroup_starts"] != starts:
+        problems.append("%d cgroup deny-all records for %d starts" % (traits["cgroup_starts"], starts))
+    if len(traits["start_spans"]) != starts:
+        problems.append("%d VIRT_MACHINE_ID/op=start pairs for %d starts" % (len(traits["start_spans"]), starts))
+    has_uffd = [rdev for path, rdev in traits["cgroup_paths"] if path == "/dev/userfaultfd"]
+    if platform_info["userfaultfd"] and has_uffd != ["0A:101"]:
+        problems.append("no cgroup allow of /dev/userfaultfd rdev=0A:101 (%r)" % has_uffd)
+    if not platform_info["userfaultfd"] and has_uffd:
+        problems.append("unexpected cgroup allow of /dev/userfaultfd %r" % has_uffd)
+    if has_uffd:
+        read = [(r["details"].get("rdev"), r["closed_epoch"] is not None or s["state"] == "running")
+                for s in playbook_result["full"]["sessions"] for r in s["resources"]
+                if r["kind"] == "cgroup" and r["value"] == "/dev/userfaultfd"]
+        if read != [("0A:101", True)] * starts:
+            problems.append("the collection's /dev/userfaultfd cgroup items (rdev, closed or running): %r, "
+                            "expected one per start (%d) with rdev 0A:101" % (read, starts))
     _fail_on(problems)
 
 
