@@ -14,7 +14,7 @@ E2E_OUTPUT := $(CACHE)/e2e
 
 SUITES += e2e
 
-.PHONY: e2e e2e-judge
+.PHONY: e2e e2e-judge e2e-unmount
 
 e2e: $(VENV_STAMP) stage ## real auditd/libvirtd/qemu end-to-end (root; RAW + ENRICHED logs); results in .cache/e2e/
 	@mkdir -p $(LOGS)
@@ -25,3 +25,14 @@ e2e: $(VENV_STAMP) stage ## real auditd/libvirtd/qemu end-to-end (root; RAW + EN
 e2e-judge: $(VENV_STAMP) stage ## judge the last captures in .cache/e2e/PLATFORM/capture again (no hypervisor needed)
 	@ls -d "$(E2E_OUTPUT)"/*/capture >/dev/null 2>&1 || { echo "no capture in $(E2E_OUTPUT)/PLATFORM/capture: run make e2e first"; exit 1; }
 	VIRTAUDIT_E2E_REUSE="$(E2E_OUTPUT)" $(VPY) -m pytest -ra -p no:cacheprovider tests/e2e
+
+# A run killed before its tear-down may leave the root's mounts (/dev, /sys,
+# /proc ...) in .cache/e2e-root/: undo them before `make clean` deletes .cache
+# (rm -rf would descend into them).  Fails (and so stops make clean) when one
+# cannot be undone.
+e2e-unmount: ## undo mounts a killed e2e run left in .cache/e2e-root (run first by make clean)
+	@for m in $$(awk -v r="$(CACHE)/e2e-root/" 'index($$2, r) == 1 {print $$2}' /proc/mounts | sort -r); do \
+		echo "e2e-unmount: umount $$m"; umount "$$m" || umount -l "$$m" || exit 1; \
+	done
+
+clean: e2e-unmount

@@ -22,8 +22,7 @@ AUVIRT=/usr/bin/auvirt
 # audit-userspace 4.0 removed auvirt: an installed or installable auditd 4.x
 # cannot give it (the package version is 1:4.x on Debian)
 no_auvirt() {
-    local version="$1"
-    [ -n "$version" ] && dpkg --compare-versions "$version" ge 1:4.0~ 2>/dev/null
+    [ -n "$1" ] && dpkg --compare-versions "$1" ge 1:4.0~ 2>/dev/null
 }
 installed=$(dpkg-query -W -f='${Version}' auditd 2>/dev/null || true)
 if no_auvirt "$installed"; then

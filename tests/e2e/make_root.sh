@@ -105,6 +105,7 @@ cleanup
 {
     echo "$want"
     echo "made $(date -u +%Y-%m-%dT%H:%M:%SZ) from $mirror in $(( $(date +%s) - start )) s (debootstrap $boot s)"
+    # shellcheck disable=SC2016  # dpkg-query's own ${...} format fields
     in_root dpkg-query -W -f='${Package} ${Version}\n' "${packages[@]}"
 } > "$new/.e2e-root"
 if [ -d "$dest" ]; then

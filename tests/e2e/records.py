@@ -92,11 +92,12 @@ def _span(values):
 
 
 def _daemon_end(trait):
-    ends = [d for d in trait["daemon"] if d["type"] == "DAEMON_END"]
-    return ", ".join(sorted(set("uid=%s auid=%s%s" % (d["uid"], d["auid"],
-                                                       (" (UID=%s AUID=%s)" % (d["UID"], d["AUID"]))
-                                                       if d["UID"] or d["AUID"] else "")
-                                for d in ends))) or "-"
+    seen = set()
+    for record in trait["daemon"]:
+        if record["type"] == "DAEMON_END":
+            names = " (UID=%s AUID=%s)" % (record["UID"], record["AUID"]) if record["UID"] or record["AUID"] else ""
+            seen.add("uid=%s auid=%s%s" % (record["uid"], record["auid"], names))
+    return ", ".join(sorted(seen)) or "-"
 
 
 def _daemon_serials(trait):
