@@ -222,6 +222,22 @@ def alive(pid):
         return False
 
 
+def thread_waits(pid):
+    """Where the threads of PID wait (kernel wchan and thread name), for a daemon that does not stop."""
+    waits = {}
+    for task in sorted(glob.glob("/proc/%d/task/*" % pid)):
+        try:
+            with open(task + "/comm") as handle:
+                comm = handle.read().strip()
+            with open(task + "/wchan") as handle:
+                wchan = handle.read().strip() or "-"
+        except (IOError, OSError):
+            continue
+        key = "%s:%s" % (comm, wchan)
+        waits[key] = waits.get(key, 0) + 1
+    return ", ".join("%s x%d" % item for item in sorted(waits.items())) or "?"
+
+
 def parse_audit_status(out):
     """auditctl -s output -> {key: first word of the value}."""
     status = {}
@@ -580,7 +596,8 @@ class Capture(object):
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.meta["teardown"].append("%s pid %d ignored SIGTERM for %ss; SIGKILL" % (name, proc.pid, timeout))
+                self.meta["teardown"].append("%s pid %d ignored SIGTERM for %ss; SIGKILL (threads waiting in: %s)"
+                                             % (name, proc.pid, timeout, thread_waits(proc.pid)))
                 proc.kill()
                 proc.wait(10)
         log("stopped %s pid %d (rc %s)" % (name, proc.pid, proc.returncode))
