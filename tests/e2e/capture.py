@@ -550,9 +550,16 @@ class Capture(object):
         self.meta["versions"]["os"] = platforms.os_release(self.host("/etc/os-release")).get("PRETTY_NAME")
 
     def setup_kvm(self):
-        forced = os.environ.get("VIRTAUDIT_E2E_VIRT")
-        if forced == "qemu":
+        """The guests' virt type and why; /dev/kvm made usable by the platform's kvm group when it can be.
+
+        Also when TCG is forced: libvirt 11 probes qemu's capabilities again on
+        every call (about 55 s each) when /dev/kvm is not usable by its qemu user."""
+        virt, why = self._kvm()
+        if os.environ.get("VIRTAUDIT_E2E_VIRT") == "qemu":
             return "qemu", "forced by VIRTAUDIT_E2E_VIRT=qemu"
+        return virt, why
+
+    def _kvm(self):
         if not os.path.exists("/dev/kvm"):
             return "qemu", "/dev/kvm does not exist"
         try:
