@@ -67,9 +67,15 @@ def selected(spec=None):
     return [by_name(name) for name in names]
 
 
-def placement(platform, repo_root, codename=None):
-    """Where a platform runs: ("host", "/") or ("chroot", its cached root directory)."""
+def placement(platform, repo_root, codename=None, chroot=None):
+    """Where a platform runs: ("host", "/") or ("chroot", its cached root directory).
+
+    The host's own release runs on the host, unless VIRTAUDIT_E2E_CHROOT
+    (CHROOT here: comma-separated names, or "all") puts it in a root too -
+    how a Debian 12 machine tries the Debian 12 root a Debian 13 machine uses."""
     codename = host_codename() if codename is None else codename
-    if platform["codename"] == codename:
+    chroot = os.environ.get("VIRTAUDIT_E2E_CHROOT", "") if chroot is None else chroot
+    forced = [n.strip() for n in chroot.split(",") if n.strip()]
+    if platform["codename"] == codename and platform["name"] not in forced and "all" not in forced:
         return "host", "/"
     return "chroot", os.path.join(repo_root, ROOTS, platform["name"])
