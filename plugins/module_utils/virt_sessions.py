@@ -179,13 +179,15 @@ class Session(object):
 
 
 class _Pending(object):
-    """Records of a start sequence seen before its ``op=start``."""
+    """Records of a start sequence seen before its ``op=start``: labels, resources and the denials
+    of the guest's label or profile while it starts."""
 
-    __slots__ = ("labels", "resources", "first_seen", "ids", "raw", "name", "virt")
+    __slots__ = ("labels", "resources", "avcs", "first_seen", "ids", "raw", "name", "virt")
 
     def __init__(self, epoch, name, virt):
         self.labels = []
         self.resources = []
+        self.avcs = []
         self.first_seen = epoch
         self.ids = []
         self.raw = {}
@@ -438,6 +440,7 @@ class SessionEngine(object):
         session = Session(host.name, uuid, fields.get("vm"), fields.get("virt"))
         if pending is not None:
             session.labels = pending.labels
+            session.avcs = pending.avcs
             session.first_seen = pending.first_seen
             session.ids.extend(pending.ids)
             session.raw.update(pending.raw)
@@ -642,7 +645,8 @@ class SessionEngine(object):
             result = (fields.get("apparmor") or "").lower()
             operation = fields.get("operation")
             profile = fields.get("profile") or fields.get("label")
-            session, matched_by = self._match_apparmor(host, profile, name)
+            pid = _int(fields.get("pid") or sfields.get("pid"))
+            session, matched_by = self._match_apparmor(host, profile, pid)
             scontext = tcontext = None
         else:
             lsm = "selinux"
@@ -651,6 +655,9 @@ class SessionEngine(object):
             scontext = fields.get("scontext")
             tcontext = fields.get("tcontext")
             session, matched_by = self._match_selinux(host, scontext, tcontext)
+        if session is None:
+            # a denial while a guest starts: the label (or profile) of its start sequence names it
+            session, matched_by = self._match_pending(host, lsm, profile, scontext, tcontext)
         if session is None:
             self._unattributed(event.epoch, 0)
             return
@@ -695,18 +702,45 @@ class SessionEngine(object):
         exact = [s for s in group.values() if any(context in (lab["vm_ctx"], lab["img_ctx"]) for lab in s.labels)]
         return exact[0] if len(exact) == 1 else None
 
-    def _match_apparmor(self, host, profile, name):
-        if profile:
-            base = profile.split("//", 1)[0].rsplit("/", 1)[-1]
-            if base.startswith("libvirt-"):
-                session = host.open.get(base[len("libvirt-"):].lower())
-                if session is not None:
-                    return session, "profile"
-        if name:
-            for session in host.open.values():
-                for item in session.open_resources:
-                    if item["value"] == name:
-                        return session, "path"
+    @staticmethod
+    def _profile_uuid(profile):
+        """The guest UUID of a ``libvirt-UUID`` AppArmor profile (child profiles ``libvirt-UUID//...`` too)."""
+        if not profile:
+            return None
+        base = profile.split("//", 1)[0].rsplit("/", 1)[-1]
+        return base[len("libvirt-"):].lower() if base.startswith("libvirt-") else None
+
+    def _match_apparmor(self, host, profile, pid):
+        """The guest's own profile, else its qemu pid.  A path alone names no guest: another profile's
+        process (a VPN client on /dev/net/tun, cupsd on /dev/urandom) opens the same files."""
+        uuid = self._profile_uuid(profile)
+        session = host.open.get(uuid) if uuid else None
+        if session is not None:
+            return session, "profile"
+        session = host.by_pid.get(pid) if pid else None
+        if session is not None:
+            return session, "pid"
+        return None, None
+
+    def _match_pending(self, host, lsm, profile, scontext, tcontext):
+        """The start sequence a denial belongs to: the label of its VIRT_MACHINE_ID (SELinux, by the same
+        rules as a running guest's) or its ``libvirt-UUID`` profile (AppArmor)."""
+        if not host.pending:
+            return None, None
+        if lsm == "apparmor":
+            uuid = self._profile_uuid(profile)
+            pending = host.pending.get(uuid) if uuid else None
+            return (pending, "profile") if pending is not None else (None, None)
+        for key, context in (("scontext", scontext), ("tcontext", tcontext)):
+            level = mcs_level(context)
+            if not level:
+                continue
+            found = [p for p in host.pending.values()
+                     if any(lab["model"] != "dac" and (mcs_level(lab["vm_ctx"]) == level and ":c" in level
+                                                       or context in (lab["vm_ctx"], lab["img_ctx"]))
+                            for lab in p.labels)]
+            if len(found) == 1:
+                return found[0], key
         return None, None
 
     def _anomaly(self, host, event, record):
@@ -727,7 +761,7 @@ class SessionEngine(object):
         }
         session.anomalies.append(item)
         self._use(session, event)
-        if record.type == "ANOM_ABEND" and session.crash is None:
+        if record.type == "ANOM_ABEND" and session.crash is None and _is_the_guest(session, matched_by, item):
             session.crash = (event.epoch, event.id)
 
     # ------------------------------------------------------------------ finish
@@ -810,7 +844,7 @@ _DETAIL_SHAPE = {
 _RUNNING_SHAPE = dict(_HEAD_SHAPE, open_resources=[AtLeast(0)], **_DETAIL_SHAPE)
 _TALLY = Row(AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), _EPOCH, _EPOCH)
 _FROZEN_SHAPE = {"frozen": dict(_HEAD_SHAPE, label=_TEXT, tally=_TALLY, details=_TEXT)}
-_PENDING_SHAPE = {"labels": _ITEMS, "resources": _ITEMS, "first_seen": _EPOCH, "ids": [str], "name": _TEXT,
+_PENDING_SHAPE = {"labels": _ITEMS, "resources": _ITEMS, "avcs": _ITEMS, "first_seen": _EPOCH, "ids": [str], "name": _TEXT,
                   "virt": _TEXT, "raw": MapOf([str])}
 STATE_SHAPE = {
     "sessions": [Either(_FROZEN_SHAPE, _RUNNING_SHAPE)],
@@ -823,6 +857,18 @@ STATE_SHAPE = {
 }
 # decoded details of one ended session: more is not a session's (a zlib bomb)
 MAX_DETAILS_BYTES = 64 * 1024 * 1024
+
+
+def _is_the_guest(session, matched_by, anomaly):
+    """Whether an anomaly is of the guest's own process (its qemu), not of a helper that runs under the
+    guest's label (swtpm, virtiofsd, a passt or slirp process): only the former ends the guest.  The pid
+    of the start record decides; without one, a qemu program name does."""
+    if matched_by == "pid":
+        return True
+    if session.pid is not None:
+        return False
+    program = (anomaly.get("exe") or "").rsplit("/", 1)[-1] or (anomaly.get("comm") or "")
+    return program.startswith("qemu") or program in ("kvm", "libvirt_lxc")
 
 
 def _active_after(session, epoch):
@@ -946,7 +992,8 @@ def _session_from_state(item):
 
 
 def _pending_state(pending):
-    return {"labels": pending.labels, "resources": pending.resources, "first_seen": pending.first_seen,
+    return {"labels": pending.labels, "resources": pending.resources, "avcs": pending.avcs,
+            "first_seen": pending.first_seen,
             "ids": pending.ids, "name": pending.name, "virt": pending.virt, "raw": pending.raw}
 
 
@@ -954,6 +1001,7 @@ def _pending_from_state(item):
     pending = _Pending(item["first_seen"], item["name"], item["virt"])
     pending.labels = item["labels"]
     pending.resources = item["resources"]
+    pending.avcs = item["avcs"]
     pending.ids = item["ids"]
     pending.raw = item["raw"]
     return pending
