@@ -214,3 +214,20 @@ def test_session_that_began_before_the_logs_is_in_windows_before_its_first_recor
     before = result_of(tmp_path, [SVC("1710144000.000:100"), SVC("1710145800.000:101"), stop],
                        start="2024-03-11T06:00Z", end="2024-03-11T07:00Z")
     assert before["sessions"] == []
+
+
+def test_the_two_halves_of_a_migration_in_one_log_are_linked():
+    """Source stop reason=migrated and destination start reason=migrated of one UUID on two nodes."""
+    import os
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "samples", "migration-two-nodes.log")
+    out = run(paths=[sample], default_host="hv", now=1800000000)
+    hv1, hv2 = sorted(out["sessions"], key=lambda s: s["host"])
+    assert (hv1["host"], hv1["stop_reason"], hv2["host"], hv2["start_reason"]) == ("hv1", "migrated", "hv2", "migrated")
+    assert hv1["migrated_to"] == {"host": "hv2", "start": hv2["start"], "start_epoch": hv2["start_epoch"],
+                                  "start_id": hv2["start_id"]}
+    assert hv2["migrated_from"] == {"host": "hv1", "end": hv1["end"], "end_epoch": hv1["end_epoch"],
+                                    "end_id": hv1["end_id"]}
+    assert hv1["migrated_from"] is None and hv2["migrated_to"] is None
+    # the window selects the destination only: its link still names the source
+    later = run(paths=[sample], default_host="hv", now=1800000000, start="2024-03-11T09:30Z")
+    assert [(s["host"], s["migrated_from"]["host"]) for s in later["sessions"]] == [("hv2", "hv1")]
