@@ -53,7 +53,7 @@ def machine_id(engine, host, event, fields, uuid):
         # a label after resources starts a new sequence (a retried start)
         if pending is not None:
             engine.unmatched_records += len(pending.ids)
-        pending = host.pending[uuid] = Pending(event.epoch, fields.get("vm"), fields.get("virt"))
+        pending = _new_pending(host, uuid, event, fields)
     pending.labels.append({
         "model": label_model(fields),
         "vm_ctx": fields.get("vm-ctx"),
@@ -170,6 +170,7 @@ def resource_holder(engine, host, event, fields, uuid):
 
 
 def _new_pending(host, uuid, event, fields):
+    """A new start sequence of the guest, from its first record."""
     pending = host.pending[uuid] = Pending(event.epoch, fields.get("vm"), fields.get("virt"))
     return pending
 
