@@ -37,6 +37,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions imp
     SessionEngine,
     iso,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
@@ -377,6 +378,31 @@ def _sources(stats):
     return out
 
 
+def migration_links(sessions):
+    """``{id(session): {"migrated_to": ..., "migrated_from": ...}}`` for both halves of every live migration
+    whose two hosts are in the logs (module_utils/migrations.py)."""
+    heads = [{"host": s.host, "uuid": s.uuid, "state": s.state, "start_epoch": s.start_epoch,
+              "start_reason": s.start_reason, "end_epoch": s.end_epoch, "stop_reason": s.stop_reason, "session": s}
+             for s in sessions if s.start_reason == "migrated" or s.stop_reason == "migrated"]
+    links = {}
+    for source, destination in pair_migrations(heads)[0]:
+        out, into = source["session"], destination["session"]
+        links.setdefault(id(out), {})["migrated_to"] = {
+            "host": into.host, "start": iso(into.start_epoch), "start_epoch": _r3(into.start_epoch),
+            "start_id": into.start_id}
+        links.setdefault(id(into), {})["migrated_from"] = {
+            "host": out.host, "end": iso(out.end_epoch), "end_epoch": _r3(out.end_epoch), "end_id": out.end_id}
+    return links
+
+
+def _linked(item, session, links):
+    """The session dict with its ``migrated_from`` / ``migrated_to`` (null unless both halves are known)."""
+    link = links.get(id(session), {})
+    item["migrated_from"] = link.get("migrated_from")
+    item["migrated_to"] = link.get("migrated_to")
+    return item
+
+
 def _checkpoint_position(stats):
     """Identity, offset and line of the last file read."""
     last = stats.sources[-1]
@@ -462,6 +488,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
                 and (not names or s.name in names)
                 and _overlaps(s, window_start, window_end)]
     selected.sort(key=_sort_key)
+    links = migration_links(sessions)
 
     summary = summarize(selected, engine, window_start, window_end)
     host_events = []
@@ -469,7 +496,8 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):
             host_events.append(_timed(item))
     result = {
-        "sessions": [] if summary_only else [session_dict(s, all_events, proof, raw) for s in selected],
+        "sessions": [] if summary_only else [_linked(session_dict(s, all_events, proof, raw), s, links)
+                                             for s in selected],
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
@@ -484,7 +512,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         result["warnings"] = warnings
     if auvirt_lines:
         if summary_only or (all_events and proof) or not result["sessions"]:
-            detailed = [session_dict(s, all_events, proof, False) for s in selected]
+            detailed = [_linked(session_dict(s, all_events, proof, False), s, links) for s in selected]
         else:
             detailed = result["sessions"]
         result["auvirt_lines"] = format_auvirt_lines(detailed, summary=summary, all_events=all_events,

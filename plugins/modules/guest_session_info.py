@@ -200,6 +200,20 @@ sessions:
     end_id:
       description: Event id of what ended the session (stop record, shutdown, last record before a reboot, anomaly).
       type: str
+    migrated_to:
+      description:
+        - The other half of a live migration away from this host (C(stop_reason=migrated)) - C(host), C(start),
+          C(start_epoch) and C(start_id) of the guest's incoming start there; null unless the destination's
+          records are in the logs too (logs of several nodes in one file).
+      type: dict
+      sample: {host: hv2, start: "2024-03-11T09:00:00.000+00:00", start_epoch: 1710147600.0, start_id: "1710147600.000:3001"}
+    migrated_from:
+      description:
+        - The other half of a live migration to this host (C(start_reason=migrated)) - C(host), C(end),
+          C(end_epoch) and C(end_id) of the guest's stop on the source host; null unless the source's records are
+          in the logs too.
+      type: dict
+      sample: {host: hv1, end: "2024-03-11T09:00:05.000+00:00", end_epoch: 1710147605.0, end_id: "1710147605.000:7010"}
     resources:
       description: With O(all_events), every resource the guest held, with C(kind), C(reason), C(value), C(result),
         C(opened), C(closed), C(close_reason), C(id), C(close_id) and C(details).

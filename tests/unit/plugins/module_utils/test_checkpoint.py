@@ -200,7 +200,7 @@ def test_asking_for_raw_lines_later_reads_everything(tmp_path):
 def test_ended_sessions_are_carried_as_text_until_their_details_are_asked_for(tmp_path, monkeypatch):
     """Three runs: the second, sessions only, neither decodes nor re-encodes ended sessions; the third
     (everything on) still returns what a full read returns."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import virt_sessions
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state
 
     data = lines_of(REAL)
     log = tmp_path / "audit.log"
@@ -214,11 +214,11 @@ def test_ended_sessions_are_carried_as_text_until_their_details_are_asked_for(tm
     with open(str(log), "ab") as handle:
         handle.write(b"".join(data[cut1:cut2]))
 
-    def no_details(self, name):
-        raise AssertionError("details of an ended session decoded for %s" % name)
+    def no_details(self):
+        raise AssertionError("details of an ended session decoded for %s" % self.uuid)
 
     with monkeypatch.context() as patch:
-        patch.setattr(virt_sessions._FrozenSession, "__getattr__", no_details)
+        patch.setattr(session_state.FrozenSession, "details", no_details)
         plain = run(paths=[str(log)], checkpoint=str(state), default_host="hv", uid_resolver={0: "root"}.get,
                     now=1800000000)
     assert plain["checkpoint"]["used"]

@@ -164,9 +164,9 @@ def test_checkpoint_that_breaks_the_run_later_is_dropped(half_read, change):
 
 def test_zlib_bomb_in_a_checkpoint_is_bounded(half_read, monkeypatch):
     """Issue: a 1.4 MB checkpoint decoded to 2 GB.  Details decode to at most MAX_DETAILS_BYTES."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import virt_sessions
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state
 
-    monkeypatch.setattr(virt_sessions, "MAX_DETAILS_BYTES", 1 << 20)
+    monkeypatch.setattr(session_state, "MAX_DETAILS_BYTES", 1 << 20)
     log, state, full = half_read
     header, payload = read_parts(state)
     frozen = [s["frozen"] for s in payload["engine"]["sessions"] if "frozen" in s]

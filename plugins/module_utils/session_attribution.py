@@ -1,0 +1,257 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) virtaudit.auvirt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AVCs and anomalies -> the guest they concern (docs/session-model.md, "avcs" and "anomalies").
+
+Per host a ``GuestIndex`` files every running session by its qemu pid and
+by the MCS levels of its labels, so each denial and anomaly is matched in
+constant time:
+
+- SELinux: the MCS level of the source, else of the target context, against
+  the labels of the running guests, else of the start sequences under way;
+- AppArmor: a ``libvirt-UUID`` profile (child profiles too), else the pid of
+  the guest's qemu; a path alone names no guest;
+- anomalies: the pid of the guest's qemu, else the MCS level of ``subj``;
+  only an ``ANOM_ABEND`` of the guest's own qemu may end it ``crashed``.
+
+What matches no guest is counted per minute (``count_unattributed``).
+The functions take the engine (module_utils/virt_sessions.py) for what all
+rules share: ``use()`` and ``user()``.
+
+Standard library only, Python 3.6+.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import to_int
+
+AVC, ANOMALY = 0, 1  # the two counts of an unattributed minute
+
+
+def mcs_level(context):
+    """``s0:c107,c434`` of ``system_u:system_r:svirt_t:s0:c107,c434``."""
+    if not context:
+        return None
+    parts = context.split(":", 3)
+    if len(parts) < 4:
+        return None
+    return parts[3]
+
+
+def is_anomaly(rtype):
+    return rtype.startswith("ANOM_")
+
+
+class GuestIndex(object):
+    """The running sessions of one host by qemu pid and by MCS level."""
+
+    __slots__ = ("by_pid", "by_level")
+
+    def __init__(self):
+        self.by_pid = {}          # pid -> Session
+        self.by_level = {}        # level -> {uuid: Session}
+
+    def add(self, session):
+        """File a session that runs (its levels are kept in ``session.levels`` for ``remove``)."""
+        if session.pid:
+            self.by_pid[session.pid] = session
+        levels = []
+        for item in session.labels:
+            if item["model"] == "dac":
+                continue
+            level = mcs_level(item["vm_ctx"])
+            if level and level not in levels:
+                levels.append(level)
+        session.levels = tuple(levels)
+        for level in levels:
+            self.by_level.setdefault(level, {})[session.uuid] = session
+
+    def remove(self, session):
+        if session.pid and self.by_pid.get(session.pid) is session:
+            del self.by_pid[session.pid]
+        for level in session.levels:
+            group = self.by_level.get(level)
+            if group is not None and group.get(session.uuid) is session:
+                del group[session.uuid]
+                if not group:
+                    del self.by_level[level]
+
+    def clear(self):
+        self.by_pid.clear()
+        self.by_level.clear()
+
+    def by_label(self, context):
+        """The one running session whose label has this context's level.
+
+        A level with categories (``s0:c107,c434``) identifies one guest; a
+        bare level (static labels) only counts when the whole context equals
+        the label of exactly one running guest.
+        """
+        level = mcs_level(context)
+        group = self.by_level.get(level) if level else None
+        if not group:
+            return None
+        if ":c" in level and len(group) == 1:
+            return next(iter(group.values()))
+        exact = [s for s in group.values() if any(context in (lab["vm_ctx"], lab["img_ctx"]) for lab in s.labels)]
+        return exact[0] if len(exact) == 1 else None
+
+
+def count_unattributed(counts, epoch, kind):
+    """One more AVC (``kind`` AVC) or anomaly (ANOMALY) attributed to no session, in ``counts`` by minute."""
+    minute = int(epoch // 60)
+    minute_counts = counts.get(minute)
+    if minute_counts is None:
+        minute_counts = counts[minute] = [0, 0]
+    minute_counts[kind] += 1
+
+
+def unattributed_in(counts, start, end):
+    """(AVCs, anomalies) attributed to no session, in the minutes that overlap [start, end]."""
+    avcs = anomalies = 0
+    for minute, minute_counts in counts.items():
+        if (start is None or minute * 60 + 60 > start) and (end is None or minute * 60 <= end):
+            avcs += minute_counts[AVC]
+            anomalies += minute_counts[ANOMALY]
+    return avcs, anomalies
+
+
+def avc(engine, host, event, record):
+    """An ``AVC`` record (SELinux or AppArmor) of ``event``: added to the guest it concerns, or counted."""
+    fields = record.fields()
+    syscall = event.find("SYSCALL")
+    sfields = syscall.fields() if syscall is not None else {}
+    name = fields.get("name")
+    if name is None:
+        for other in event.records:
+            if other.type == "PATH":
+                name = other.fields().get("name")
+                if name:
+                    break
+    if "apparmor" in fields:
+        if (fields.get("apparmor") or "").upper() == "STATUS":
+            return  # profile loads and replacements, not an access decision
+        lsm = "apparmor"
+        result = (fields.get("apparmor") or "").lower()
+        operation = fields.get("operation")
+        profile = fields.get("profile") or fields.get("label")
+        pid = to_int(fields.get("pid") or sfields.get("pid"))
+        session, matched_by = _match_apparmor(host, profile, pid)
+        scontext = tcontext = None
+    else:
+        lsm = "selinux"
+        result, operation = selinux_avc(record.body)
+        profile = None
+        scontext = fields.get("scontext")
+        tcontext = fields.get("tcontext")
+        session, matched_by = _match_selinux(host, scontext, tcontext)
+    if session is None:
+        # a denial while a guest starts: the label (or profile) of its start sequence names it
+        session, matched_by = _match_pending(host, lsm, profile, scontext, tcontext)
+    if session is None:
+        count_unattributed(engine.unattributed, event.epoch, AVC)
+        return
+    user = None
+    if syscall is not None:
+        user = engine.user(syscall, sfields)
+    item = {
+        "epoch": event.epoch, "id": event.id, "lsm": lsm, "result": result,
+        "operation": operation, "comm": fields.get("comm") or sfields.get("comm"),
+        "name": name, "pid": to_int(fields.get("pid") or sfields.get("pid")),
+        "scontext": scontext, "tcontext": tcontext, "tclass": fields.get("tclass"),
+        "profile": profile, "user": user, "matched_by": matched_by,
+        "permissive": fields.get("permissive"),
+    }
+    if lsm == "apparmor":
+        item["requested_mask"] = fields.get("requested_mask")
+        item["denied_mask"] = fields.get("denied_mask")
+    session.avcs.append(item)
+    engine.use(session, event)
+
+
+def _match_selinux(host, scontext, tcontext):
+    for key, context in (("scontext", scontext), ("tcontext", tcontext)):
+        session = host.index.by_label(context)
+        if session is not None:
+            return session, key
+    return None, None
+
+
+def _profile_uuid(profile):
+    """The guest UUID of a ``libvirt-UUID`` AppArmor profile (child profiles ``libvirt-UUID//...`` too)."""
+    if not profile:
+        return None
+    base = profile.split("//", 1)[0].rsplit("/", 1)[-1]
+    return base[len("libvirt-"):].lower() if base.startswith("libvirt-") else None
+
+
+def _match_apparmor(host, profile, pid):
+    """The guest's own profile, else its qemu pid.  A path alone names no guest: another profile's
+    process (a VPN client on /dev/net/tun, cupsd on /dev/urandom) opens the same files."""
+    uuid = _profile_uuid(profile)
+    session = host.open.get(uuid) if uuid else None
+    if session is not None:
+        return session, "profile"
+    session = host.index.by_pid.get(pid) if pid else None
+    if session is not None:
+        return session, "pid"
+    return None, None
+
+
+def _match_pending(host, lsm, profile, scontext, tcontext):
+    """The start sequence a denial belongs to: the label of its VIRT_MACHINE_ID (SELinux, by the same
+    rules as a running guest's) or its ``libvirt-UUID`` profile (AppArmor)."""
+    if not host.pending:
+        return None, None
+    if lsm == "apparmor":
+        uuid = _profile_uuid(profile)
+        pending = host.pending.get(uuid) if uuid else None
+        return (pending, "profile") if pending is not None else (None, None)
+    for key, context in (("scontext", scontext), ("tcontext", tcontext)):
+        level = mcs_level(context)
+        if not level:
+            continue
+        found = [p for p in host.pending.values()
+                 if any(lab["model"] != "dac" and (mcs_level(lab["vm_ctx"]) == level and ":c" in level
+                                                   or context in (lab["vm_ctx"], lab["img_ctx"]))
+                        for lab in p.labels)]
+        if len(found) == 1:
+            return found[0], key
+    return None, None
+
+
+def anomaly(engine, host, event, record):
+    """An ``ANOM_*`` record: added to the guest whose qemu pid or label it has, or counted."""
+    fields = record.fields()
+    pid = to_int(fields.get("pid"))
+    session = host.index.by_pid.get(pid) if pid else None
+    matched_by = "pid" if session is not None else None
+    if session is None:
+        session = host.index.by_label(fields.get("subj"))
+        matched_by = "subj" if session is not None else None
+    if session is None:
+        count_unattributed(engine.unattributed, event.epoch, ANOMALY)
+        return
+    item = {
+        "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,
+        "comm": fields.get("comm"), "exe": fields.get("exe"), "sig": to_int(fields.get("sig")),
+        "user": engine.user(record, fields), "matched_by": matched_by,
+    }
+    session.anomalies.append(item)
+    engine.use(session, event)
+    if record.type == "ANOM_ABEND" and session.crash is None and _is_the_guest(session, matched_by, item):
+        session.crash = (event.epoch, event.id)
+
+
+def _is_the_guest(session, matched_by, anomaly_item):
+    """Whether an anomaly is of the guest's own process (its qemu), not of a helper that runs under the
+    guest's label (swtpm, virtiofsd, a passt or slirp process): only the former ends the guest.  The pid
+    of the start record decides; without one, a qemu program name does."""
+    if matched_by == "pid":
+        return True
+    if session.pid is not None:
+        return False
+    program = (anomaly_item.get("exe") or "").rsplit("/", 1)[-1] or (anomaly_item.get("comm") or "")
+    return program.startswith("qemu") or program in ("kvm", "libvirt_lxc")
