@@ -262,3 +262,38 @@ SCENARIOS = {
     "unattributed": unattributed,
     "two_nodes": two_nodes,
 }
+
+
+class AuditdLog(object):
+    """A log directory written like auditd writes it: whole lines appended to ``audit.log``, rotated by
+    renaming ``audit.log.N`` to ``.N+1`` and ``audit.log`` to ``.1`` (the oldest beyond ``num_logs`` removed),
+    with an ``auditd.conf`` naming the live log."""
+
+    def __init__(self, directory, num_logs=5):
+        self.dir = str(directory)
+        self.path = os.path.join(self.dir, "audit.log")
+        self.conf = os.path.join(self.dir, "auditd.conf")
+        self.num_logs = num_logs
+        self.rotations = 0
+        if not os.path.isdir(self.dir):
+            os.makedirs(self.dir)
+        with open(self.conf, "w") as handle:
+            handle.write("log_file = %s\nnum_logs = %d\nmax_log_file_action = ROTATE\n" % (self.path, num_logs))
+        open(self.path, "a").close()
+
+    def append(self, lines):
+        with open(self.path, "a") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+
+    def rotate(self):
+        oldest = "%s.%d" % (self.path, self.num_logs - 1)
+        if os.path.exists(oldest):
+            os.remove(oldest)
+        for number in range(self.num_logs - 2, 0, -1):
+            name = "%s.%d" % (self.path, number)
+            if os.path.exists(name):
+                os.rename(name, "%s.%d" % (self.path, number + 1))
+        os.rename(self.path, self.path + ".1")
+        open(self.path, "w").close()
+        self.rotations += 1
