@@ -178,8 +178,12 @@ class EventFollower(object):
         unknown = sorted(set(kinds or ()) - set(guest_events.KINDS))
         if unknown:
             raise ValueError("unknown event kinds %s; known: %s" % (", ".join(unknown), ", ".join(guest_events.KINDS)))
-        if late_margin is None or not late_margin >= 0:
+        if late_margin is None or math.isnan(late_margin) or late_margin < 0:
             raise ValueError("late_margin must be a number of seconds >= 0, got %r" % (late_margin,))
+        directory = os.path.dirname(os.path.abspath(checkpoint))
+        if not os.path.isdir(directory):
+            raise ValueError("the directory of the checkpoint %s does not exist: create %s (mode 0700) first"
+                             % (checkpoint, directory))
         self.checkpoint = checkpoint
         self.state_path = checkpoint + STATE_SUFFIX
         self.paths = list(paths or [])

@@ -87,11 +87,20 @@ def guests():
     return auditgen.demo_guests()
 
 
-def lifecycle():
-    """One SELinux host: every guest happening, a shutdown with a guest still running, the boot after it."""
+def one_host(name, host, t0, seed, serial, first=None):
+    """``(guests, host, scenario)`` of a one-host scenario; ``first``: a guest started at once (expected)."""
     g = guests()
-    h = auditgen.Host("hv01", T0, seed=11, serial=20000)
-    s = Scenario("lifecycle", [h])
+    h = auditgen.Host(host, t0, seed=seed, serial=serial)
+    s = Scenario(name, [h])
+    if first:
+        h.start_guest(g[first])
+        s.expect("started", host, first, "booted")
+    return g, h, s
+
+
+def lifecycle(t0=T0):
+    """One SELinux host: every guest happening, a shutdown with a guest still running, the boot after it."""
+    g, h, s = one_host("lifecycle", "hv01", t0, 11, 20000)
     h.noise(4)
     s.step("background only")
     h.tick(30)
@@ -143,13 +152,9 @@ def lifecycle():
     return s
 
 
-def host_crash():
+def host_crash(t0=T0):
     """A host that dies without SYSTEM_SHUTDOWN: seen by the serials starting again at the next boot."""
-    g = guests()
-    h = auditgen.Host("hv02", T0, seed=12, serial=52000)
-    s = Scenario("host_crash", [h])
-    h.start_guest(g["web01"])
-    s.expect("started", "hv02", "web01", "booted")
+    dummy, h, s = one_host("host_crash", "hv02", t0, 12, 52000, first="web01")
     h.noise(5)
     s.step("a guest runs")
     h.boot(after=240)
@@ -159,13 +164,9 @@ def host_crash():
     return s
 
 
-def abend_only():
+def abend_only(t0=T0):
     """The qemu of a guest dies and libvirt logs no stop: a crash only after the grace period."""
-    g = guests()
-    h = auditgen.Host("hv03", T0, seed=13, serial=3000)
-    s = Scenario("abend_only", [h])
-    h.start_guest(g["app02"])
-    s.expect("started", "hv03", "app02", "booted")
+    g, h, s = one_host("abend_only", "hv03", t0, 13, 3000, first="app02")
     h.tick(90)
     abend(h, g["app02"])
     s.expect("anomaly", "hv03", "app02", "ANOM_ABEND")
@@ -174,13 +175,9 @@ def abend_only():
     return s
 
 
-def lost_and_gap():
+def lost_and_gap(t0=T0):
     """A guest started again while its session never ended (its stop is lost), and event serials that jump."""
-    g = guests()
-    h = auditgen.Host("hv04", T0, seed=14, serial=7000)
-    s = Scenario("lost_and_gap", [h])
-    h.start_guest(g["web01"])
-    s.expect("started", "hv04", "web01", "booted")
+    g, h, s = one_host("lost_and_gap", "hv04", t0, 14, 7000, first="web01")
     h.noise(2)
     s.step("web01 runs")
     h.tick(60)
@@ -201,25 +198,21 @@ def lost_and_gap():
     return s
 
 
-def unattributed():
+def unattributed(t0=T0):
     """A denial of an unlabelled guest's qemu: matched to no session, so no avc event (docs/events.md)."""
-    g = guests()
-    h = auditgen.Host("hv05", T0, seed=15, serial=900)
-    s = Scenario("unattributed", [h])
-    h.start_guest(g["legacy01"])
-    s.expect("started", "hv05", "legacy01", "booted")
+    g, h, s = one_host("unattributed", "hv05", t0, 15, 900, first="legacy01")
     h.tick(10)
     h.avc(g["legacy01"], "/srv/share/data.img")
     s.step("an unattributed denial")
     return s
 
 
-def two_nodes(late=1200):
+def two_nodes(late=1200, t0=T0):
     """A collecting host's log: hv1 and hv2 (``node=``); db01 migrates hv1 -> hv2; hv1 shuts down with web01
     running and comes back only after hv2 logged ``late`` seconds of guest activity."""
     g = guests()
-    h1 = auditgen.Host("hv1", T0, seed=21, serial=11000, node="hv1")
-    h2 = auditgen.Host("hv2", T0, seed=22, serial=61000, node="hv2", daemon_pid=1611)
+    h1 = auditgen.Host("hv1", t0, seed=21, serial=11000, node="hv1")
+    h2 = auditgen.Host("hv2", t0, seed=22, serial=61000, node="hv2", daemon_pid=1611)
     s = Scenario("two_nodes", [h1, h2])
     h1.start_guest(g["web01"])
     s.expect("started", "hv1", "web01", "booted")

@@ -72,6 +72,12 @@ class Follow(object):
         if step.lines:
             self.clock.now = max(self.clock.now, _last_epoch(step.lines) + 3)
 
+    def play(self, steps):
+        """Write each step and poll after it."""
+        for step in steps:
+            self.write(step)
+            self.poll()
+
     def finish(self):
         """A week later: every grace period is over."""
         self.clock.now += LATER
@@ -88,9 +94,7 @@ class Follow(object):
 def test_every_event_once_polling_after_every_step(tmp_path, name):
     follow = Follow(tmp_path, event_scenarios.SCENARIOS[name]())
     assert follow.poll() == []
-    for step in follow.scenario.steps:
-        follow.write(step)
-        follow.poll()
+    follow.play(follow.scenario.steps)
     follow.finish()
     follow.check()
     # the same events as one read of the whole log
@@ -140,9 +144,7 @@ def test_killed_before_commit_repeats_at_most_that_poll(tmp_path):
     assert [e["kind"] for e in lost] == ["started", "migrated_in"]
     follow.restart()
     assert [e["fingerprint"] for e in follow.poll()] == [e["fingerprint"] for e in lost]
-    for step in steps[2:]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[2:])
     follow.finish()
     follow.check()
 
@@ -152,9 +154,7 @@ def test_dropped_checkpoint_does_not_bring_back_history(tmp_path, damage):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
     steps = follow.scenario.steps
-    for step in steps[:4]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[:4])
     if damage == "removed":
         os.remove(follow.checkpoint)
     elif damage == "edited":
@@ -168,9 +168,7 @@ def test_dropped_checkpoint_does_not_bring_back_history(tmp_path, damage):
         os.remove(follow.log.path + ".old")
         with open(follow.log.path, "w") as handle:
             handle.write("\n" + old)
-    for step in steps[4:]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[4:])
     follow.finish()
     follow.check()
     if damage != "removed":
@@ -181,16 +179,12 @@ def test_lost_state_begins_at_start(tmp_path):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
     steps = follow.scenario.steps
-    for step in steps[:3]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[:3])
     os.remove(follow.checkpoint + ".events")
     follow.restart()
     assert follow.poll() == []  # start=now: nothing from before
     before = len(follow.events)
-    for step in steps[3:]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[3:])
     follow.finish()
     assert sorted(map(_key, follow.events[before:]), key=str) == \
         sorted([item for step in steps[3:] for item in step.expect], key=str)
@@ -215,9 +209,7 @@ def test_start_now_skips_what_is_in_the_log_already(tmp_path):
         follow.log.append(step.lines)
     follow.clock.now = _last_epoch(steps[2].lines) + 3
     assert follow.poll() == []
-    for step in steps[3:]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[3:])
     follow.finish()
     assert sorted(map(_key, follow.events), key=str) == \
         sorted([item for step in steps[3:] for item in step.expect], key=str)
@@ -229,9 +221,7 @@ def test_crash_is_reported_when_libvirt_logs_the_stop(tmp_path):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
     steps = follow.scenario.steps
-    for step in steps[:3]:
-        follow.write(step)
-        follow.poll()
+    follow.play(steps[:3])
     crash = steps[3].lines
     cut = [n for n, line in enumerate(crash) if "ANOM_ABEND" in line][0] + 1
     follow.write(event_scenarios.Step(crash[:cut], [], ""))
@@ -257,9 +247,7 @@ def test_crash_without_stop_is_reported_after_the_grace_period(tmp_path):
 def test_down_is_reported_when_the_host_is_seen_booting(tmp_path):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
-    for step in follow.scenario.steps[:-1]:
-        follow.write(step)
-        follow.poll()
+    follow.play(follow.scenario.steps[:-1])
     assert "down" not in [e["kind"] for e in follow.events]
     follow.write(follow.scenario.steps[-1])
     assert [(e["kind"], e["name"]) for e in follow.poll()][:1] == [("down", "cache01")]
@@ -271,9 +259,7 @@ def test_guest_down_long_before_the_window_is_found(tmp_path):
     # hv2 logs 20 minutes of events (more than late_margin) before hv1 comes back
     follow = Follow(tmp_path, event_scenarios.two_nodes(late=1200), late_margin=300)
     follow.poll()
-    for step in follow.scenario.steps:
-        follow.write(step)
-        follow.poll()
+    follow.play(follow.scenario.steps)
     assert follow.follower.stats["late_runs"] >= 1
     down = [e for e in follow.events if e["kind"] == "down"]
     assert len(down) == 1 and down[0]["epoch"] < follow.follower.window_start()
@@ -300,15 +286,11 @@ def test_unchanged_log_is_not_read_again(tmp_path):
 def test_kinds_select_what_is_returned_and_the_rest_is_still_seen(tmp_path):
     follow = Follow(tmp_path, event_scenarios.lifecycle(), kinds=["crashed", "down"])
     follow.poll()
-    for step in follow.scenario.steps[:5]:
-        follow.write(step)
-        follow.poll()
+    follow.play(follow.scenario.steps[:5])
     assert [e["kind"] for e in follow.events] == ["crashed"]
     follow.kwargs = {}
     follow.restart()
-    for step in follow.scenario.steps[5:]:
-        follow.write(step)
-        follow.poll()
+    follow.play(follow.scenario.steps[5:])
     follow.finish()
     assert [e["kind"] for e in follow.events] == ["crashed", "audit_stopped", "down", "started"]
 
@@ -318,8 +300,7 @@ def test_fingerprints_are_bounded(tmp_path, monkeypatch):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
     for step in follow.scenario.steps:
-        follow.write(step)
-        follow.poll()
+        follow.play([step])
         assert len(follow.follower.state["emitted"]) <= 3
     follow.finish()
     follow.check()
@@ -362,6 +343,7 @@ def test_state_of_another_host_is_not_used(tmp_path):
     (dict(kinds=["crash"]), "unknown event kinds crash"),
     (dict(late_margin=-1), "late_margin"),
     (dict(checkpoint=""), "checkpoint path is required"),
+    (dict(checkpoint="/nonexistent/dir/cp"), "directory of the checkpoint /nonexistent/dir/cp does not exist"),
 ])
 def test_bad_options(tmp_path, kwargs, message):
     options = dict(checkpoint=str(tmp_path / "cp"))
