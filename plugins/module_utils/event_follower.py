@@ -33,18 +33,16 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import json
 import math
 import os
 import re
 import socket
-import stat
 import tempfile
 import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,
     MapOf,
@@ -104,19 +102,9 @@ def window_text(epoch):
 
 def load_state(path):
     """The state saved at ``path``, or None when there is none; StateError when it cannot be used."""
-    try:
-        data, info = read_regular(path, MAX_STATE_BYTES)
-    except NotRegularFile as exc:
-        raise StateError("event state %s" % exc)
-    except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise StateError("cannot read event state %s: %s" % (path, exc.strerror or exc))
-    if info.st_uid != os.geteuid():
-        raise StateError("event state %s belongs to uid %d, not to this user: it is not trusted" % (path, info.st_uid))
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise StateError("event state %s may be written by other users (mode %04o): it is not trusted"
-                         % (path, stat.S_IMODE(info.st_mode)))
+    data = read_private(path, MAX_STATE_BYTES, "event state", StateError)
+    if data is None:
+        return None
     try:
         state = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -42,9 +42,13 @@ def _last_epoch(lines):
 
 
 class Follow(object):
-    """A scenario written into an auditd-like log directory, with a follower polling it."""
+    """A scenario written into an auditd-like log directory, with a follower polling it.
 
-    def __init__(self, tmp_path, scenario, start="now", **kwargs):
+    ``steps``: the steps written (and polled after) at once, after a first
+    poll of the empty log.
+    """
+
+    def __init__(self, tmp_path, scenario, start="now", steps=None, **kwargs):
         self.scenario = scenario
         self.log = event_scenarios.AuditdLog(tmp_path / "log")
         self.checkpoint = str(tmp_path / "guest_events.checkpoint")
@@ -54,6 +58,9 @@ class Follow(object):
         self.events = []
         self.follower = None
         self.restart()
+        if steps is not None:
+            self.poll()
+            self.play(scenario.steps[:steps])
 
     def restart(self):
         self.follower = event_follower.EventFollower(self.checkpoint, auditd_conf=self.log.conf,
@@ -268,10 +275,7 @@ def test_guest_down_long_before_the_window_is_found(tmp_path):
 
 
 def test_unchanged_log_is_not_read_again(tmp_path):
-    follow = Follow(tmp_path, event_scenarios.lifecycle())
-    follow.poll()
-    follow.write(follow.scenario.steps[1])
-    follow.poll()
+    follow = Follow(tmp_path, event_scenarios.lifecycle(), steps=2)
     mtime = os.stat(follow.checkpoint).st_mtime_ns
     runs = follow.follower.stats["runs"]
     for dummy in range(3):
@@ -307,10 +311,7 @@ def test_fingerprints_are_bounded(tmp_path, monkeypatch):
 
 
 def test_state_file_is_private_and_checked(tmp_path):
-    follow = Follow(tmp_path, event_scenarios.lifecycle())
-    follow.poll()
-    follow.write(follow.scenario.steps[1])
-    follow.poll()
+    follow = Follow(tmp_path, event_scenarios.lifecycle(), steps=2)
     path = follow.checkpoint + ".events"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with open(path) as handle:
