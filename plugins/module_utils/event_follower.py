@@ -38,6 +38,7 @@ import math
 import os
 import re
 import socket
+import stat
 import tempfile
 import time
 
@@ -119,6 +120,12 @@ def load_state(path):
 
 def save_state(path, state):
     """Replace ``path`` by ``state`` atomically (mode 0600); StateError when it cannot be written."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise StateError("event state %s is not a regular file: not written" % path)
     payload = json.dumps(state, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     fd, tmp = None, None
     try:

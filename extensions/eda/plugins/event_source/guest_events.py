@@ -13,7 +13,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 short_description: Libvirt guest events from the Linux audit log, as they happen
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Follows the audit log of a libvirt hypervisor and puts one event on the queue for every guest start, stop,
     crash, failed start, host shutdown or crash under a running guest, live migration, SELinux/AppArmor denial,

@@ -382,3 +382,14 @@ def test_lines_written_while_a_run_reads_are_read_by_the_next_poll(tmp_path):
     follow.finish()
     follow.check()
     assert len(pending) == len(follow.scenario.expected)
+
+
+def test_state_path_that_is_no_regular_file_is_neither_read_nor_replaced(tmp_path):
+    follow = Follow(tmp_path, event_scenarios.lifecycle())
+    path = follow.checkpoint + ".events"
+    os.mkfifo(path)
+    follower = follow.restart()
+    follow.play(follow.scenario.steps[:2])
+    assert stat.S_ISFIFO(os.stat(path).st_mode)
+    assert any("not a regular file" in warning for warning in follower.warnings), follower.warnings
+    assert [e["kind"] for e in follow.events] == ["started", "migrated_in"]
