@@ -18,7 +18,6 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import hashlib
 import json
 import os
@@ -27,7 +26,7 @@ import tempfile
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, audit_serials, virt_sessions
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import GZIP_MAGIC, open_log
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
 
 FORMAT = "virtaudit.auvirt checkpoint"
@@ -86,20 +85,9 @@ def load(path):
     may write (it could plant sessions), damaged or edited content (the
     header holds the SHA-256 of the state), and a state of the wrong shape.
     """
-    try:
-        data, info = read_regular(path, MAX_BYTES)
-    except NotRegularFile as exc:
-        raise CheckpointError("checkpoint %s" % exc)
-    except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise CheckpointError("cannot read checkpoint %s: %s" % (path, exc.strerror or exc))
-    if info.st_uid != os.geteuid():
-        raise CheckpointError("checkpoint %s belongs to uid %d, not to this user (uid %d): it is not trusted"
-                              % (path, info.st_uid, os.geteuid()))
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise CheckpointError("checkpoint %s may be written by other users (mode %04o): it is not trusted"
-                              % (path, stat.S_IMODE(info.st_mode)))
+    data = read_private(path, MAX_BYTES, "checkpoint", CheckpointError)
+    if data is None:
+        return None
     header, newline, payload = data.partition(b"\n")
     try:
         header = json.loads(header.decode("utf-8"))

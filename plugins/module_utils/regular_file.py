@@ -7,7 +7,9 @@ A path option may name a FIFO (opening it blocks until a writer comes), a
 device (``/dev/zero`` never ends) or a huge file.  ``read_regular`` opens
 without blocking, checks on the open handle that it is a regular file, and
 reads at most ``limit`` bytes, so none of these can hang the module or
-exhaust memory.
+exhaust memory.  ``read_private`` also makes sure that a file the
+collection wrote for itself (a checkpoint, the event state) still belongs
+to this user and that nobody else could have written into it.
 
 Standard library only, Python 3.6+.
 """
@@ -22,6 +24,10 @@ import stat
 
 class NotRegularFile(Exception):
     """The path exists but is not a regular file, or is larger than allowed; ``str()`` says which."""
+
+
+class Untrusted(Exception):
+    """A private file that cannot be read or trusted; ``str()`` says which and why."""
 
 
 def _kind(mode):
@@ -86,3 +92,28 @@ def read_regular(path, limit):
         return b"".join(chunks), info
     finally:
         os.close(fd)
+
+
+def read_private(path, limit, what, error=Untrusted):
+    """The bytes of the private file ``path``, or None when it does not exist.
+
+    Raises ``error`` (an exception class) - its text begins with ``what``
+    and the path - when the path is not a regular file of at most ``limit``
+    bytes, cannot be read, belongs to another user or may be written by
+    group or others.
+    """
+    try:
+        data, info = read_regular(path, limit)
+    except NotRegularFile as exc:
+        raise error("%s %s" % (what, exc))
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise error("cannot read %s %s: %s" % (what, path, exc.strerror or exc))
+    if info.st_uid != os.geteuid():
+        raise error("%s %s belongs to uid %d, not to this user (uid %d): it is not trusted"
+                    % (what, path, info.st_uid, os.geteuid()))
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise error("%s %s may be written by other users (mode %04o): it is not trusted"
+                    % (what, path, stat.S_IMODE(info.st_mode)))
+    return data

@@ -24,12 +24,12 @@ BIN = os.path.dirname(sys.executable)
 # development files that must never be in the artifact (the first three are made by a test run)
 NOT_SHIPPED = ("output/", ".hypothesis/", ".pytest_cache/", ".cache/", ".venv/", ".ci/", "Makefile", "mk/",
                "scripts/", "benchmarks/", "tools/", "tests/fixtures/corpus/", "tests/e2e/", "tests/hardening/",
-               "tests/differential/", "tests/runner/", "tests/report_browser/", "tests/packaging/",
+               "tests/differential/", "tests/runner/", "tests/report_browser/", "tests/packaging/", "tests/eda/",
                "extensions/molecule/")
 SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml",
            "plugins/modules/guest_session_info.py", "plugins/modules/guest_session_facts.py",
            "plugins/modules/audit_config_info.py", "roles/fleet_report/meta/argument_specs.yml",
-           "playbooks/fleet_report.yml")
+           "playbooks/fleet_report.yml", "extensions/eda/plugins/event_source/guest_events.py")
 
 
 def tool(name):
