@@ -4,11 +4,13 @@
 """The fleet model: per-host module results -> one fleet view.
 
 ``build_fleet(targets, results, ...)`` takes the inventory names of the
-hosts that should have reported and, aligned with them, what each one left
-behind (``{'status': 'ok', 'result': <guest_session_info result>, 'audit':
-<audit_config_info result>}``, ``{'status': 'failed'|'unreachable', 'msg':
-...}`` or nothing at all).  It returns a plain dict (JSON-ready, ordered
-deterministically):
+hosts that should have reported and, aligned with them (or as a dict by
+host), what each one left behind - the records of fleet_results.py
+(``{'status': 'ok', 'result': <fleet_report_collect result>, 'audit':
+<audit_config_info result>, ...}``, ``{'status': 'failed'|'unreachable'|
+'missing', 'msg': ...}``) or nothing at all.  Sessions carry the short
+``evidence`` summary (module_utils/session_evidence.py), not their event
+lists.  It returns a plain dict (JSON-ready, ordered deterministically):
 
 * ``hosts`` - one entry per target with its status and counts,
 * ``missing_hosts`` - the targets without a usable result,
@@ -19,7 +21,8 @@ deterministically):
   reason=migrated`` of the same UUID (the guest runs on both while it
   moves; that overlap is expected),
 * ``guests`` - one history per UUID across hosts,
-* ``host_events``, ``findings`` (see fleet_findings) and ``summary``.
+* ``host_events``, ``findings`` (grouped, see fleet_findings), ``collection``
+  (which result files were merged: run, duplicates, partial) and ``summary``.
 
 Pure Python, no Ansible objects: unit-tested directly.
 """
@@ -57,7 +60,7 @@ def session_id(session):
 
 
 def _normalise_input(target, raw):
-    """One host's fact -> (status, msg, result, audit)."""
+    """One host's record -> (status, msg, result, audit)."""
     if not isinstance(raw, dict) or not raw:
         return "missing", "no result: the host was not part of this run (limit, failed earlier play) or never reported", None, None
     status = raw.get("status") or "missing"
@@ -66,7 +69,13 @@ def _normalise_input(target, raw):
     result = raw.get("result")
     if status == "ok" and not isinstance(result, dict):
         return "failed", "the host reported no guest_session_info result", None, None
+    if status != "ok":
+        return status, raw.get("msg"), None, None
     return status, raw.get("msg"), result, raw.get("audit") if isinstance(raw.get("audit"), dict) else None
+
+
+def _evidence_count(session, kind):
+    return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
 
 
 def _notable_skew(skew):
@@ -77,7 +86,8 @@ def _notable_skew(skew):
     return skew
 
 
-def _host_entry(name, status, msg, result, audit):
+def _host_entry(name, status, msg, result, audit, raw=None):
+    raw = raw if isinstance(raw, dict) else {}
     entry = {
         "name": name,
         "status": status,
@@ -99,6 +109,11 @@ def _host_entry(name, status, msg, result, audit):
         "last_record_epoch": None,
         "node_names": [],
         "clock_skew_seconds": None,
+        "collected": raw.get("collected"),
+        "collected_epoch": raw.get("collected_epoch"),
+        "run_id": raw.get("run_id"),
+        "result_file": raw.get("path"),
+        "window": raw.get("window") or None,
     }
     if result is None:
         return entry
@@ -228,9 +243,12 @@ def guest_histories(sessions, migrations, report_end=None):
 
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
-                generated_epoch=None, timezone="UTC"):
-    """The fleet model.  ``targets`` are inventory names, ``results`` the per-host facts aligned with them
-    (or a dict ``{name: fact}``).  ValueError for bad settings."""
+                generated_epoch=None, timezone="UTC", collection=None, copy=True):
+    """The fleet model.  ``targets`` are inventory names, ``results`` the per-host records aligned with them
+    (or a dict ``{name: record}``).  ``collection``: what was merged (run id, inputs, duplicates, partial),
+    kept as the model's ``collection``.  ``copy=False`` lets the model take the records' session dicts over
+    instead of copying them (the report step, which reads the records for this alone).
+    ValueError for bad settings."""
     settings = fleet_findings.rule_settings(rules)
     fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
     if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
@@ -250,12 +268,12 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
             continue
         seen_targets.add(target)
         status, msg, result, audit = _normalise_input(target, raw)
-        entry = _host_entry(target, status, msg, result, audit)
+        entry = _host_entry(target, status, msg, result, audit, raw)
         hosts.append(entry)
         if result is None:
             continue
         for item in result.get("sessions") or []:
-            session = dict(item)
+            session = dict(item) if copy else item
             session["inventory_host"] = target
             key = _dedupe_key(session)
             if key in seen:  # the same node's records read on two inventory hosts (central log + node)
@@ -265,8 +283,8 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
             sessions.append(session)
             entry["sessions"] += 1
             entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1
-            entry["avcs"] += len(session.get("avcs") or [])
-            entry["anomalies"] += len(session.get("anomalies") or [])
+            entry["avcs"] += _evidence_count(session, "avcs")
+            entry["anomalies"] += _evidence_count(session, "anomalies")
         for event in result.get("host_events") or []:
             item = dict(event)
             item["inventory_host"] = target
@@ -299,6 +317,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
         "unmatched_migrations": unmatched,
         "guests": guests,
         "host_events": host_events,
+        "collection": _collection(collection, hosts),
     }
     findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
                                                hotplug_kinds=hotplug_kinds, report_end_epoch=report_end)
@@ -306,6 +325,15 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)
     return fleet
+
+
+def _collection(collection, hosts):
+    """``collection`` completed: partial flag, the windows the hosts were asked for."""
+    out = {"run_id": None, "partial": False, "partial_reason": None, "inputs": [], "duplicates": [], "unused": [], "errors": []}
+    out.update(collection or {})
+    windows = set(((h["window"] or {}).get("start"), (h["window"] or {}).get("end")) for h in hosts if h["status"] == "ok")
+    out["host_windows_differ"] = len(windows) > 1
+    return out
 
 
 def _summary(fleet, findings, fail_on):
@@ -319,6 +347,7 @@ def _summary(fleet, findings, fail_on):
     if threshold is not None:
         rank = fleet_findings.SEVERITY_RANK[threshold]
         at_or_above = sum(1 for f in findings if fleet_findings.SEVERITY_RANK[f["severity"]] >= rank)
+    collection = fleet.get("collection") or {}
     reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
     return {
         "hosts": len(fleet["hosts"]),
@@ -330,10 +359,12 @@ def _summary(fleet, findings, fail_on):
         "guests": len(fleet["guests"]),
         "states": states,
         "migrations": len(fleet["migrations"]),
-        "avcs": sum(len(s.get("avcs") or []) for s in fleet["sessions"]) + sum(h["avcs_unattributed"] for h in fleet["hosts"]),
-        "anomalies": sum(len(s.get("anomalies") or []) for s in fleet["sessions"]) + sum(h["anomalies_unattributed"] for h in fleet["hosts"]),
+        "avcs": sum(h["avcs"] + h["avcs_unattributed"] for h in fleet["hosts"]),
+        "anomalies": sum(h["anomalies"] + h["anomalies_unattributed"] for h in fleet["hosts"]),
         "host_events": len(fleet["host_events"]),
         "findings": len(findings),
+        "finding_occurrences": sum(f["count"] for f in findings),
+        "partial": bool(collection.get("partial")),
         "severities": severities,
         "max_severity": worst,
         "fail_on": threshold,
@@ -355,6 +386,8 @@ def stats_artifact(fleet, report_paths=None):
         "states": dict(summary["states"]),
         "migrations": summary["migrations"],
         "findings": summary["findings"],
+        "finding_occurrences": summary["finding_occurrences"],
+        "partial": summary["partial"],
         "severities": dict(summary["severities"]),
         "max_severity": summary["max_severity"],
         "fail_on": summary["fail_on"],
