@@ -64,13 +64,17 @@ class ActionModule(ActionBase):
             files = []
             for host in targets:
                 record = records[host]
+                if args["run_id"]:
+                    # all from this run: when and where it was collected would only make two runs' reports differ
+                    for key in ("collected", "collected_epoch", "path", "run_id"):
+                        record.pop(key, None)
                 if record["status"] == "ok":
                     details = fleet_results.split_details(record["result"])
                     if details and "json" in args["formats"]:
                         files.append(fleet_output.write_host_details(stage, host, details))
             timings["load"] = round(time.time() - clock, 3)
             clock = time.time()
-            collection = dict(notes, run_id=args["run_id"], partial=args["partial"], partial_reason=args["partial_reason"] or None)
+            collection = dict(notes, this_run=bool(args["run_id"]), partial=args["partial"], partial_reason=args["partial_reason"] or None)
             try:
                 fleet = fleet_model.build_fleet(
                     targets, records, window=args["window"], rules=args["rules"], allowed_guests=args["allowed_guests"],

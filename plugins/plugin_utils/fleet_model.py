@@ -329,7 +329,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
 
 def _collection(collection, hosts):
     """``collection`` completed: partial flag, the windows the hosts were asked for."""
-    out = {"run_id": None, "partial": False, "partial_reason": None, "inputs": [], "duplicates": [], "unused": [], "errors": []}
+    out = {"this_run": False, "partial": False, "partial_reason": None, "inputs": [], "duplicates": [], "unused": [], "errors": []}
     out.update(collection or {})
     windows = set(((h["window"] or {}).get("start"), (h["window"] or {}).get("end")) for h in hosts if h["status"] == "ok")
     out["host_windows_differ"] = len(windows) > 1

@@ -452,7 +452,7 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
                       for name in sorted(index.sessions)] if inline else [],
         "sessions": _table(fleet["sessions"], _session_row, index, len(fleet["sessions"])) if inline else None,
         "collection": {
-            "run_id": collection.get("run_id") or "", "inputs": collection.get("inputs") or [],
+            "this_run": bool(collection.get("this_run")), "inputs": collection.get("inputs") or [],
             "duplicates": collection.get("duplicates") or [], "unused": collection.get("unused") or [],
             "errors": collection.get("errors") or [], "windows_differ": bool(collection.get("host_windows_differ")),
         },
