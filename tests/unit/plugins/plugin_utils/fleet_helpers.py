@@ -95,3 +95,28 @@ def write_report(fleet, directory, formats=("html", "md", "csv", "json"), timezo
         with io.open(os.path.join(str(directory), name), encoding="utf-8", newline="") as handle:
             out[name] = handle.read()
     return out
+
+
+def big_fleet(hosts=1000, sessions_per_host=170, seed=3):
+    """A fleet model of many hosts built from synthetic records (no log reading): for size and rendering tests."""
+    import random
+    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet
+    rng = random.Random(seed)
+    records = {}
+    names = ["hv%04d" % n for n in range(1, hosts + 1)]
+    for number, host in enumerate(names):
+        items = []
+        start = DAY
+        for index in range(sessions_per_host):
+            state = rng.choice(("stopped",) * 12 + ("crashed", "failed", "running"))
+            uuid = "%08x-0000-4000-8000-%012x" % (number, index % 9)
+            end = start + rng.uniform(600, 3000)
+            extra = {}
+            if rng.random() < 0.05:
+                extra["avcs"] = [{"id": "%.3f:%d" % (start + 5, index), "epoch": start + 5, "operation": "open", "name": "x.img"}]
+            items.append(session(host=host, name="vm%05d" % (number * 9 + index % 9), uuid=uuid, state=state, start=start, end=end,
+                                 serial=1000 + index * 3, stop_reason="failed" if state == "crashed" else "shutdown",
+                                 label=None if index % 23 == 0 else "system_u:system_r:svirt_t:s0:c1,c2", **extra))
+            start = end + 60
+        records[host] = ok_fact(host_result(items), audit={"auditd_running": True, "audit_enabled": True, "libvirt": []})
+    return build_fleet(names, records, window={"now_epoch": DAY + 7 * 86400}, copy=False)
