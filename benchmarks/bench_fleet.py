@@ -243,6 +243,7 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=4)
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
+    args.dir = os.path.abspath(args.dir)
     os.makedirs(args.dir, exist_ok=True)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, ".cache")),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_RETRY_FILES_ENABLED="false",

@@ -80,6 +80,8 @@ _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 def neutralise_cell(value):
     """A CSV cell that a spreadsheet will not run as a formula."""
+    if value.__class__ is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -220,8 +222,13 @@ def timeline_axis(fleet, tzinfo):
     return t0, t1, ticks
 
 
-def timeline(host, sessions, host_events, axis, tzinfo):
-    """SVG geometry of one host: one lane per guest, one bar per session coloured by state, host event markers."""
+def timeline(host, sessions, host_events, axis, tzinfo, when=None):
+    """SVG geometry of one host: one lane per guest, one bar per session coloured by state, host event markers.
+
+    ``when(epoch)``: the time as text (default: format_time in ``tzinfo``)."""
+    if when is None:
+        def when(epoch):
+            return fleet_time.format_time(epoch, tzinfo)
     t0, t1, ticks = axis
     lanes = []
     lane_of = {}
@@ -247,8 +254,8 @@ def timeline(host, sessions, host_events, axis, tzinfo):
             "open_end": open_end,
             "tooltip": "%s (%s) %s: %s -> %s [%s]" % (
                 session.get("name") or "", session["uuid"], session["state"],
-                fleet_time.format_time(session.get("start_epoch"), tzinfo) or "before the logs",
-                fleet_time.format_time(session.get("end_epoch"), tzinfo) or ("still running" if session["state"] == "running" else "unknown"),
+                when(session.get("start_epoch")) or "before the logs",
+                when(session.get("end_epoch")) or ("still running" if session["state"] == "running" else "unknown"),
                 session["session_id"]),
         })
     markers = []
@@ -256,7 +263,7 @@ def timeline(host, sessions, host_events, axis, tzinfo):
         if event.get("type") in TIMELINE_MARKERS and event.get("epoch") is not None and t0 <= event["epoch"] <= t1:
             markers.append({"x": _x(event["epoch"], t0, t1), "type": event["type"],
                             "tooltip": "%s %s (%s)" % (HOST_EVENT_LABELS.get(event["type"], event["type"]),
-                                                       fleet_time.format_time(event["epoch"], tzinfo), event.get("id"))})
+                                                       when(event["epoch"]), event.get("id"))})
     height = AXIS_HEIGHT + len(lanes) * LANE_HEIGHT + 6
     for number, lane in enumerate(lanes):
         lane["y"] = AXIS_HEIGHT + number * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
@@ -274,6 +281,7 @@ class HostIndex(object):
     def __init__(self, fleet, timezone="UTC"):
         self.fleet = fleet
         self.tzinfo = fleet_time.get_timezone(timezone)
+        self._times = {}
         self.axis = timeline_axis(fleet, self.tzinfo)
         self.sessions = {}
         for session in fleet["sessions"]:
@@ -306,7 +314,13 @@ class HostIndex(object):
             self.host_events.setdefault(owner, []).append(event)
 
     def when(self, epoch):
-        return fleet_time.format_time(epoch, self.tzinfo)
+        """The time as text; a page shows most times twice (table and timeline)."""
+        text = self._times.get(epoch)
+        if text is None:
+            if len(self._times) > 100000:
+                self._times.clear()
+            text = self._times[epoch] = fleet_time.format_time(epoch, self.tzinfo)
+        return text
 
 
 def _finding_row(item, index):
@@ -448,7 +462,7 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
         "guests": _table(fleet["guests"], _guest_row, index, max_rows),
         "host_events": _table(fleet.get("host_events") or [], _event_row, index, max_rows),
         "inline": inline,
-        "timelines": [timeline(name, index.sessions.get(name, []), index.host_events.get(name, []), index.axis, index.tzinfo)
+        "timelines": [timeline(name, index.sessions.get(name, []), index.host_events.get(name, []), index.axis, index.tzinfo, index.when)
                       for name in sorted(index.sessions)] if inline else [],
         "sessions": _table(fleet["sessions"], _session_row, index, len(fleet["sessions"])) if inline else None,
         "collection": {
@@ -481,7 +495,7 @@ def host_view(index, name, title="Guest sessions - fleet report"):
         "host": _host_row(host, index),
         "coverage": host.get("coverage") or {},
         "parse_error_samples": (host.get("parse_errors") or {}).get("samples") or [],
-        "timeline": timeline(name, sessions, index.host_events.get(name, []), index.axis, index.tzinfo),
+        "timeline": timeline(name, sessions, index.host_events.get(name, []), index.axis, index.tzinfo, index.when),
         "sessions": [_session_row(s, index) for s in sessions],
         "findings": [_finding_row(f, index) for f in index.findings.get(name, [])],
         "migrations": [_migration_row(m, index) for m in index.migrations.get(name, [])],

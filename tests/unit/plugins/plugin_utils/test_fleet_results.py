@@ -187,3 +187,14 @@ def test_split_details_keeps_the_sessions_small():
     assert len(details) == len(result["sessions"]) and details[0]["resources"] == [{"kind": "disk"}]
     assert all("resources" not in s and "events" not in s for s in result["sessions"])
     assert fr.split_details(result) == []
+
+
+def test_an_overflowing_number_in_a_result_file_is_refused(tmp_path):
+    record = fr.record_from_module("a", module_result(), now=NOW)
+    path = fr.write_record(fr.result_path(str(tmp_path), "a"), record)
+    with open(path) as handle:
+        text = handle.read()
+    with open(path, "w") as handle:
+        handle.write(text.replace('"duration_seconds":3600.0', '"duration_seconds":1e999', 1))
+    with pytest.raises(fr.ResultError, match="not a finite number"):
+        fr.load_record(path)
