@@ -15,7 +15,7 @@ description:
     checks the audit configuration like M(virtaudit.auvirt.audit_config_info) - in one run, so the host is
     contacted once.
   - It returns only what the fleet report needs - the sessions without their resources and timelines, each
-    with a short summary of the evidence of its findings (AVC denials, anomalies and hot-plugged devices:
+    with a short summary of the evidence of its findings (AVC denials, anomalies and hot-plugged devices -
     counts, first time, up to 50 event ids), plus the summary, host events, coverage, sources, parse errors
     and the host's clock. O(all_events) adds every resource, denial, anomaly and timeline event.
   - On the controller (the action plugin), the result is checked and written once to
