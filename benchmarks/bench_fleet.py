@@ -37,7 +37,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -299,8 +298,8 @@ def print_table(figures):
         print("  1000 hosts: controller-only (report only) %.1f s <= 60 s: %s" % (report["wall"], verdict(report["wall"] <= 60)))
         peak = max(report["largest"], item["role"]["largest"])
         print("  1000 hosts: peak RSS (largest process, role and report) %s <= 1 GB: %s" % (mb(peak), verdict(peak <= 1e9)))
-        print("  1000 hosts: main HTML page %s <= 10 MB: %s" % (mb(item["sizes"]["fleet_report.html"]),
-                                                             verdict(item["sizes"]["fleet_report.html"] <= 10e6)))
+        html = item["sizes"]["fleet_report.html"]
+        print("  1000 hosts: main HTML page %s <= 10 MB: %s" % (mb(html), verdict(html <= 10e6)))
     else:
         print("  (no 1000-host run: the controller-only, RSS and HTML targets are not checked)")
     busy = figures.get("busy")

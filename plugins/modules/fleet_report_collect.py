@@ -30,6 +30,7 @@ author:
   - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
+  - virtaudit.auvirt._attributes.action
   - virtaudit.auvirt._attributes.log_options
 attributes:
   action:
@@ -46,6 +47,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 options:
   results_dir:

@@ -23,6 +23,7 @@ author:
   - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
+  - virtaudit.auvirt._attributes.platform
 attributes:
   check_mode:
     support: full
@@ -31,6 +32,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 options:
   src:

@@ -28,6 +28,7 @@ author:
   - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - virtaudit.auvirt._attributes
+  - virtaudit.auvirt._attributes.action
 attributes:
   action:
     support: full
@@ -40,6 +41,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 options:
   targets:
@@ -65,7 +67,7 @@ options:
     default: 0
   partial:
     description:
-      - Mark the report as partial (for example the report of one AWX job slice): every page says so.
+      - Mark the report as partial (for example the report of one AWX job slice); every page says so.
     type: bool
     default: false
   partial_reason:

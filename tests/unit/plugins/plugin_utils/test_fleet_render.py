@@ -79,8 +79,8 @@ def test_md_escape():
 def demo_fleet(**kwargs):
     facts = demo_results()
     targets = ["hv01", "hv02", "hv03", "hv04"]
-    return build_fleet(targets, [facts[t] for t in targets], window={"start_epoch": DAY - 3600, "end_epoch": DAY + 82800 - 1e-6,
-                                                                      "now_epoch": DAY + 82800}, **kwargs)
+    window = {"start_epoch": DAY - 3600, "end_epoch": DAY + 82800 - 1e-6, "now_epoch": DAY + 82800}
+    return build_fleet(targets, [facts[t] for t in targets], window=window, **kwargs)
 
 
 def test_view_and_timeline_geometry():

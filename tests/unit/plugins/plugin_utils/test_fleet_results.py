@@ -140,8 +140,8 @@ def test_gather_picks_the_newest_result_and_names_the_others(tmp_path):
     write(one, "b", NOW - 100)
     lone = write(tmp_path / "other", "c", NOW - 10)
     write(tmp_path / "other", "stranger", NOW - 10)
-    records, notes = fr.gather(["a", "b", "c", "d"], [str(one), str(two), lone, str(tmp_path / "other" / "stranger.json"),
-                                                     str(tmp_path / "nowhere")], now=NOW)
+    inputs = [str(one), str(two), lone, str(tmp_path / "other" / "stranger.json"), str(tmp_path / "nowhere")]
+    records, notes = fr.gather(["a", "b", "c", "d"], inputs, now=NOW)
     assert [records[h]["status"] for h in "abcd"] == ["ok", "ok", "ok", "missing"]
     assert records["a"]["path"].startswith(str(two))
     assert notes["duplicates"] == [{"host": "a", "used": fr.result_path(str(two), "a"), "ignored": [fr.result_path(str(one), "a")]}]
