@@ -26,7 +26,7 @@ INVENTORY = os.path.join(ROOT, "demo", "inventory.yml")
 pytestmark = pytest.mark.skipif(not os.path.exists(STAGED), reason="collection not staged at %s (run make stage)" % COLLECTIONS)
 
 
-def run(tmp_path, ident, playbook="fleet_report", inventory=INVENTORY, **extravars):
+def run(tmp_path, ident, playbook="fleet_report", inventory=INVENTORY, cmdline=None, **extravars):
     private = tmp_path / "private"
     project = private / "project"
     project.mkdir(parents=True, exist_ok=True)
@@ -35,7 +35,7 @@ def run(tmp_path, ident, playbook="fleet_report", inventory=INVENTORY, **extrava
     dest = str(tmp_path / ("report-" + ident))
     extravars = dict({"fleet_report_dest": dest, "fleet_report_results_dir": str(tmp_path / "results")}, **extravars)
     result = ansible_runner.run(
-        private_data_dir=str(private), playbook=playbook + ".yml", inventory=inventory, ident=ident, extravars=extravars,
+        private_data_dir=str(private), playbook=playbook + ".yml", inventory=inventory, ident=ident, extravars=extravars, cmdline=cmdline,
         envvars={"ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_LOCALHOST_WARNING": "false",
                  "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")},
         quiet=True,
@@ -279,3 +279,11 @@ def test_hung_and_malformed_hosts_are_missing_with_the_reason_and_the_report_is_
     assert hosts["hv03"]["status"] == "failed" and "not a finite number" in hosts["hv03"]["msg"]
     assert hosts["hv04"]["status"] == "failed" and "sessions[0].uuid is missing" in hosts["hv04"]["msg"]
     assert [m["name"] for m in report["missing_hosts"]] == ["hv02", "hv03", "hv04"]
+
+
+def test_check_mode_writes_no_report_and_succeeds(tmp_path):
+    result, artifacts, dest = run(tmp_path, "check", cmdline="--check")
+    assert result.status == "successful", (artifacts / "stdout").read_text()
+    assert not os.path.exists(dest)
+    stats = artifact_data(artifacts)["fleet_report"]
+    assert stats["hosts_reporting"] == 3 and stats["reports"]  # the report was built, only not written
