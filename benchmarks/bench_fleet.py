@@ -181,6 +181,19 @@ def report_timings(log):
         return None
 
 
+def chromium_load(page):
+    """Seconds headless Chromium takes to load and lay out the main page (None without chromium)."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not binary or not os.path.exists(page):
+        return None
+    began = time.perf_counter()
+    subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                    "--user-data-dir=" + os.path.join(os.path.dirname(page), ".chromium"), "--dump-dom", "file://" + page],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+    shutil.rmtree(os.path.join(os.path.dirname(page), ".chromium"), ignore_errors=True)
+    return time.perf_counter() - began
+
+
 def sizes(dest):
     out = {}
     for name in ("fleet_report.html", "fleet_report.json", "fleet_report.csv", "fleet_report.md"):
@@ -220,6 +233,7 @@ def measure_fleet(name, logs, work, forks, env, skip_bare=False):
     out["report"]["timings"] = report_timings(os.path.join(work, "report.log"))
     print("    %.1f s" % out["report"]["wall"], flush=True)
     out["sizes"] = sizes(dest)
+    out["chromium"] = chromium_load(os.path.join(dest, "fleet_report.html"))
     with open(os.path.join(dest, "fleet_report.json")) as handle:
         summary = json.load(handle)["summary"]
     out["summary"] = dict((k, summary[k]) for k in ("hosts_reporting", "sessions", "migrations", "findings", "finding_occurrences"))
@@ -284,6 +298,9 @@ def print_table(figures):
         timings = item["report"].get("timings")
         if timings:
             print("%-10s report step itself: %s s; %s" % ("", timings, item["summary"]))
+        if item.get("chromium") is not None:
+            print("%-10s headless Chromium loads the main page in %.1f s; %d host pages" % (
+                "", item["chromium"], item["sizes"]["host page count"]))
     print()
     print("targets:")
     for count in (200, 1000):
