@@ -19,6 +19,27 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
 """
 
+    # For modules with an action plugin of the same name (fleet_report_collect, fleet_report_write)
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  async:
+    description: Supports being used with the C(async) keyword.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+"""
+
+    PLATFORM = r"""
+options: {}
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+"""
+
     INFO_MODULE = r"""
 options: {}
 attributes:

@@ -39,6 +39,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions imp
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import session_evidence
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
 _NO_STAMP = (None, None)
@@ -238,8 +239,8 @@ def _timeline(session, memo, opened):
     return list(map(_LAST, sorted(keys)))
 
 
-def session_dict(session, all_events=False, proof=False, raw=False):
-    """A Session as the documented result dict."""
+def session_dict(session, all_events=False, proof=False, raw=False, evidence=False):
+    """A Session as the documented result dict (``evidence``: with the summary of session_evidence)."""
     if session.state == "failed":
         duration = 0.0
     elif session.start_epoch is not None and session.end_epoch is not None:
@@ -283,6 +284,8 @@ def session_dict(session, all_events=False, proof=False, raw=False):
         out["security_labels"] = [{"model": lab["model"], "vm_ctx": lab["vm_ctx"], "img_ctx": lab["img_ctx"],
                                    "id": lab["id"], "result": lab["result"]} for lab in session.labels]
         out["events"] = _timeline(session, memo, opened)
+    if evidence:
+        out["evidence"] = session_evidence(session.avcs, session.anomalies, session.resources)
     if proof:
         out["proof"] = sorted(set(session.ids), key=_event_key)
         if raw:
@@ -414,8 +417,11 @@ def _checkpoint_position(stats):
 def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, proof=False, raw=False,
         summary_only=False, auvirt_lines=False, show_uuid=False, default_host="localhost", now=None,
         uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True,
-        show_host="never"):
+        show_host="never", evidence=False):
     """Read the logs and return the documented result dict.
+
+    ``evidence`` adds to every session the short summary of its denials,
+    anomalies and hot-plugs that the fleet report needs (session_evidence).
 
     With ``checkpoint`` (a file path) only what is new since the run that
     wrote it is read, and the checkpoint is updated (unless
@@ -428,7 +434,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     """
     options = dict(paths=paths, start=start, end=end, vm=vm, uuid=uuid, all_events=all_events, proof=proof,
                    raw=raw, summary_only=summary_only, auvirt_lines=auvirt_lines, show_uuid=show_uuid,
-                   show_host=show_host,
+                   show_host=show_host, evidence=evidence,
                    default_host=default_host, now=time.time() if now is None else now, uid_resolver=uid_resolver,
                    boot_time=boot_time, auditd_conf=auditd_conf, checkpoint=checkpoint,
                    save_checkpoint=save_checkpoint)
@@ -444,7 +450,8 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
 
 
 def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvirt_lines, show_uuid, show_host,
-         default_host, now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed, warnings=None):
+         evidence, default_host, now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed,
+         warnings=None):
     """run(); ``resumed`` is a list that gets the checkpoint once its state is restored, or None not to use it."""
     window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
     uuids = set(validate_uuids(uuid))
@@ -456,7 +463,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
     stats = ReadStats()
     keep_raw = bool(proof and raw)
     # without details to return, ended sessions keep only what the summary (and a checkpoint) needs
-    compact = None if (all_events or proof) else ("text" if checkpoint else "tally")
+    compact = None if (all_events or proof or evidence) else ("text" if checkpoint else "tally")
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
     # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
@@ -496,7 +503,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):
             host_events.append(_timed(item))
     result = {
-        "sessions": [] if summary_only else [_linked(session_dict(s, all_events, proof, raw), s, links)
+        "sessions": [] if summary_only else [_linked(session_dict(s, all_events, proof, raw, evidence), s, links)
                                              for s in selected],
         "summary": summary,
         "host_events": host_events,
