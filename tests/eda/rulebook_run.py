@@ -290,10 +290,22 @@ class RulebookRun(object):
             self._alive()
             time.sleep(0.05)
 
-    def stop(self):
-        """Stop ansible-rulebook (SIGINT, then SIGTERM, SIGKILL); its exit status, None when none ran."""
+    def playbooks_running(self):
+        """How many playbooks the current start began and has not finished (ansible-runner prints them)."""
+        if not self.output or not os.path.exists(self.output):
+            return 0
+        with open(self.output, "rb") as handle:
+            text = b"\n" + handle.read()
+        return text.count(b"\nPLAY [") - text.count(b"\nPLAY RECAP ")
+
+    def stop(self, playbook_wait=30.0):
+        """Stop ansible-rulebook (SIGINT, then SIGTERM, SIGKILL) once no playbook of its runs (one interrupted
+        leaves ansible-rulebook's private directory in /tmp); its exit status, None when none ran."""
         if self.proc is None:
             return None
+        deadline = time.time() + playbook_wait
+        while self.proc.poll() is None and self.playbooks_running() > 0 and time.time() < deadline:
+            time.sleep(0.1)
         if self.proc.poll() is None:
             for sig, wait in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
                 try:
