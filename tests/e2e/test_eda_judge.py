@@ -12,21 +12,10 @@ import pytest
 
 import eda_judge
 import ground_truth
+from test_judge import T0, UUID_A, UUID_B, UUID_C, _action
 
-T0 = 1800000000.0
 HOST = "debian13"
-UUID_A = "e2e0a1a1-0000-4000-8000-0000000000a1"
-UUID_B = "e2e0b2b2-0000-4000-8000-0000000000b2"
-UUID_C = "e2e0c3c3-0000-4000-8000-0000000000c3"
 LIVE = {"disks": [], "macs": [], "ptys": [], "memory_kib": 65536, "vcpus": 1}
-
-
-def _action(seq, guest, uuid, event, before, after, **extra):
-    item = {"seq": seq, "guest": guest, "uuid": uuid, "event": event, "before": T0 + before, "after": T0 + after,
-            "rc": 0}
-    for key, value in extra.items():
-        item[key] = T0 + value if key == "settled" else value
-    return item
 
 
 def actions():
