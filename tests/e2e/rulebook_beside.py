@@ -121,8 +121,8 @@ class RulebookBeside(object):
         self.rulebook.start()
         self.info["runs"].append({"output": os.path.basename(self.rulebook.output), "started": self.rulebook.started,
                                   "ready": None, "stop_asked": None, "stopped": None, "exit": None})
-        self._log("rulebook: ansible-rulebook started (pid %d), start %d" % (self.rulebook.proc.pid,
-                                                                            len(self.info["runs"])))
+        self._log("rulebook: ansible-rulebook started (pid %d), start %d"
+                  % (self.rulebook.proc.pid, len(self.info["runs"])))
 
     def _ready(self):
         run = self.info["runs"][-1]

@@ -46,8 +46,8 @@ def info():
 def _event(kind, name, uuid, reason, at, session, **details):
     return {"kind": kind, "host": HOST, "name": name, "uuid": uuid, "reason": reason, "epoch": T0 + at,
             "session_id": session and "%s/%s/%s" % (HOST, uuid, session), "details": details,
-            "fingerprint": "%s-%s-%s" % (kind, uuid, at), "meta": {"source": {"name": eda_judge.SOURCE},
-                                                                      "received_at": "2027-01-15T08:00:00Z"}}
+            "fingerprint": "%s-%s-%s" % (kind, uuid, at),
+            "meta": {"source": {"name": eda_judge.SOURCE}, "received_at": "2027-01-15T08:00:00Z"}}
 
 
 def good_runs():

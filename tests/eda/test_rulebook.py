@@ -158,7 +158,7 @@ def test_received_events_reads_every_print_event_banner(tmp_path):
     run = rulebook_run.RulebookRun(str(tmp_path / "work"))
     run.output = str(path)
     assert run.playbooks_running() == 0
-    path.write_bytes(OUTPUT.split("PLAY RECAP")[0].encode("utf-8"))
+    path.write_bytes(OUTPUT.split("PLAY RECAP", maxsplit=1)[0].encode("utf-8"))
     assert run.playbooks_running() == 1  # stop() waits for it: interrupted, it leaves a directory in /tmp
     path.write_bytes(OUTPUT.replace("'kind': 'crashed'", "'kind': crashed").encode("utf-8"))
     with pytest.raises(RuntimeError, match=":9: print_event banner that is no event"):
