@@ -14,6 +14,9 @@ Debian 13, one on the host, the other in a debootstrap root) and log format.
   end - never passed.  VIRTAUDIT_REQUIRE_E2E=1 turns the skip into a failure.
 * ``playbook_result``: the collection run through a real ``ansible-playbook``
   against localhost on the captured log of one platform and format.
+* ``e2e_skip_part``: a part of a platform's test that could not run (the
+  guest events under ansible-rulebook without Java 17) is SKIPPED with the
+  reason and named in the PARTLY SKIPPED banner at the end.
 
 Environment:
   VIRTAUDIT_E2E_OUTPUT    output directory (default .cache/e2e in the checkout); emptied first
