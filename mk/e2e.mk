@@ -5,7 +5,11 @@
 #              in .cache/e2e-root/), the collection run through ansible-playbook
 #              on the captured logs and judged by the script's own ground truth;
 #              where the platform has auvirt it is run on the same log and its
-#              differences written down.
+#              differences written down.  In one pass per platform a real
+#              ansible-rulebook runs the guest_events source beside it (a crash
+#              runs a playbook within 10 s; auditd rotates its log and the
+#              rulebook is restarted: every event once) - it needs make eda's
+#              ansible-rulebook and Java 17, else that part is SKIPPED.
 # Needs root (installs Debian's auditd, libvirt and qemu packages when missing);
 # elsewhere it is reported as SKIPPED with the reason, never as passed.
 # Output: .cache/e2e/PLATFORM/ (logs, ground truth, results, auvirt-differences-*.md).
@@ -16,10 +20,10 @@ SUITES += e2e
 
 .PHONY: e2e e2e-judge e2e-unmount
 
-e2e: $(VENV_STAMP) stage ## real auditd/libvirtd/qemu end-to-end (root; RAW + ENRICHED logs); results in .cache/e2e/
+e2e: $(VENV_STAMP) eda-venv stage java ## real auditd/libvirtd/qemu end-to-end (root; RAW + ENRICHED logs; ansible-rulebook beside one); results in .cache/e2e/
 	@mkdir -p $(LOGS)
 	@start=$$(date +%s); \
-	VIRTAUDIT_E2E_OUTPUT="$(E2E_OUTPUT)" $(VPY) -m pytest -ra -p no:cacheprovider tests/e2e 2>&1 | tee $(LOGS)/e2e.log; \
+	VIRTAUDIT_E2E_OUTPUT="$(E2E_OUTPUT)" VIRTAUDIT_COLLECTIONS_PATH="$(CACHE)" $(VPY) -m pytest -ra -p no:cacheprovider tests/e2e 2>&1 | tee $(LOGS)/e2e.log; \
 	rc=$${PIPESTATUS[0]}; echo "e2e: $$(( $$(date +%s) - start )) s in all" | tee -a $(LOGS)/e2e.log; exit $$rc
 
 e2e-judge: $(VENV_STAMP) stage ## judge the last captures in .cache/e2e/PLATFORM/capture again (no hypervisor needed)

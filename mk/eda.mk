@@ -22,7 +22,7 @@ $(EDA_STAMP): $(VENV_STAMP) tests/requirements-eda.txt
 
 java: ## make sure a Java 17 runtime exists for ansible-rulebook (apt-get as root)
 	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || scripts/apt_install.sh openjdk-17-jre-headless \
-		|| echo "*** WARNING: no Java 17 runtime: the ansible-rulebook test of make eda will be SKIPPED ***"
+		|| echo "*** WARNING: no Java 17 runtime: the ansible-rulebook tests of make eda and make e2e will be SKIPPED ***"
 
 eda: $(EDA_STAMP) stage java ## pytest tests/eda: the guest_events source under asyncio and under a real ansible-rulebook
 	@mkdir -p $(LOGS)

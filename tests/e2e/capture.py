@@ -25,16 +25,20 @@ What it does (docs/e2e.md has the long version):
    scripted lifecycle with ``virsh``, restarts auditd in the middle, stops
    auditd with one guest still running, restores the audit state and removes
    that pass's guests;
+   In one pass (ENRICHED, else the last format) a real ansible-rulebook
+   follows the log beside it (rulebook_beside.py): auditd rotates its log in
+   the middle (SIGUSR1) and the rulebook is stopped and started again;
 4. tears everything down in ``finally`` (and on SIGTERM/SIGINT/SIGHUP):
-   guests destroyed and undefined, daemons stopped by the pids it started,
+   ansible-rulebook stopped, guests destroyed and undefined, daemons stopped by the pids it started,
    the kernel audit state and /dev/kvm permissions restored, firewall
    chains and tables libvirt made removed, the temporary directory removed,
    the root's mounts undone.
 
 Everything the test needs is written to DIR: per format ``audit.log``,
 ``actions.jsonl`` (the ground truth, one JSON object per action, written as
-the action happens) and ``guests.json``; ``meta.json`` (versions, virt type,
-timings, audit state) for the run.
+the action happens) and ``guests.json`` (and ``eda/`` in the pass that has
+ansible-rulebook beside it); ``meta.json`` (versions, virt type, timings,
+audit state) for the run.
 
 Exit status: 0 done; 77 skipped (the reason is in DIR/SKIPPED and on stderr:
 not root, cannot install, kernel refuses auditing, another audit or libvirt
@@ -62,6 +66,7 @@ import traceback
 import xml.etree.ElementTree as ET
 
 import platforms
+import rulebook_beside
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -323,9 +328,12 @@ def qemu_pid_of(uuid):
 
 
 class Capture(object):
-    def __init__(self, out, formats, platform, tmp_parent=None):
+    def __init__(self, out, formats, platform, tmp_parent=None, eda_format=None):
         self.out = os.path.abspath(out)
         self.formats = formats
+        # the pass with ansible-rulebook beside it (and auditd's log rotation)
+        self.eda_format = eda_format
+        self.eda = None
         self.platform = platform
         self.where, self.root = platforms.placement(platform, REPO)
         self.chroot = self.where == "chroot"
@@ -342,7 +350,7 @@ class Capture(object):
         self.virt = None
         self.uri = None
         self.qemu_pids = {}         # pid -> uuid, every qemu our guests ran
-        self.meta = {"started": time.time(), "passes": {}, "teardown": [], "warnings": []}
+        self.meta = {"started": time.time(), "passes": {}, "teardown": [], "warnings": [], "eda_format": eda_format}
         self.actions = None
         self.seq = 0
         self.pass_dir = None
@@ -683,6 +691,23 @@ class Capture(object):
         self.auditd = None
         return rc
 
+    def rotate_auditd(self, confdir):
+        """auditd's own rotation (what ``service auditd rotate`` does: SIGUSR1): audit.log -> audit.log.1."""
+        logfile = self.log_files(confdir)[-1]
+        before = time.time()
+        os.kill(self.auditd.pid, signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(logfile + ".1") and os.path.exists(logfile), 20, "auditd to rotate its log")
+        after = time.time()
+        self.record(None, "daemon:auditd-rotate", before, after, 0, ["kill", "-USR1", str(self.auditd.pid)], "",
+                    rotated_bytes=os.path.getsize(logfile + ".1"))
+
+    @staticmethod
+    def log_files(confdir):
+        """auditd's log set of a pass (host paths), oldest first: audit.log.N ... audit.log.1, audit.log."""
+        logfile = os.path.join(os.path.dirname(confdir), "log", "audit.log")
+        rotated = sorted(glob.glob(logfile + ".[0-9]*"), key=lambda p: -int(p.rsplit(".", 1)[1]))
+        return rotated + [logfile]
+
     def set_audit(self, enabled=None, backlog=None):
         if enabled is not None:
             self.run(["auditctl", "-e", str(enabled)], timeout=10, check=True)
@@ -732,6 +757,7 @@ class Capture(object):
             self.act(g[guest["key"]], "define", ["define", g[guest["key"]]["xml"]])
 
         a = g["alpha"]
+        # ansible-rulebook was started with auditd (rulebook_beside.py); its JVM starts while alpha runs
         self.started(a, "start:booted", ["start", a["name"]])
         self.act(a, "res:attach:disk", ["attach-disk", a["name"], extra, "sda", "--targetbus", "scsi",
                                         "--subdriver", "qcow2", "--live"], path=extra)
@@ -754,14 +780,31 @@ class Capture(object):
         # qemu killed by a signal: SIGSEGV (crash, ANOM_ABEND), SIGKILL (crash,
         # no ANOM_ABEND: no core dump), SIGTERM (libvirt calls it a shutdown)
         b = g["bravo"]
+        if self.eda:
+            self.eda.ready()    # from here on the source follows the log as auditd writes it
+        kills = {}
         for sig, event in ((signal.SIGSEGV, "stop:failed:SIGSEGV"), (signal.SIGKILL, "stop:failed:SIGKILL"),
                            (signal.SIGTERM, "stop:shutdown:SIGTERM")):
-            self.started(b, "start:booted", ["start", b["name"]])
+            entry = self.started(b, "start:booted", ["start", b["name"]])
+            if sig == signal.SIGSEGV and self.fmt == self.eda_format:
+                # auditd rotates its log while e2e-bravo runs: the start is in audit.log.1, the crash in the
+                # new audit.log; the source has read the start from the file that is renamed
+                if self.eda:
+                    self.eda.received("the start of e2e-bravo", "started", b["uuid"], entry["before"])
+                self.rotate_auditd(confdir)
             time.sleep(0.3)
-            self.kill_qemu(b, sig, event)
+            kills[sig] = self.kill_qemu(b, sig, event)
+        if self.eda:
+            self.eda.crash_reaction(kills[signal.SIGSEGV]["before"])
+            # the source is stopped once it delivered everything so far; e2e-charlie fails to start while
+            # it is down; started again on the same checkpoint, it must go on without repeats or loss
+            self.eda.received("the stop of e2e-bravo", "stopped", b["uuid"], kills[signal.SIGTERM]["before"])
+            self.eda.stop()
 
         c = g["charlie"]
         self.act(c, "start-failed:missing-disk", ["start", c["name"]], expect_rc=1)
+        if self.eda:
+            self.eda.restart()
 
         u = g["unicode"]
         d = g["delta"]
@@ -814,6 +857,10 @@ class Capture(object):
         try:
             self.start_auditd(confdir, "auditd-%s-1.out" % fmt)
             info["auditd_pid"] = self.auditd.pid
+            if fmt == self.eda_format:
+                self.eda = rulebook_beside.RulebookBeside(os.path.join(self.pass_dir, "eda"), logfile,
+                                                          self.platform["name"], started, log)
+                self.eda.begin()
             self.set_audit(enabled=1, backlog=8192)
             status = self.audit_status()[0]
             info["lost_before"] = int(status.get("lost", "0"))
@@ -828,7 +875,12 @@ class Capture(object):
             self.stop_auditd()
             self.record(None, "daemon:auditd-stop", before, time.time(), 0, ["auditd", "stop"], "",
                         still_running=[g["delta"]["name"]])
+            if self.eda:
+                self.eda.finish(before)
         finally:
+            if self.eda:
+                self.eda.teardown()
+                self.eda = None
             if self.auditd is not None:
                 self.stop_auditd()
             self.restore_audit()
@@ -836,7 +888,11 @@ class Capture(object):
             # guests left running are destroyed with auditing off
             self.cleanup_guests()
             if os.path.exists(logfile):
-                shutil.copy2(logfile, os.path.join(self.pass_dir, "audit.log"))
+                # after a rotation: the log set joined, oldest first (the rotation's action says where)
+                with open(os.path.join(self.pass_dir, "audit.log"), "wb") as joined:
+                    for path in self.log_files(confdir):
+                        with open(path, "rb") as part:
+                            shutil.copyfileobj(part, joined)
                 os.chmod(os.path.join(self.pass_dir, "audit.log"), 0o644)
             info["seconds"] = round(time.time() - started, 1)
             self.meta["passes"][fmt] = info
@@ -848,7 +904,8 @@ class Capture(object):
 
         Returns the names of the steps that failed (the run then fails)."""
         steps = self.meta["teardown"]
-        for name, step in (("guests", self._td_guests), ("daemons", self._td_daemons), ("qemu", self._td_qemu),
+        for name, step in (("ansible-rulebook", self._td_rulebook), ("guests", self._td_guests),
+                           ("daemons", self._td_daemons), ("qemu", self._td_qemu),
                            ("dnsmasq", self._td_dnsmasq), ("firewall", self._td_firewall),
                            ("audit state", self.restore_audit), ("/dev/kvm", self._td_kvm),
                            ("files", self._td_files), ("cgroups", self._td_cgroups), ("mounts", self._td_mounts)):
@@ -863,6 +920,10 @@ class Capture(object):
         if self.lock is not None:
             self.lock.close()
         return self.meta.get("teardown_failed")
+
+    def _td_rulebook(self):
+        if self.eda is not None:
+            self.eda.teardown()
 
     def _td_guests(self):
         if self.uri and "libvirtd" in self.children:
@@ -1037,8 +1098,14 @@ def main(argv=None):
     parser.add_argument("--platform", default=None,
                         help="platform of tests/e2e/platforms.py (default: the host's own release)")
     parser.add_argument("--tmp-parent", default=None, help="where the temporary directory goes (host platform)")
+    parser.add_argument("--eda-format", default=None,
+                        help="the pass with ansible-rulebook beside it and auditd's log rotation "
+                             "(default: ENRICHED when captured, else the last format; 'none': no such pass)")
     args = parser.parse_args(argv)
     formats = [f.strip().upper() for f in args.formats.split(",") if f.strip()]
+    eda_format = (args.eda_format or ("ENRICHED" if "ENRICHED" in formats else formats[-1])).upper()
+    if eda_format not in formats + ["NONE"]:
+        parser.error("--eda-format %s is not one of the formats captured (%s)" % (eda_format, ",".join(formats)))
     if args.platform:
         plat = platforms.by_name(args.platform)
     else:
@@ -1048,7 +1115,7 @@ def main(argv=None):
         plat = plat[0]
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
-    cap = Capture(args.out, formats, plat, args.tmp_parent)
+    cap = Capture(args.out, formats, plat, args.tmp_parent, None if eda_format == "NONE" else eda_format)
     rc = 0
     try:
         cap.main()

@@ -14,12 +14,16 @@ Debian 13, one on the host, the other in a debootstrap root) and log format.
   end - never passed.  VIRTAUDIT_REQUIRE_E2E=1 turns the skip into a failure.
 * ``playbook_result``: the collection run through a real ``ansible-playbook``
   against localhost on the captured log of one platform and format.
+* ``e2e_skip_part``: a part of a platform's test that could not run (the
+  guest events under ansible-rulebook without Java 17) is SKIPPED with the
+  reason and named in the PARTLY SKIPPED banner at the end.
 
 Environment:
   VIRTAUDIT_E2E_OUTPUT    output directory (default .cache/e2e in the checkout); emptied first
   VIRTAUDIT_E2E_REUSE     judge an existing output directory (PLATFORM/capture in it) instead of capturing
   VIRTAUDIT_E2E_PLATFORMS platforms to run (default all: debian12,debian13)
   VIRTAUDIT_E2E_FORMATS   formats to capture (default RAW,ENRICHED)
+  VIRTAUDIT_E2E_EDA_FORMAT  the pass with ansible-rulebook beside it (default ENRICHED; "none": SKIPPED)
   VIRTAUDIT_E2E_VIRT      "qemu" forces TCG even where /dev/kvm works
   VIRTAUDIT_E2E_KEEP_TMP  keep the temporary directory (images, configs, daemon logs)
 """
@@ -50,8 +54,9 @@ FORMATS = [f.strip().upper() for f in os.environ.get("VIRTAUDIT_E2E_FORMATS", "R
 PLATFORMS = platforms.selected()
 
 # per platform name: capture directory, skip reason or error, timings;
-# per (platform, format): the record traits (records.py) and package versions
-_STATE = {"platforms": {}, "notes": [], "output_ready": False, "records": {}}
+# per (platform, format): the record traits (records.py) and package versions;
+# parts of a platform that could not run (the guest events under ansible-rulebook)
+_STATE = {"platforms": {}, "notes": [], "output_ready": False, "records": {}, "part_skips": []}
 
 
 def _platform_state(name):
@@ -99,6 +104,8 @@ def _run_capture(name):
     log_path = os.path.join(out, name, "capture.log")
     cmd = [sys.executable, os.path.join(HERE, "capture.py"), "--out", capture_dir, "--platform", name,
            "--formats", ",".join(FORMATS)]
+    if os.environ.get("VIRTAUDIT_E2E_EDA_FORMAT"):
+        cmd += ["--eda-format", os.environ["VIRTAUDIT_E2E_EDA_FORMAT"]]
     started = time.time()
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -236,6 +243,18 @@ def e2e_output(platform, capture):
 
 
 @pytest.fixture(scope="session")
+def e2e_skip_part():
+    """skip(platform, part, reason): this part of a platform's test did not run - SKIPPED, never passed, and
+    said in the PARTLY SKIPPED banner at the end."""
+    def skip(platform, part, reason):
+        message = "%s: %s: %s" % (platform, part, reason)
+        if message not in _STATE["part_skips"]:
+            _STATE["part_skips"].append(message)
+        pytest.skip(message)
+    return skip
+
+
+@pytest.fixture(scope="session")
 def e2e_records():
     """record(platform, fmt, traits, versions): one column of record-differences.md."""
     def record(platform, fmt, traits, versions):
@@ -285,8 +304,10 @@ def pytest_terminal_summary(terminalreporter):
         write("how the platforms' logs differ: %s" % differences)
     write("output: %s" % results_dir())
     skipped = ["%s: %s" % (name, state["skip"]) for name, state in states if state["skip"]]
+    for message in _STATE["part_skips"]:
+        write("NOT RUN: %s" % message)
     # the banners scripts/summary.sh reads (make test's summary)
     if skipped and len(skipped) == len(states):
         write("*** SKIPPED e2e: the real hypervisor end-to-end test did not run: %s ***" % "; ".join(skipped))
-    elif skipped:
-        write("*** PARTLY SKIPPED e2e: %s ***" % "; ".join(skipped))
+    elif skipped or _STATE["part_skips"]:
+        write("*** PARTLY SKIPPED e2e: %s ***" % "; ".join(skipped + _STATE["part_skips"]))

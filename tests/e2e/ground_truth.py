@@ -100,6 +100,7 @@ def expected_sessions(actions, virt):
     sessions = []
     current = {}
     restarts = []
+    rotations = []
     capture_end = None
     first_action = None
     for action in actions:
@@ -177,6 +178,8 @@ def expected_sessions(actions, virt):
             restarts.append(_window(action))
             for running in current.values():
                 running["across_auditd_restart"] = True
+        elif event == "daemon:auditd-rotate":
+            rotations.append(_window(action))
         elif event == "daemon:auditd-stop":
             capture_end = _window(action)
         elif event == "define" or event.startswith("noop:"):
@@ -185,8 +188,8 @@ def expected_sessions(actions, virt):
             raise ValueError("ground truth: unknown event %r (action %d)" % (event, action["seq"]))
     if capture_end is None:
         raise ValueError("ground truth: the capture has no daemon:auditd-stop (it did not finish)")
-    return {"sessions": sessions, "auditd_restarts": restarts, "capture_end": capture_end,
-            "first_action": first_action}
+    return {"sessions": sessions, "auditd_restarts": restarts, "auditd_rotations": rotations,
+            "capture_end": capture_end, "first_action": first_action}
 
 
 def expected_summary(expected):

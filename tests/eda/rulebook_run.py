@@ -3,10 +3,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the guest_events source under a real ansible-rulebook and time its reaction to a crashed guest.
 
-The rulebook is rulebooks/guest_crashed.yml: a ``crashed`` event runs the
+The rulebook is rulebooks/guest_crashed.yml: every event is printed
+(``print_event``: the events ansible-rulebook received are read back from
+its output by ``received()``), and a ``crashed`` event also runs the
 playbook rulebooks/react.yml, which writes the event to
 ``WORKDIR/reactions/crashed-FINGERPRINT.json``; the reaction time is that
 file's modification time minus the moment the crash was caused.
+
+A RulebookRun can be stopped and started again on the same workdir: the
+source goes on from its checkpoint, and each start writes its output to a
+file of its own (``ansible-rulebook.log``, ``ansible-rulebook-2.log``, ...;
+standard error beside it in ``.stderr``).
 
 As a module (tests/eda/test_rulebook.py)::
 
@@ -37,6 +44,8 @@ staged copy of ``make stage``) or linked from this checkout.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import ast
+import calendar
 import glob
 import json
 import os
@@ -52,6 +61,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RULEBOOK = os.path.join(HERE, "rulebooks", "guest_crashed.yml")
 PLAYBOOK = os.path.join(HERE, "rulebooks", "react.yml")
 SKIP = 77
+# print_event's banner (ansible_rulebook.terminal.Display): a line "** DATE TIME [event] ***...", the
+# event (a Python literal), a line of asterisks
+BANNER = re.compile(r"^\*\* \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \[event\] \**$")
+BANNER_END = re.compile(r"^\*+$")
 
 
 class Unavailable(Exception):
@@ -111,34 +124,82 @@ def collections_path(workdir):
     return top
 
 
-class RulebookRun(object):
-    """ansible-rulebook with rulebooks/guest_crashed.yml on one log set, as a context manager."""
+def received_events(path):
+    """The events of print_event banners in ansible-rulebook's standard output at ``path``, in order.
 
-    def __init__(self, workdir, auditd_conf="/etc/audit/auditd.conf", host="localhost", interval=0.5):
+    RuntimeError for a banner that is not a Python literal (never skipped silently)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as handle:
+        lines = handle.read().decode("utf-8", "replace").split("\n")
+    events = []
+    body = None
+    for number, line in enumerate(lines, 1):
+        if body is None:
+            if BANNER.match(line):
+                body, first = [], number
+            continue
+        if not BANNER_END.match(line):
+            body.append(line)
+            continue
+        try:
+            event = ast.literal_eval("\n".join(body))
+        except (ValueError, SyntaxError) as exc:
+            raise RuntimeError("%s:%d: print_event banner that is no event (%s): %r"
+                               % (path, first, exc, "\n".join(body)[:300]))
+        if not isinstance(event, dict):
+            raise RuntimeError("%s:%d: print_event banner that is no event: %r" % (path, first, event))
+        events.append(event)
+        body = None
+    # a last banner without its end is still being written: it is read at the next call
+    return events
+
+
+def received_at(event):
+    """When ansible-rulebook put ``event`` on its queue (``meta.received_at``, ISO 8601 UTC), epoch seconds."""
+    text = event["meta"]["received_at"]
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z?$", text)
+    if not match:
+        raise ValueError("meta.received_at %r is not ISO 8601 UTC" % text)
+    return calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")) + float(match.group(2) or 0)
+
+
+class RulebookRun(object):
+    """ansible-rulebook with rulebooks/guest_crashed.yml on one log set, as a context manager.
+
+    ``start`` is the source's option (where events begin when it has no
+    saved state yet): ``now``, or a time such as epoch seconds."""
+
+    def __init__(self, workdir, auditd_conf="/etc/audit/auditd.conf", host="localhost", interval=0.5, start="now"):
         self.workdir = os.path.abspath(workdir)
         self.auditd_conf = auditd_conf
         self.host = host
         self.interval = interval
+        self.events_start = start
         self.reactions = os.path.join(self.workdir, "reactions")
         self.checkpoint = os.path.join(self.workdir, "guest_events.checkpoint")
-        self.output = os.path.join(self.workdir, "ansible-rulebook.log")
+        self.outputs = []           # standard output of every start, in order
+        self.output = None          # ... and of the current (or last) one
         self.proc = None
         self.started = None
         self._out = None
+        self._err = None
 
     def start(self):
         java_version()
         exe = tool("ansible-rulebook")
         if not exe:
             raise Unavailable("ansible-rulebook is not installed (pip install -r tests/requirements-eda.txt)")
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("ansible-rulebook is running already (pid %d)" % self.proc.pid)
         for path in (self.workdir, self.reactions):
             if not os.path.isdir(path):
                 os.makedirs(path, 0o700)
         variables = os.path.join(self.workdir, "vars.yml")
         with open(variables, "w") as handle:
             json.dump({"auditd_conf": self.auditd_conf, "event_host": self.host, "checkpoint": self.checkpoint,
-                       "poll_interval": str(self.interval), "react_playbook": PLAYBOOK,
-                       "reaction_dir": self.reactions}, handle)  # JSON is YAML
+                       "poll_interval": str(self.interval), "event_start": str(self.events_start),
+                       "react_playbook": PLAYBOOK, "reaction_dir": self.reactions}, handle)  # JSON is YAML
         inventory = os.path.join(self.workdir, "inventory.yml")
         with open(inventory, "w") as handle:
             handle.write("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
@@ -146,31 +207,68 @@ class RulebookRun(object):
         env = dict(os.environ)
         env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(self.workdir),
                    PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
-                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1", PYTHONUNBUFFERED="1")
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1", PYTHONUNBUFFERED="1",
+                   PYTHONIOENCODING="utf-8")
+        number = len(self.outputs) + 1
+        self.output = os.path.join(self.workdir, "ansible-rulebook%s.log" % ("" if number == 1 else "-%d" % number))
+        self.outputs.append(self.output)
         self._out = open(self.output, "wb")
+        self._err = open(self.output[:-len(".log")] + ".stderr", "wb")
         self.started = time.time()
-        self.proc = subprocess.Popen([exe, "--rulebook", RULEBOOK, "--inventory", inventory, "--vars", variables,
-                                      "-v"], cwd=self.workdir, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+        # no -v: its log lines would share standard output with print_event (warnings go to stderr)
+        self.proc = subprocess.Popen([exe, "--rulebook", RULEBOOK, "--inventory", inventory, "--vars", variables],
+                                     cwd=self.workdir, env=env, stdout=self._out, stderr=self._err,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         return self
 
     def log(self):
-        with open(self.output, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
+        """What the current (or last) start printed: standard output, then standard error."""
+        text = ""
+        for path in (self.output, self.output[:-len(".log")] + ".stderr"):
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    text += handle.read().decode("utf-8", "replace")
+        return text
+
+    def received(self, output=None):
+        """The events ansible-rulebook received (print_event), in order, from one start's output (default:
+        the current one); see received_events()."""
+        return received_events(output or self.output)
 
     def _alive(self):
         if self.proc.poll() is not None:
             raise RuntimeError("ansible-rulebook ended (exit %s):\n%s" % (self.proc.returncode, self.log()[-4000:]))
 
     def wait_ready(self, timeout=120):
-        """Until the source has read the log once and saved its state (the JVM takes a while to start)."""
+        """Until the source has read the log and saved its state since this start (the JVM takes a while).
+
+        After a restart that is the first poll that finds new lines: an
+        unchanged log is not read, and the state is not written again."""
         deadline = time.time() + timeout
+        state = self.checkpoint + ".events"
         while time.time() < deadline:
             self._alive()
-            if os.path.exists(self.checkpoint + ".events"):
-                return time.time()
+            try:
+                if os.stat(state).st_mtime >= self.started:
+                    return time.time()
+            except OSError:
+                pass
             time.sleep(0.1)
         raise RuntimeError("the source did not read the log within %d s:\n%s" % (timeout, self.log()[-4000:]))
+
+    def wait_received(self, predicate, what, timeout=30.0):
+        """The first event received since this start for which ``predicate(event)`` is true; RuntimeError
+        naming ``what`` when none came within ``timeout`` seconds."""
+        deadline = time.time() + timeout
+        while True:
+            found = [event for event in self.received() if predicate(event)]
+            if found:
+                return found[0]
+            if time.time() > deadline:
+                raise RuntimeError("ansible-rulebook received no %s within %.0f s:\n%s"
+                                   % (what, timeout, self.log()[-4000:]))
+            self._alive()
+            time.sleep(0.1)
 
     def wait_reaction(self, kind, since, timeout=10.0):
         """``(event, seconds)`` of the first reaction to a ``kind`` event written after ``since``; RuntimeError
@@ -192,9 +290,22 @@ class RulebookRun(object):
             self._alive()
             time.sleep(0.05)
 
-    def stop(self):
+    def playbooks_running(self):
+        """How many playbooks the current start began and has not finished (ansible-runner prints them)."""
+        if not self.output or not os.path.exists(self.output):
+            return 0
+        with open(self.output, "rb") as handle:
+            text = b"\n" + handle.read()
+        return text.count(b"\nPLAY [") - text.count(b"\nPLAY RECAP ")
+
+    def stop(self, playbook_wait=30.0):
+        """Stop ansible-rulebook (SIGINT, then SIGTERM, SIGKILL) once no playbook of its runs (one interrupted
+        leaves ansible-rulebook's private directory in /tmp); its exit status, None when none ran."""
         if self.proc is None:
-            return
+            return None
+        deadline = time.time() + playbook_wait
+        while self.proc.poll() is None and self.playbooks_running() > 0 and time.time() < deadline:
+            time.sleep(0.1)
         if self.proc.poll() is None:
             for sig, wait in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
                 try:
@@ -206,7 +317,10 @@ class RulebookRun(object):
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        self._out.close()
+        for handle in (self._out, self._err):
+            if handle is not None and not handle.closed:
+                handle.close()
+        return self.proc.returncode
 
     def __enter__(self):
         return self.start()

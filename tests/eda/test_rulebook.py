@@ -11,7 +11,6 @@ printed in the summary; VIRTAUDIT_REQUIRE_RULEBOOK=1 makes that a failure.
 
 from __future__ import absolute_import, division, print_function
 
-import calendar
 import glob
 import json
 import os
@@ -75,16 +74,17 @@ def test_crashed_guest_runs_the_playbook_within_ten_seconds(tmp_path, versions):
         event, seconds = rulebook.wait_reaction("crashed", caused, timeout=REACTION_LIMIT)
         time.sleep(2)  # room for a reaction that must not come
         reactions = sorted(glob.glob(os.path.join(rulebook.reactions, "*.json")))
-        output = rulebook.log()
+        printed = [(e["kind"], e["name"], e["fingerprint"]) for e in rulebook.received()]
     assert event["kind"] == "crashed" and event["name"] == "web01" and event["reason"] == "crashed"
     assert event["host"] == "hv01" and event["uuid"] == g["web01"].uuid
     assert len(event["evidence"]) == 2 and event["details"]["signal"] == 11
     assert event["meta"]["source"]["name"] == "virtaudit.auvirt.guest_events"
     assert len(reactions) == 1, reactions  # not for the crash of app02 before the start
-    assert "started" in output and "web01" in output  # the print_event rule saw the start
+    # every event ansible-rulebook received, once: none of app02's history
+    assert printed == [("started", "web01", printed[0][2]), ("anomaly", "web01", printed[1][2]),
+                       ("crashed", "web01", event["fingerprint"])], printed
     assert seconds <= REACTION_LIMIT
-    received = calendar.timegm(time.strptime(event["meta"]["received_at"][:19], "%Y-%m-%dT%H:%M:%S")) \
-        + float("0." + event["meta"]["received_at"][20:].rstrip("Z") or "0")
+    received = rulebook_run.received_at(event)
     NOTES.append("%s, %s: reaction to a crash (ANOM_ABEND + stop reason=crashed) in %.2f s (playbook written; "
                  "the event was on the queue after %.2f s); the source was ready %.1f s after ansible-rulebook "
                  "started" % (versions[0], versions[1], seconds, received - caused, ready - rulebook.started))
@@ -117,3 +117,49 @@ def test_command_line_entry_point_for_the_end_to_end_test(tmp_path, versions):
             proc.wait()
     assert answer["event"]["kind"] == "crashed" and answer["event"]["name"] == "db01"
     assert 0 < answer["seconds"] <= REACTION_LIMIT
+
+
+BANNER_RULE = "*" * 80
+OUTPUT = u"""
+** 2027-01-15 08:00:01.250000 [event] *****************************************
+{'details': {'pid': 2611, 'virt': 'kvm'},
+ 'kind': 'started',
+ 'meta': {'received_at': '2027-01-15T08:00:01.240000Z'},
+ 'name': 'e2e vm \u00fcn\u00ef'}
+%(rule)s
+
+** 2027-01-15 08:00:03 [event] ************************************************
+{'details': {}, 'kind': 'crashed', 'meta': {'received_at': '2027-01-15T08:00:03Z'}, 'name': None}
+%(rule)s
+
+PLAY [React to a crashed guest] ************************************************
+
+TASK [Write the event down] ****************************************************
+changed: [localhost]
+
+PLAY RECAP *********************************************************************
+localhost                  : ok=1    changed=1    unreachable=0    failed=0
+
+** 2027-01-15 08:00:04.000001 [event] *****************************************
+{'kind': 'stopped',
+""" % {"rule": BANNER_RULE}
+
+
+def test_received_events_reads_every_print_event_banner(tmp_path):
+    """ansible-rulebook's print_event output (pretty or not, a playbook's output between, a banner still being
+    written at the end) read back; a banner that is no event is an error, never skipped."""
+    path = tmp_path / "ansible-rulebook.log"
+    path.write_bytes(OUTPUT.encode("utf-8"))
+    events = rulebook_run.received_events(str(path))
+    assert [(e["kind"], e["name"]) for e in events] == [("started", u"e2e vm \u00fcn\u00ef"), ("crashed", None)]
+    assert rulebook_run.received_at(events[0]) == pytest.approx(1800000001.24)
+    assert rulebook_run.received_at(events[1]) == 1800000003.0
+    assert rulebook_run.received_events(str(tmp_path / "none.log")) == []
+    run = rulebook_run.RulebookRun(str(tmp_path / "work"))
+    run.output = str(path)
+    assert run.playbooks_running() == 0
+    path.write_bytes(OUTPUT.split("PLAY RECAP", maxsplit=1)[0].encode("utf-8"))
+    assert run.playbooks_running() == 1  # stop() waits for it: interrupted, it leaves a directory in /tmp
+    path.write_bytes(OUTPUT.replace("'kind': 'crashed'", "'kind': crashed").encode("utf-8"))
+    with pytest.raises(RuntimeError, match=":9: print_event banner that is no event"):
+        rulebook_run.received_events(str(path))

@@ -184,6 +184,15 @@ def test_bad_options_end_the_source_with_the_reason(plugin, tmp_path, args, mess
         asyncio.run(plugin["main"](asyncio.Queue(), options))
 
 
+def test_start_as_a_number_is_epoch_seconds(plugin):
+    """ansible-rulebook renders a variable that looks like a number as one: start: "{{ since }}" with
+    since=1796309935.541 reaches the source as a float."""
+    assert plugin["parse_options"]({"start": 1796309935.541})["start"] == "1796309935.541"
+    assert plugin["parse_options"]({"start": 1796309935})["start"] == "1796309935"
+    with pytest.raises(ValueError, match="start must be a string, got True"):
+        plugin["parse_options"]({"start": True})
+
+
 def test_options_of_ansible_rulebook_itself_are_ignored(plugin, tmp_path):
     options = plugin["parse_options"]({"eda_feedback_queue": object(), "kinds": "crashed", "paths": "~/x.log"})
     assert options["kinds"] == ["crashed"] and options["paths"] == [os.path.expanduser("~/x.log")]

@@ -63,6 +63,8 @@ options:
       - V(now) puts only what is logged from now on on the queue. Any other value is a time in the forms of
         O(virtaudit.auvirt.guest_session_info#module:start) - V(-1h), V(today), V(boot), V(2024-03-11T08:00:00Z),
         epoch seconds - and what happened since then is put on the queue first.
+      - Epoch seconds may also be given as a number (also a rulebook variable, which ansible-rulebook turns
+        into a number when it looks like one).
     type: str
     default: now
   kinds:
@@ -201,6 +203,9 @@ def parse_options(args):
             if not value >= (0.1 if name == "interval" else 0.0) or value == float("inf"):
                 raise ValueError("virtaudit.auvirt.guest_events: %s must be %s, got %r"
                                  % (name, "at least 0.1" if name == "interval" else "a number >= 0", value))
+        elif name == "start" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            # epoch seconds written as a number, or a rulebook variable that ansible-rulebook renders as one
+            value = repr(value)
         elif not isinstance(value, str):
             raise ValueError("virtaudit.auvirt.guest_events: %s must be a string, got %r" % (name, value))
         elif kind == "path":
