@@ -154,12 +154,11 @@ def _session_anchor(session):
     return None, None
 
 
-def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS,
-                     report_end_epoch=None):
+def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS):
     """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest."""
     out = _Collector(settings)
     _host_findings(out, fleet)
-    _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch)
+    _session_findings(out, fleet, max_session_hours, hotplug_kinds)
     _allow_list_findings(out, fleet, compile_allow_list(allowed_guests))
     for migration in fleet.get("unmatched_migrations", []):
         out.add("migration_unmatched", host=migration["host"], guest=migration["name"], uuid=migration["uuid"],
@@ -254,7 +253,7 @@ def _host_findings(out, fleet):
             out.add("anomaly", host=name, detail="%d anomaly record(s) not attributable to a guest session" % host["anomalies_unattributed"])
 
 
-def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch):
+def _session_findings(out, fleet, max_session_hours, hotplug_kinds):
     limit = float(max_session_hours or 0) * 3600.0
     kinds = set(hotplug_kinds or ())
     for session in fleet["sessions"]:
@@ -308,10 +307,15 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_e
             end = session.get("end_epoch")
             running = end is None
             if running:
-                end = report_end_epoch
+                # open at the host's newest record or the window end (fleet_model.mark_open_sessions), never "now"
+                end = session.get("open_until_epoch")
             if end is not None and end - session["start_epoch"] > limit:
-                verb = "running for" if running else "ran for"
-                detail = "%s %s (limit %sh)" % (verb, _duration(end - session["start_epoch"]), _number(max_session_hours))
+                if running:
+                    detail = "running for %s, still running at the %s (limit %sh)" % (
+                        _duration(end - session["start_epoch"]),
+                        "window end" if session.get("open_until_source") == "window_end" else "newest record", _number(max_session_hours))
+                else:
+                    detail = "ran for %s (limit %sh)" % (_duration(end - session["start_epoch"]), _number(max_session_hours))
                 out.add("long_session", host, guest, uuid, session.get("start"), session["start_epoch"], detail,
                         _ids([session.get("start_id")]))
 

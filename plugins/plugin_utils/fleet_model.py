@@ -182,10 +182,35 @@ def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
     return migrations, unmatched
 
 
-def guest_histories(sessions, migrations, report_end=None):
+def mark_open_sessions(sessions, hosts, window_end=None):
+    """Where each running session is known to be still open: ``open_until`` / ``open_until_epoch`` - its host's
+    newest record, or the window end when that is earlier - ``open_until_source`` (``last_record``,
+    ``window_end``) and ``open_seconds`` (from its start to there).  Never the controller's clock: a log
+    from a past year has its running sessions open at its own end.  None for every other session."""
+    for session in sessions:
+        session["open_until"] = session["open_until_epoch"] = session["open_until_source"] = session["open_seconds"] = None
+        if session["state"] != "running" or session.get("end_epoch") is not None:
+            continue
+        host = hosts.get(session.get("inventory_host")) or {}
+        until, source = host.get("last_record_epoch"), "last_record"
+        if window_end is not None and (until is None or window_end < until):
+            until, source = window_end, "window_end"
+        if until is None:
+            continue
+        start = session.get("start_epoch")
+        if start is not None and until < start:
+            until = start
+        session["open_until_epoch"] = until
+        session["open_until"] = host.get("last_record") if source == "last_record" and until == host.get("last_record_epoch") else iso_utc(until)
+        session["open_until_source"] = source
+        session["open_seconds"] = round(until - start, 3) if start is not None else None
+
+
+def guest_histories(sessions, migrations):
     """One entry per UUID: names, hosts (in order of appearance), sessions, run time, migrations.
 
-    Run time adds up the sessions' durations; a session still running counts up to ``report_end``."""
+    Run time adds up the sessions' durations; a session still running counts up to where it is open
+    (``open_seconds``: the host's newest record or the window end)."""
     guests = {}
     for session in sorted(sessions, key=lambda s: (_anchor(s), s["host"])):
         guest = guests.setdefault(session["uuid"], {
@@ -201,8 +226,8 @@ def guest_histories(sessions, migrations, report_end=None):
         guest["states"][session["state"]] = guest["states"].get(session["state"], 0) + 1
         if session.get("duration_seconds"):
             guest["runtime_seconds"] += session["duration_seconds"]
-        elif session["state"] == "running" and session.get("start_epoch") is not None and report_end is not None:
-            guest["runtime_seconds"] += max(0.0, report_end - session["start_epoch"])
+        elif session.get("open_seconds"):
+            guest["runtime_seconds"] += session["open_seconds"]
         if session.get("start_epoch") is not None and guest["first_start_epoch"] is None:
             guest["first_start"], guest["first_start_epoch"] = session.get("start"), session["start_epoch"]
         guest["name"] = session.get("name") or guest["name"]
@@ -274,10 +299,8 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     window = dict(window or {})
     if generated_epoch is None:
         generated_epoch = window.get("now_epoch")
-    report_end = window.get("end_epoch")
-    if report_end is None or (generated_epoch is not None and generated_epoch < report_end):
-        report_end = generated_epoch
-    guests = guest_histories(sessions, migrations, report_end)
+    mark_open_sessions(sessions, dict((h["name"], h) for h in hosts), window.get("end_epoch"))
+    guests = guest_histories(sessions, migrations)
     fleet = {
         "schema_version": SCHEMA_VERSION,
         "generated": iso_utc(generated_epoch),
@@ -294,7 +317,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
         "collection": _collection(collection, hosts),
     }
     findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
-                                               hotplug_kinds=hotplug_kinds, report_end_epoch=report_end)
+                                               hotplug_kinds=hotplug_kinds)
     fleet["findings"] = findings
     fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)

@@ -59,7 +59,7 @@ TIMELINE_MARKERS = ("shutdown", "boot", "reboot_detected", "crash")
 
 CSV_COLUMNS = (
     "host", "inventory_host", "name", "uuid", "virt", "state", "start", "end", "start_local", "end_local",
-    "duration_seconds", "start_reason", "stop_reason", "pid", "user", "label", "avcs", "anomalies", "hotplugs",
+    "duration_seconds", "open_until", "open_seconds", "start_reason", "stop_reason", "pid", "user", "label", "avcs", "anomalies", "hotplugs",
     "migrated_from", "migrated_to", "session_id", "start_id", "end_id",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -163,13 +163,14 @@ def _tick_label(epoch, step, tzinfo):
 
 
 def timeline_range(fleet):
-    """(t0, t1) of the timelines: the window, else the span of the data."""
+    """(t0, t1) of the timelines: the window, else the span of the data (records and sessions; a running
+    session is open at its host's newest record).  The controller's clock only when there is no data at all."""
     window = fleet.get("window") or {}
     t0, t1 = window.get("start_epoch"), window.get("end_epoch")
     if t0 is None or t1 is None:
         low = high = None
         for session in fleet["sessions"]:
-            for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
+            for key in ("start_epoch", "first_seen_epoch", "end_epoch", "open_until_epoch"):
                 value = session.get(key)
                 if value is not None:
                     low = value if low is None or value < low else low
@@ -184,7 +185,7 @@ def timeline_range(fleet):
         if t0 is None:
             t0 = low if low is not None else (generated or 0.0)
         if t1 is None:
-            t1 = max(high, generated or high) if high is not None else (generated or t0)
+            t1 = high if high is not None else (generated or t0)
     if t1 <= t0:
         t1 = t0 + 3600.0
     return t0, t1
@@ -246,7 +247,7 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
         end = session.get("end_epoch")
         open_end = end is None
         if open_end:
-            end = t1
+            end = session.get("open_until_epoch") if session.get("open_until_epoch") is not None else t1
         x0, x1 = _x(start, t0, t1), _x(end, t0, t1)
         bars.append({
             "x": x0, "y": AXIS_HEIGHT + lane * LANE_HEIGHT + (LANE_HEIGHT - BAR_HEIGHT) / 2.0, "width": max(round(x1 - x0, 1), 3.0),
@@ -255,7 +256,7 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
             "tooltip": "%s (%s) %s: %s -> %s [%s]" % (
                 session.get("name") or "", session["uuid"], session["state"],
                 when(session.get("start_epoch")) or "before the logs",
-                when(session.get("end_epoch")) or ("still running" if session["state"] == "running" else "unknown"),
+                when(session.get("end_epoch")) or _open_text(session, when) or "unknown",
                 session["session_id"]),
         })
     markers = []
@@ -269,6 +270,14 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
         lane["y"] = AXIS_HEIGHT + number * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
     return {"host": host, "width": LABEL_WIDTH + PLOT_WIDTH + 10, "height": height, "plot_x": LABEL_WIDTH, "plot_width": PLOT_WIDTH,
             "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers}
+
+
+def _open_text(session, when):
+    """``still running at the newest record (TIME)`` for a running session, else ''."""
+    if session.get("state") != "running" or session.get("open_until_epoch") is None:
+        return "still running" if session.get("state") == "running" else ""
+    where = "window end" if session.get("open_until_source") == "window_end" else "newest record"
+    return "still running at the %s (%s)" % (where, when(session["open_until_epoch"]))
 
 
 def _truncate(text, length):
@@ -377,10 +386,11 @@ def _session_row(session, index):
         "host": session["host"], "name": session.get("name") or "", "uuid": session["uuid"], "state": session["state"],
         "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
         "start": index.when(session.get("start_epoch")) or "(before the logs)", "start_epoch": session.get("start_epoch") or "",
-        "end": index.when(session.get("end_epoch")) or ("" if session["state"] == "running" else "(unknown)"),
-        "end_epoch": session.get("end_epoch") or "",
-        "duration": fleet_time.format_duration(session.get("duration_seconds")),
-        "duration_seconds": session.get("duration_seconds") if session.get("duration_seconds") is not None else "",
+        "end": index.when(session.get("end_epoch")) or _running_end(session, index) or "(unknown)",
+        "end_epoch": session.get("end_epoch") or session.get("open_until_epoch") or "",
+        "duration": fleet_time.format_duration(session.get("duration_seconds")) or (
+            fleet_time.format_duration(session.get("open_seconds")) + "+" if session.get("open_seconds") is not None else ""),
+        "duration_seconds": _first_number(session.get("duration_seconds"), session.get("open_seconds")),
         "start_reason": session.get("start_reason") or "", "stop_reason": session.get("stop_reason") or "",
         "label": session.get("label") or "", "user": session.get("user") or "", "virt": session.get("virt") or "",
         "pid": session.get("pid") if session.get("pid") is not None else "",
@@ -388,6 +398,23 @@ def _session_row(session, index):
         "avcs": _count(session, "avcs"), "anomalies": _count(session, "anomalies"), "hotplugs": _count(session, "attaches"),
         "session_id": session["session_id"],
     }
+
+
+def _running_end(session, index):
+    """The end column of a running session: ``still running at TIME`` (its host's newest record or the window end)."""
+    if session["state"] != "running":
+        return ""
+    if session.get("open_until_epoch") is None:
+        return "still running"
+    return "still running at %s%s" % (index.when(session["open_until_epoch"]),
+                                      " (window end)" if session.get("open_until_source") == "window_end" else "")
+
+
+def _first_number(*values):
+    for value in values:
+        if value is not None:
+            return value
+    return ""
 
 
 def _migration_row(item, index):

@@ -154,10 +154,12 @@ def test_long_sessions_including_running_ones():
     assert findings([long_stop], max_session_hours=0) == []
     running = session(state="running", start=DAY)
     items = findings([running], max_session_hours=10, window={"end_epoch": DAY + 12 * 3600, "now_epoch": DAY + 86400})
-    assert items[0]["rule"] == "long_session" and items[0]["detail"] == "running for 12:00:00 (limit 10h)"
-    # without a window end, 'now' ends a running session
+    assert items[0]["rule"] == "long_session"
+    assert items[0]["detail"] == "running for 12:00:00, still running at the window end (limit 10h)"
+    # without a window end the host's newest record (DAY + 86000) ends it, whatever the controller's clock says
     items = findings([running], max_session_hours=1.5, window={"now_epoch": DAY + 3600})
-    assert items == []
+    assert items[0]["detail"] == "running for 23:53:20, still running at the newest record (limit 1.5h)"
+    assert findings([running], max_session_hours=24, window={"now_epoch": DAY + 900 * 86400}) == []
 
 
 def test_allow_list_full_match_once_per_guest():
