@@ -21,17 +21,17 @@ import tarfile
 import tempfile
 import time
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_model, fleet_output, fleet_render, fleet_results
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_model, fleet_output, fleet_render, fleet_results, fleet_waivers
 
 PUBLISH = "virtaudit.auvirt.fleet_report_files"
 OPTIONS = frozenset((
     "targets", "results", "run_id", "max_age", "partial", "partial_reason", "require_results", "dest", "formats", "title",
     "timezone", "window", "rules", "allowed_guests", "max_session_hours", "hotplug_kinds", "migration_slack", "fail_on",
-    "file_mode", "dir_mode", "max_rows", "inline_sessions", "template_dir",
+    "file_mode", "dir_mode", "max_rows", "inline_sessions", "template_dir", "waivers",
 ))
 
 
@@ -54,6 +54,7 @@ class ActionModule(ActionBase):
             timings = {}
             clock = time.time()
             targets = args["targets"]
+            waivers = self._waivers(args["waivers"])
             if not targets:
                 raise AnsibleActionFail("no host to report on: the inventory pattern of fleet_report_hosts matches no host")
             now = (args["window"] or {}).get("now_epoch") or time.time()
@@ -85,7 +86,7 @@ class ActionModule(ActionBase):
                     targets, records, window=args["window"], rules=args["rules"], allowed_guests=args["allowed_guests"],
                     max_session_hours=args["max_session_hours"], hotplug_kinds=args["hotplug_kinds"], fail_on=args["fail_on"],
                     migration_slack=args["migration_slack"], generated_epoch=now, timezone=args["timezone"], collection=collection,
-                    copy=False)
+                    copy=False, waivers=waivers)
             except (ValueError, RuntimeError) as exc:
                 raise AnsibleActionFail(str(exc))
             del records
@@ -130,6 +131,24 @@ class ActionModule(ActionBase):
             if stage:
                 shutil.rmtree(stage, ignore_errors=True)
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _waivers(self, value):
+        """The waivers: a list as given, or the list in a YAML/JSON file (found like the files of a role or playbook)."""
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str):
+            try:
+                path = self._find_needle("files", value)
+            except AnsibleError as exc:
+                raise AnsibleActionFail("fleet_report_waivers: cannot find %s: %s" % (value, exc))
+            try:
+                return fleet_waivers.read_file(path)
+            except ValueError as exc:
+                raise AnsibleActionFail(str(exc))
+        if not isinstance(value, list):
+            raise AnsibleActionFail("fleet_report_waivers: expected a list of waivers or the path of a YAML file holding one, got %s"
+                                    % type(value).__name__)
+        return value
 
     def _options(self):
         raw = dict(self._task.args)
@@ -182,6 +201,7 @@ class ActionModule(ActionBase):
             "max_rows": int(number("max_rows", fleet_render.DEFAULT_MAX_ROWS)),
             "inline_sessions": int(number("inline_sessions", fleet_render.DEFAULT_INLINE_SESSIONS)),
             "template_dir": raw.get("template_dir") or fleet_output.default_template_dir(),
+            "waivers": raw.get("waivers"),
         }
 
     def _publish(self, stage, files, args, task_vars):

@@ -104,9 +104,19 @@ options:
     type: dict
     default: {}
   rules:
-    description: Rule overrides, as C(fleet_report_rules) of the role.
+    description: Rule overrides, as C(fleet_report_rules) of the role (C(enabled), C(severity), C(remediation)).
     type: dict
     default: {}
+  waivers:
+    description:
+      - Accepted findings, as C(fleet_report_waivers) of the role - a list of C({rule, host, guest, reason, expires}), or the path
+        of a YAML (or JSON) file on the controller holding that list (looked up like the files of a role or playbook).
+      - C(rule) is a rule id; C(host) and C(guest) are regular expressions matching the whole inventory host name and guest name
+        (left out, any); C(reason) says why (a ticket); C(expires) is a date (the end of that day in O(timezone)) or a date-time.
+      - A waived finding stays in the report, marked, but counts for nothing in the summary or O(fail_on). A waiver that has
+        expired waives nothing and is listed as expired.
+    type: raw
+    default: []
   allowed_guests:
     description: Regular expressions of the allowed guest names (C(guest_not_allowed)).
     type: list

@@ -31,7 +31,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
@@ -242,13 +242,18 @@ def guest_histories(sessions, migrations):
 
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
-                generated_epoch=None, timezone="UTC", collection=None, copy=True):
+                generated_epoch=None, timezone="UTC", collection=None, copy=True, waivers=None):
     """The fleet model.  ``targets`` are inventory names, ``results`` the per-host records aligned with them
     (or a dict ``{name: record}``).  ``collection``: what was merged (run id, inputs, duplicates, partial),
     kept as the model's ``collection``.  ``copy=False`` lets the model take the records' session dicts over
-    instead of copying them (the report step, which reads the records for this alone).
+    instead of copying them (the report step, which reads the records for this alone).  ``waivers``: the
+    list of fleet_report_waivers (fleet_waivers.py), checked against the report's time.
     ValueError for bad settings."""
     settings = fleet_findings.rule_settings(rules)
+    window = dict(window or {})
+    if generated_epoch is None:
+        generated_epoch = window.get("now_epoch")
+    waivers = fleet_waivers.load_waivers(waivers, timezone or "UTC", generated_epoch)
     fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
     if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
         raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_findings.SEVERITIES)))
@@ -296,9 +301,6 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     sessions.sort(key=session_sort_key)
     host_events.sort(key=lambda e: (e.get("host") or "", e.get("epoch") or 0.0, e.get("id") or "", e.get("type") or ""))
     migrations, unmatched = stitch_migrations(sessions, migration_slack)
-    window = dict(window or {})
-    if generated_epoch is None:
-        generated_epoch = window.get("now_epoch")
     mark_open_sessions(sessions, dict((h["name"], h) for h in hosts), window.get("end_epoch"))
     guests = guest_histories(sessions, migrations)
     fleet = {
@@ -318,8 +320,11 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     }
     findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
                                                hotplug_kinds=hotplug_kinds)
+    fleet["waivers"] = fleet_waivers.apply_waivers(findings, waivers, generated_epoch)
+    findings.sort(key=fleet_findings.finding_sort_key)
     fleet["findings"] = findings
-    fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
+    fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"], "title": conf["title"],
+                                  "remediation": conf["remediation"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)
     return fleet
 
@@ -337,6 +342,8 @@ def _summary(fleet, findings, fail_on):
     states = dict((s, 0) for s in STATES)
     for session in fleet["sessions"]:
         states[session["state"]] = states.get(session["state"], 0) + 1
+    waived = [f for f in findings if f.get("waived")]
+    findings = [f for f in findings if not f.get("waived")]  # a waived finding counts for nothing but itself
     severities = fleet_findings.severity_counts(findings)
     worst = fleet_findings.max_severity(findings)
     threshold = None if fail_on in (None, "", "none") else str(fail_on).lower()
@@ -361,6 +368,9 @@ def _summary(fleet, findings, fail_on):
         "host_events": len(fleet["host_events"]),
         "findings": len(findings),
         "finding_occurrences": sum(f["count"] for f in findings),
+        "findings_waived": len(waived),
+        "waivers": len(fleet.get("waivers") or []),
+        "waivers_expired": sum(1 for w in fleet.get("waivers") or [] if w["status"] == "expired"),
         "partial": bool(collection.get("partial")),
         "severities": severities,
         "max_severity": worst,
@@ -384,6 +394,8 @@ def stats_artifact(fleet, report_paths=None):
         "migrations": summary["migrations"],
         "findings": summary["findings"],
         "finding_occurrences": summary["finding_occurrences"],
+        "findings_waived": summary["findings_waived"],
+        "waivers_expired": summary["waivers_expired"],
         "partial": summary["partial"],
         "severities": dict(summary["severities"]),
         "max_severity": summary["max_severity"],

@@ -6,7 +6,8 @@
 * ``fleet_report.json`` - the fleet model (sessions with their evidence
   summary, findings, hosts, migrations, guests, ...), keys sorted, one
   session/finding/... per line;
-* ``fleet_report.csv`` - one row per session;
+* ``fleet_report.csv`` - one row per session; ``fleet_report_findings.csv`` - one
+  row per finding (fingerprint, times, evidence, remediation, waiver);
 * ``fleet_report.md`` - the main page as Markdown;
 * ``fleet_report.html`` - the main page, and ``fleet_report_hosts/<host>.html``
   - one page per reporting host;
@@ -31,6 +32,7 @@ from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_rend
 
 FORMATS = ("html", "md", "csv", "json")
 MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS)
+FINDINGS_CSV = "fleet_report_findings.csv"
 # lists longer than this are written one item per line
 _LINE_ITEMS = 20
 
@@ -104,6 +106,9 @@ def write_reports(fleet, directory, formats=FORMATS, timezone="UTC", title="Gues
         with _open(directory, MAIN_FILES["csv"]) as handle:
             fleet_render.write_csv(fleet, handle, timezone)
         written.append(MAIN_FILES["csv"])
+        with _open(directory, FINDINGS_CSV) as handle:
+            fleet_render.write_findings_csv(fleet, handle, timezone)
+        written.append(FINDINGS_CSV)
     if "html" in formats or "md" in formats:
         env = environment(template_dir)
         index = fleet_render.HostIndex(fleet, timezone)

@@ -62,6 +62,11 @@ CSV_COLUMNS = (
     "duration_seconds", "open_until", "open_seconds", "start_reason", "stop_reason", "pid", "user", "label", "avcs", "anomalies", "hotplugs",
     "migrated_from", "migrated_to", "session_id", "start_id", "end_id",
 )
+# fleet_report_findings.csv: one row per finding (a group of occurrences of one rule, host and guest)
+FINDINGS_CSV_COLUMNS = (
+    "fingerprint", "severity", "rule", "title", "host", "guest", "uuid", "count", "first", "first_local", "last", "last_local",
+    "detail", "evidence", "remediation", "waived", "waiver_status", "waiver_reason", "waiver_expires",
+)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HOSTS_DIR = "fleet_report_hosts"
 DEFAULT_MAX_ROWS = 1000
@@ -140,6 +145,24 @@ def write_csv(fleet, handle, timezone="UTC"):
         row["anomalies"] = _count(session, "anomalies")
         row["hotplugs"] = _count(session, "attaches")
         writer.writerow([neutralise_cell(row.get(col)) for col in CSV_COLUMNS])
+
+
+def write_findings_csv(fleet, handle, timezone="UTC"):
+    """One row per finding (``FINDINGS_CSV_COLUMNS``): times in UTC and in the report's zone, evidence ids
+    separated by spaces, the rule's remediation and the waiver, if any."""
+    tzinfo = fleet_time.get_timezone(timezone)
+    writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(FINDINGS_CSV_COLUMNS)
+    for item in fleet["findings"]:
+        waiver = item.get("waiver") or {}
+        row = dict(item)
+        row.update({
+            "first": fleet_time.iso_utc(item.get("epoch")), "first_local": fleet_time.format_time(item.get("epoch"), tzinfo),
+            "last": fleet_time.iso_utc(item.get("last_epoch")), "last_local": fleet_time.format_time(item.get("last_epoch"), tzinfo),
+            "evidence": " ".join(item.get("evidence") or []), "waived": bool(item.get("waived")),
+            "waiver_status": waiver.get("status"), "waiver_reason": waiver.get("reason"), "waiver_expires": waiver.get("expires"),
+        })
+        writer.writerow([neutralise_cell(row.get(col)) for col in FINDINGS_CSV_COLUMNS])
 
 
 def to_csv(fleet, timezone="UTC"):
@@ -340,9 +363,24 @@ def _finding_row(item, index):
         "uuid": item["uuid"] or "", "time": index.when(item["epoch"]), "epoch": item["epoch"] if item["epoch"] is not None else "",
         "last": index.when(item.get("last_epoch")) if item.get("count", 1) > 1 else "",
         "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]),
-        "fingerprint": item.get("fingerprint") or "",
+        "fingerprint": item.get("fingerprint") or "", "remediation": item.get("remediation") or "",
+        "waived": bool(item.get("waived")), "waiver": _waiver_text(item.get("waiver"), index),
         "page": host_page(owner) if owner in index.hosts and index.hosts[owner]["status"] == "ok" else "",
     }
+
+
+def _waiver_text(waiver, index):
+    """``waived until DATE: REASON`` / ``waiver expired on DATE: REASON``; '' without a waiver."""
+    if not waiver:
+        return ""
+    verb = "waived until" if waiver["status"] == "active" else "waiver expired on"
+    return "%s %s: %s" % (verb, index.when(waiver["expires_epoch"]), waiver["reason"])
+
+
+def _waiver_row(waiver, index):
+    return {"index": waiver["index"], "rule": waiver["rule"], "host": waiver["host"] or "(any host)",
+            "guest": waiver["guest"] or "(any guest)", "reason": waiver["reason"], "expires": index.when(waiver["expires_epoch"]),
+            "expires_epoch": waiver["expires_epoch"], "status": waiver["status"], "findings": waiver["findings"]}
 
 
 def _host_row(host, index):
@@ -352,7 +390,8 @@ def _host_row(host, index):
               for c in audit.get("libvirt", []) or [] if c.get("exists")]
     severities = dict((s, 0) for s in SEVERITIES)
     for item in index.findings.get(host["name"], []):
-        severities[item["severity"]] += 1
+        if not item.get("waived"):
+            severities[item["severity"]] += 1
     worst = None
     for severity in SEVERITIES:
         if severities[severity]:
@@ -462,9 +501,14 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
     summary = fleet["summary"]
     collection = fleet.get("collection") or {}
     rules = {}
-    for item in fleet["findings"]:
+    active = [f for f in fleet["findings"] if not f.get("waived")]
+    waived = [f for f in fleet["findings"] if f.get("waived")]
+    settings = fleet.get("rules") or {}
+    for item in active:
         entry = rules.setdefault(item["rule"], {"rule": item["rule"], "title": item["title"], "severity": item["severity"],
                                                 "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
+                                                "remediation": (settings.get(item["rule"]) or {}).get("remediation")
+                                                or item.get("remediation") or "",
                                                 "findings": 0, "occurrences": 0, "hosts": set()})
         entry["findings"] += 1
         entry["occurrences"] += item.get("count", 1)
@@ -481,7 +525,10 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
         "severity_cards": [{"severity": s, "count": summary["severities"][s], "colour": SEVERITY_COLOURS[s]} for s in reversed(SEVERITIES)],
         "state_cards": [{"state": s, "count": summary["states"].get(s, 0), "colour": STATE_COLOURS[s]} for s in STATE_COLOURS],
         "rule_summary": rule_rows,
-        "findings": _table(fleet["findings"], _finding_row, index, max_rows),
+        "findings": _table(active, _finding_row, index, max_rows),
+        "findings_waived": _table(waived, _finding_row, index, max_rows),
+        "waivers": [_waiver_row(w, index) for w in fleet.get("waivers") or []],
+        "waivers_expired": [_waiver_row(w, index) for w in fleet.get("waivers") or [] if w["status"] == "expired"],
         "hosts": hosts,
         "missing_hosts": [h for h in hosts if h["status"] != "ok"],
         "hosts_pages": dict((h["name"], h["page"]) for h in hosts),
@@ -497,7 +544,8 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
             "duplicates": collection.get("duplicates") or [], "unused": collection.get("unused") or [],
             "errors": collection.get("errors") or [], "windows_differ": bool(collection.get("host_windows_differ")),
         },
-        "rules": [{"rule": r, "enabled": c["enabled"], "severity": c["severity"]} for r, c in sorted(fleet.get("rules", {}).items())],
+        "rules": [{"rule": r, "enabled": c["enabled"], "severity": c["severity"], "title": c.get("title") or "",
+                   "remediation": c.get("remediation") or ""} for r, c in sorted(fleet.get("rules", {}).items())],
         "max_rows": max_rows,
     })
     return view
@@ -525,12 +573,26 @@ def host_view(index, name, title="Guest sessions - fleet report"):
         "timeline": timeline(name, sessions, index.host_events.get(name, []), index.axis, index.tzinfo, index.when),
         "sessions": [_session_row(s, index) for s in sessions],
         "findings": [_finding_row(f, index) for f in index.findings.get(name, [])],
+        "finding_rules": _rules_of(index.findings.get(name, []), fleet),
         "migrations": [_migration_row(m, index) for m in index.migrations.get(name, [])],
         "host_events": [_event_row(e, index) for e in index.host_events.get(name, [])],
         "sources": host.get("sources") or [],
         "back": "../fleet_report.html",
     })
     return view
+
+
+def _rules_of(findings, fleet):
+    """``[{rule, title, remediation}]`` of the rules of ``findings``, in the order they first appear."""
+    out = []
+    seen = set()
+    settings = fleet.get("rules") or {}
+    for item in findings:
+        if item["rule"] not in seen:
+            seen.add(item["rule"])
+            out.append({"rule": item["rule"], "title": item["title"],
+                        "remediation": (settings.get(item["rule"]) or {}).get("remediation") or item.get("remediation") or ""})
+    return out
 
 
 def _tri(value, yes, no):

@@ -66,7 +66,8 @@ def test_demo_fleet_under_ansible_runner(tmp_path):
     assert stats["states"] == {"running": 4, "stopped": 4, "crashed": 1, "failed": 1, "down": 2, "lost": 0}
     assert stats["severities"]["high"] >= 5 and stats["max_severity"] == "high" and stats["failed_gate"] is False
     assert stats["window_start"] == "2026-03-01T23:00:00.000+00:00"  # 2026-03-02 in Europe/Berlin
-    assert stats["reports"] == sorted(os.path.join(dest, "fleet_report." + ext) for ext in ("csv", "html", "json", "md"))
+    assert stats["reports"] == sorted([os.path.join(dest, "fleet_report." + ext) for ext in ("csv", "html", "json", "md")]
+                                      + [os.path.join(dest, "fleet_report_findings.csv")])
     for path in stats["reports"]:
         assert oct(os.stat(path).st_mode & 0o777) == "0o640"
     with open(os.path.join(dest, "fleet_report.json")) as handle:

@@ -186,7 +186,7 @@ def test_markdown_escapes_every_log_value(tmp_path):
 def test_csv_and_json_files(tmp_path):
     fleet = hostile_fleet()
     files = write_report(fleet, tmp_path, formats=["csv", "json"])
-    assert sorted(files) == ["fleet_report.csv", "fleet_report.json"]
+    assert sorted(files) == ["fleet_report.csv", "fleet_report.json", "fleet_report_findings.csv"]
     assert len(list(csv.reader(io.StringIO(files["fleet_report.csv"])))) == 3
     data = json.loads(files["fleet_report.json"])
     for key in ("sessions", "hosts", "missing_hosts", "findings", "summary", "collection"):
