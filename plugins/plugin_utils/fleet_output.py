@@ -43,8 +43,17 @@ def default_template_dir():
     return os.path.normpath(os.path.join(here, "..", "..", "roles", "fleet_report", "templates"))
 
 
+def _finalize(value):
+    """Every value a template prints: bidirectional controls marked (fleet_render.mark_controls); markup made by
+    the templates' own macros is left as it is (its values were marked when the macro printed them)."""
+    if value.__class__ is str:
+        return fleet_render.mark_controls(value)
+    return value
+
+
 def environment(template_dir=None):
     env = jinja2.Environment(
+        finalize=_finalize,
         loader=jinja2.FileSystemLoader(template_dir or default_template_dir()),
         autoescape=lambda name: bool(name) and ".html" in name,
         trim_blocks=True,
@@ -55,8 +64,13 @@ def environment(template_dir=None):
     return env
 
 
+# JSON keeps every name exact but writes the bidirectional controls and line separators as escapes, so that
+# the file shows the same text in a terminal or an editor as it holds
+_JSON_ESCAPES = dict((ord(char), "\\u%04x" % ord(char)) for char in fleet_render.UNICODE_CONTROLS)
+
+
 def _dumps(value):
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def write_json(value, handle):

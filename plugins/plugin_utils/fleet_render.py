@@ -28,6 +28,7 @@ import hashlib
 import io
 import re
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import UNICODE_CONTROLS
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import SEVERITIES, SEVERITY_RANK
 
@@ -83,9 +84,21 @@ TICK_STEPS = (60, 300, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600,
 _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+# The bidirectional controls (U+202E ...) and the line/paragraph separators, as auvirt_lines writes them
+# (module_utils/auvirt_text.py): a guest name must not reorder what a reader sees of a report.  HTML,
+# Markdown and CSV show them as the text \u202e; JSON writes them as JSON escapes (the same name when parsed).
+_MARKS = dict((ord(char), text) for char, text in UNICODE_CONTROLS.items())
+
+
+def mark_controls(text):
+    """``text`` with every bidirectional control and line separator written as ``\\uXXXX``."""
+    return text.translate(_MARKS)
+
+
 def neutralise_cell(value):
-    """A CSV cell that a spreadsheet will not run as a formula."""
+    """A CSV cell that a spreadsheet will not run as a formula, with the bidirectional controls marked."""
     if value.__class__ is str:
+        value = value.translate(_MARKS)
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
@@ -93,7 +106,7 @@ def neutralise_cell(value):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
+    text = mark_controls(str(value))
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
@@ -103,7 +116,7 @@ def md_escape(value):
     """Text safe inside a Markdown table cell (no markup, no raw HTML, one line)."""
     if value is None:
         return ""
-    text = str(value)
+    text = mark_controls(str(value))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = " ".join(text.splitlines()).replace("\t", " ")
     out = []
