@@ -31,6 +31,7 @@ import re
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import (  # noqa: F401 - re-exported
     RULES, SEVERITIES, SEVERITY_RANK, rule_settings,
 )
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 MAX_EVIDENCE = 50
@@ -96,9 +97,10 @@ def _session_anchor(session):
 
 
 def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS):
-    """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest."""
+    """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest.  Times in the
+    details are in the report's zone (``fleet['timezone']``), as everywhere in the report."""
     out = _Collector(settings)
-    _host_findings(out, fleet)
+    _host_findings(out, fleet, fleet_time.get_timezone(fleet.get("timezone") or "UTC"))
     _session_findings(out, fleet, max_session_hours, hotplug_kinds)
     _allow_list_findings(out, fleet, compile_allow_list(allowed_guests))
     for migration in fleet.get("unmatched_migrations", []):
@@ -157,7 +159,7 @@ def group_findings(items):
     return sorted(out, key=finding_sort_key)
 
 
-def _host_findings(out, fleet):
+def _host_findings(out, fleet, tzinfo):
     for host in fleet["hosts"]:
         name = host["name"]
         if host["status"] != "ok":
@@ -174,8 +176,13 @@ def _host_findings(out, fleet):
         coverage = host.get("coverage") or {}
         if coverage.get("reaches_window_start") is False:
             first = coverage.get("first_record")
+            start = coverage.get("window_start_epoch")
+            if start is None:
+                start = (fleet.get("window") or {}).get("start_epoch")
             out.add("log_coverage", host=name, time=first, epoch=coverage.get("first_record_epoch"),
-                    detail="the oldest record read is from %s, after the window start %s" % (first or "never (no records)", coverage.get("window_start")))
+                    detail="the oldest record read is from %s, after the window start %s" % (
+                        fleet_time.format_time(coverage.get("first_record_epoch"), tzinfo) or "never (no records)",
+                        fleet_time.format_time(start, tzinfo) or coverage.get("window_start")))
         gaps = (coverage.get("serial_gaps") or {})
         missing_events = gaps.get("missing_events") or 0
         rotated = coverage.get("missing_rotated_files") or []

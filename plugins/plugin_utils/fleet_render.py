@@ -40,6 +40,9 @@ STATE_COLOURS = {
     "down": "#6a1b9a",
     "lost": "#8d6e63",
 }
+# host shutdowns and reboots on the timelines: a dashed near-black line, far from every state's colour
+# (it was #b71c1c, next to crashed's #c62828)
+MARKER_COLOUR = "#212121"
 SEVERITY_COLOURS = {
     "critical": "#7f0000",
     "high": "#c62828",
@@ -305,7 +308,7 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
     for number, lane in enumerate(lanes):
         lane["y"] = AXIS_HEIGHT + number * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
     return {"host": host, "width": LABEL_WIDTH + PLOT_WIDTH + 10, "height": height, "plot_x": LABEL_WIDTH, "plot_width": PLOT_WIDTH,
-            "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers}
+            "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers, "marker_colour": MARKER_COLOUR}
 
 
 def _open_text(session, when):
@@ -375,7 +378,7 @@ def _finding_row(item, index):
         "rule": item["rule"], "title": item["title"], "host": item["host"] or "", "guest": item["guest"] or "",
         "uuid": item["uuid"] or "", "time": index.when(item["epoch"]), "epoch": item["epoch"] if item["epoch"] is not None else "",
         "last": index.when(item.get("last_epoch")) if item.get("count", 1) > 1 else "",
-        "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]),
+        "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]), "ids": list(item["evidence"]),
         "fingerprint": item.get("fingerprint") or "", "remediation": item.get("remediation") or "",
         "waived": bool(item.get("waived")), "waiver": _waiver_text(item.get("waiver"), index),
         "page": host_page(owner) if owner in index.hosts and index.hosts[owner]["status"] == "ok" else "",
@@ -414,6 +417,8 @@ def _host_row(host, index):
         "name": host["name"], "status": host["status"], "msg": host.get("msg") or "",
         "page": host_page(host["name"]) if host["status"] == "ok" else "",
         "sessions": host["sessions"], "states": host["states"],
+        "state_counts": [{"state": st, "count": host["states"][st], "colour": STATE_COLOURS[st]}
+                         for st in STATE_COLOURS if host["states"].get(st)],
         "findings": sum(severities.values()), "worst": worst or "", "worst_rank": SEVERITY_RANK[worst] if worst else -1,
         "worst_colour": SEVERITY_COLOURS.get(worst, "#9e9e9e"),
         "first_record": index.when(host.get("first_record_epoch")), "last_record": index.when(host.get("last_record_epoch")),
@@ -426,11 +431,26 @@ def _host_row(host, index):
         "auditd": _tri(audit.get("auditd_running"), "running", "NOT running") if audit else "not checked",
         "audit_enabled": _tri(audit.get("audit_enabled"), "enabled", "DISABLED") if audit else "not checked",
         "libvirt_audit": "; ".join(levels) if levels else ("no libvirt configuration found" if audit else "not checked"),
+        "libvirt_short": _libvirt_short(audit),
         "sources": ", ".join(str(s.get("path")) for s in host.get("sources") or []),
         "collected": index.when(host.get("collected_epoch")) or host.get("collected") or "",
         "clock_skew": fleet_time.format_duration(abs(host["clock_skew_seconds"])) + (" ahead" if host["clock_skew_seconds"] > 0 else " behind")
         if host.get("clock_skew_seconds") is not None else "",
     }
+
+
+def _libvirt_short(audit):
+    """libvirt's audit_level in a word for the hosts table (the host page lists every file): ``on``, ``OFF (file)``,
+    ``none found``, ``not checked``."""
+    if not audit:
+        return "not checked"
+    found = [c for c in audit.get("libvirt", []) or [] if c.get("exists")]
+    if not found:
+        return "no configuration found"
+    off = [str(c.get("path") or "").rsplit("/", 1)[-1] for c in found if c.get("audit_level") == 0]
+    if off:
+        return "OFF (%s)" % ", ".join(off)
+    return "on"
 
 
 def _session_row(session, index):
@@ -439,6 +459,11 @@ def _session_row(session, index):
         "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
         "start": index.when(session.get("start_epoch")) or "(before the logs)", "start_epoch": session.get("start_epoch") or "",
         "end": index.when(session.get("end_epoch")) or _running_end(session, index) or "(unknown)",
+        "end_time": index.when(session.get("end_epoch")) or index.when(session.get("open_until_epoch")),
+        "end_note": "" if session.get("end_epoch") is not None else (
+            ("still running at the window end," if session.get("open_until_source") == "window_end" else "still running at")
+            if session["state"] == "running" and session.get("open_until_epoch") is not None
+            else ("still running" if session["state"] == "running" else "(unknown)")),
         "end_epoch": session.get("end_epoch") or session.get("open_until_epoch") or "",
         "duration": fleet_time.format_duration(session.get("duration_seconds")) or (
             fleet_time.format_duration(session.get("open_seconds")) + "+" if session.get("open_seconds") is not None else ""),
@@ -475,6 +500,7 @@ def _migration_row(item, index):
         "started": index.when(item["started_epoch"]), "started_epoch": item["started_epoch"],
         "completed": index.when(item["completed_epoch"]), "overlap": fleet_time.format_duration(item["overlap_seconds"]),
         "overlap_seconds": item["overlap_seconds"], "evidence": "%s, %s" % (item.get("start_id") or "?", item.get("stop_id") or "?"),
+        "ids": [item.get("start_id") or "?", item.get("stop_id") or "?"],
     }
 
 
@@ -504,6 +530,7 @@ def _common(fleet, index, title):
         "partial": bool(collection.get("partial")),
         "partial_reason": collection.get("partial_reason") or "",
         "state_colours": [{"state": s, "colour": c} for s, c in STATE_COLOURS.items()],
+        "marker_colour": MARKER_COLOUR,
     }
 
 

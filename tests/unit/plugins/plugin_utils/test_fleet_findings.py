@@ -302,3 +302,11 @@ def test_hotplugs_beyond_the_hosts_list_are_still_counted():
     resources = [_res("disk", value="/d%d" % n, serial=1000 + n) for n in range(MAX_ATTACHES + 7)]
     items = findings([session(resources=resources)])
     assert rules_of(items) == ["hotplug"] and items[0]["count"] == MAX_ATTACHES + 7
+
+
+def test_log_coverage_detail_is_in_the_report_zone():
+    cov = {"reaches_window_start": False, "window_start": "2026-03-01T23:00:00.000+00:00", "window_start_epoch": DAY - 3600,
+           "first_record": "2026-03-02T09:04:12.465+00:00", "first_record_epoch": DAY + 9 * 3600 + 252.465}
+    items = findings([session()], result_kwargs={"coverage": cov}, timezone="Europe/Berlin")
+    detail = [f for f in items if f["rule"] == "log_coverage"][0]["detail"]
+    assert detail == "the oldest record read is from 2026-03-02 10:04:12 CET, after the window start 2026-03-02 00:00:00 CET"
