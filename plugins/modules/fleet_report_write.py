@@ -86,10 +86,17 @@ options:
     required: true
   formats:
     description:
-      - Which files to write; C(html) includes the host pages in C(fleet_report_hosts/).
+      - Which files to write; C(html) includes the host pages in C(fleet_report_hosts/); C(csv) is C(fleet_report.csv) (one row
+        per session) and C(fleet_report_findings.csv) (one row per finding).
+      - C(jsonl) is C(fleet_report.jsonl) - one JSON object per line, every session (C(type=session)) and every finding
+        (C(type=finding)), each with a stable C(fingerprint), C(host), C(time)/C(epoch) and every other time field in UTC -
+        for a SIEM.
+      - C(prom) is one Prometheus textfile per host, C(fleet_report_hosts/<host>.prom) (node_exporter's textfile-collector
+        format, as of the report's time; the same text M(virtaudit.auvirt.fleet_report_collect) writes on the host with its
+        O(virtaudit.auvirt.fleet_report_collect#module:prometheus_textfile) option).
     type: list
     elements: str
-    choices: [html, md, csv, json]
+    choices: [html, md, csv, json, jsonl, prom]
     default: [html, md, csv, json]
   title:
     description: Title of the HTML and Markdown reports.

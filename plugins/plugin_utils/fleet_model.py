@@ -30,6 +30,8 @@ Pure Python, no Ansible objects: unit-tested directly.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
@@ -49,6 +51,11 @@ def _anchor(session):
 
 def session_sort_key(session):
     return (session["host"], _anchor(session), session.get("name") or "", session["uuid"], session.get("start_id") or "")
+
+
+def session_fingerprint(session_id_text):
+    """Stable id of a session for exports and for comparing reports: a hash of its ``session_id``."""
+    return hashlib.sha256(("session\0" + session_id_text).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def session_id(session):
@@ -284,6 +291,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
                 continue
             seen.add(key)
             session["session_id"] = session_id(session)
+            session["fingerprint"] = session_fingerprint(session["session_id"])
             sessions.append(session)
             entry["sessions"] += 1
             entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1

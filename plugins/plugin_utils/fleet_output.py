@@ -11,6 +11,9 @@
 * ``fleet_report.md`` - the main page as Markdown;
 * ``fleet_report.html`` - the main page, and ``fleet_report_hosts/<host>.html``
   - one page per reporting host;
+* ``fleet_report.jsonl`` - one session or finding per line, and
+  ``fleet_report_hosts/<host>.prom`` - each host's Prometheus textfile
+  (fleet_exports.py);
 * ``fleet_report_hosts/<host>.events.json`` - every resource, denial,
   anomaly and timeline event of a host's sessions (only with all_events).
 
@@ -28,10 +31,10 @@ import os
 
 import jinja2
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_exports, fleet_render
 
-FORMATS = ("html", "md", "csv", "json")
-MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS)
+FORMATS = ("html", "md", "csv", "json", "jsonl", "prom")
+MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS if fmt != "prom")
 FINDINGS_CSV = "fleet_report_findings.csv"
 # lists longer than this are written one item per line
 _LINE_ITEMS = 20
@@ -116,6 +119,12 @@ def write_reports(fleet, directory, formats=FORMATS, timezone="UTC", title="Gues
         with _open(directory, MAIN_FILES["json"]) as handle:
             write_json(fleet, handle)
         written.append(MAIN_FILES["json"])
+    if "jsonl" in formats:
+        with _open(directory, MAIN_FILES["jsonl"]) as handle:
+            fleet_exports.write_jsonl(fleet, handle, _dumps)
+        written.append(MAIN_FILES["jsonl"])
+    if "prom" in formats:
+        written += fleet_exports.write_prom_files(fleet, lambda name: _open(directory, name))
     if "csv" in formats:
         with _open(directory, MAIN_FILES["csv"]) as handle:
             fleet_render.write_csv(fleet, handle, timezone)

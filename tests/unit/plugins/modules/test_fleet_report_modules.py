@@ -42,6 +42,45 @@ def test_collect_fails_on_a_missing_log(run_module):
     assert kind == "fail" and "cannot read audit log" in result["msg"]
 
 
+def _collect_args(textfile, **extra):
+    args = {"results_dir": "/unused", "paths": [os.path.join(DEMO, "logs", "hv02.log")], "host": "hv02", "inventory_host": "hv02",
+            "use_auditctl": False, "proc_path": os.path.join(DEMO, "hosts", "hv02", "proc"),
+            "libvirt_config_paths": [os.path.join(DEMO, "hosts", "hv02", "etc", "libvirt", "virtqemud.conf")],
+            "prometheus_textfile": textfile}
+    args.update(extra)
+    return args
+
+
+def test_collect_writes_the_prometheus_textfile(run_module, tmp_path):
+    path = tmp_path / "virtaudit.prom"
+    kind, result = run_module(fleet_report_collect, _collect_args(str(path)))
+    assert kind == "exit" and result["changed"] is False
+    assert result["prometheus_textfile"] == {"path": str(path), "written": True, "msg": None}
+    text = path.read_text()
+    assert 'virtaudit_sessions{host="hv02",state="crashed"} 1' in text
+    assert 'virtaudit_collect_success{host="hv02"} 1' in text and "virtaudit_last_record_age_seconds" in text
+    assert 'virtaudit_auditd_running{host="hv02"} 0' in text  # the demo's hv02 has no auditd process
+    assert oct(os.stat(str(path)).st_mode & 0o777) == "0o644"
+    assert sorted(os.listdir(str(tmp_path))) == ["virtaudit.prom"]  # no temporary file left
+
+
+def test_collect_writes_no_textfile_in_check_mode(run_module, tmp_path):
+    path = tmp_path / "virtaudit.prom"
+    kind, result = run_module(fleet_report_collect, _collect_args(str(path)), check_mode=True)
+    assert kind == "exit" and result["prometheus_textfile"]["written"] is False and not path.exists()
+
+
+def test_collect_warns_when_the_textfile_directory_is_missing(run_module, tmp_path, monkeypatch):
+    from ansible.module_utils import basic
+    said = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: said.append(text))
+    kind, result = run_module(fleet_report_collect, _collect_args(str(tmp_path / "no-such-dir" / "virtaudit.prom")))
+    assert kind == "exit" and result["prometheus_textfile"]["written"] is False
+    assert "no-such-dir" in result["prometheus_textfile"]["msg"]
+    assert len(said) == 1 and "prometheus_textfile" in said[0] and "node_exporter" in said[0]
+    assert result["sessions"]  # the result is still there
+
+
 def archive(tmp_path, files, name="report.tar"):
     path = str(tmp_path / name)
     with tarfile.open(path, "w") as tar:
@@ -109,3 +148,18 @@ def test_files_failure_leaves_the_previous_files_whole(run_module, tmp_path, mon
     assert kind == "fail" and "No space left on device" in result["msg"]
     assert (dest / "a.html").read_bytes() == b"old a" and (dest / "b.html").read_bytes() == b"old b"
     assert sorted(os.listdir(str(dest))) == ["a.html", "b.html"]
+
+
+def test_collect_creates_the_checkpoint_directory_and_goes_on_from_it(run_module, tmp_path):
+    checkpoint = tmp_path / "state" / "fleet_report-hv02.checkpoint"
+    args = _collect_args(None, checkpoint=str(checkpoint))
+    del args["prometheus_textfile"]
+    kind, result = run_module(fleet_report_collect, args, check_mode=True)
+    assert kind == "exit" and not (tmp_path / "state").exists()
+    kind, first = run_module(fleet_report_collect, args)
+    assert kind == "exit" and first["checkpoint"]["saved"] is True and first["checkpoint"]["used"] is False
+    assert oct(os.stat(str(tmp_path / "state")).st_mode & 0o777) == "0o700"
+    kind, second = run_module(fleet_report_collect, args)
+    assert second["checkpoint"]["used"] is True
+    assert [s["session_id"] if "session_id" in s else (s["start_id"], s["state"]) for s in second["sessions"]] == \
+        [s["session_id"] if "session_id" in s else (s["start_id"], s["state"]) for s in first["sessions"]]
