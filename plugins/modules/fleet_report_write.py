@@ -81,9 +81,22 @@ options:
     default: true
   dest:
     description:
-      - Directory on the report host.
+      - Directory on the report host. It must belong to the user the report is written as; a directory of another user
+        is taken over when that user is root (the report says so) and refused otherwise, before any work is done.
     type: path
     required: true
+  previous:
+    description:
+      - The previous report (its C(fleet_report.json), on the report host) this one is compared with - new and ended
+        sessions, new and resolved findings by fingerprint, hosts that started or stopped reporting (C(changes) in the
+        JSON, a section of the HTML and Markdown reports, RV(stats)). Defaults to the report in O(dest), before it is
+        replaced. It is read there line by line (M(virtaudit.auvirt.fleet_report_dest_info)); only its digest reaches the
+        controller. A report written again for the same moment keeps the comparison it had.
+    type: path
+  compare:
+    description: Compare with the previous report at all.
+    type: bool
+    default: true
   formats:
     description:
       - Which files to write; C(html) includes the host pages in C(fleet_report_hosts/); C(csv) is C(fleet_report.csv) (one row
@@ -170,6 +183,7 @@ options:
 seealso:
   - module: virtaudit.auvirt.fleet_report_collect
   - module: virtaudit.auvirt.fleet_report_files
+  - module: virtaudit.auvirt.fleet_report_dest_info
 """
 
 EXAMPLES = r"""
@@ -197,9 +211,19 @@ missing_hosts:
   type: list
   elements: str
 stats:
-  description: The small artifact the role publishes with set_stats.
+  description: The small artifact the role publishes with set_stats (with C(changes) - counts, fingerprints of new and resolved
+    findings, hosts that started or stopped reporting).
   returned: success
   type: dict
+changes:
+  description: Counts of what changed since the previous report, C(compared) and C(reason) when it was not.
+  returned: success
+  type: dict
+taken_over:
+  description: Report directories that belonged to another user and were taken over (see O(dest)).
+  returned: success
+  type: list
+  elements: dict
 reports:
   description: The main report files on the report host.
   returned: success

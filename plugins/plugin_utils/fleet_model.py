@@ -33,7 +33,7 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings, fleet_waivers
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
@@ -249,12 +249,15 @@ def guest_histories(sessions, migrations):
 
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
-                generated_epoch=None, timezone="UTC", collection=None, copy=True, waivers=None):
+                generated_epoch=None, timezone="UTC", collection=None, copy=True, waivers=None, previous=None, previous_path=None,
+                previous_reason=None):
     """The fleet model.  ``targets`` are inventory names, ``results`` the per-host records aligned with them
     (or a dict ``{name: record}``).  ``collection``: what was merged (run id, inputs, duplicates, partial),
     kept as the model's ``collection``.  ``copy=False`` lets the model take the records' session dicts over
     instead of copying them (the report step, which reads the records for this alone).  ``waivers``: the
-    list of fleet_report_waivers (fleet_waivers.py), checked against the report's time.
+    list of fleet_report_waivers (fleet_waivers.py), checked against the report's time.  ``previous``: the
+    digest of the previous report (module_utils/report_digest.py) at ``previous_path``, or None: the
+    model's ``changes`` (fleet_changes.py).
     ValueError for bad settings."""
     settings = fleet_findings.rule_settings(rules)
     window = dict(window or {})
@@ -334,6 +337,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"], "title": conf["title"],
                                   "remediation": conf["remediation"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)
+    fleet["changes"] = fleet_changes.compare(fleet, previous, previous_path, previous_reason)
     return fleet
 
 
@@ -413,4 +417,5 @@ def stats_artifact(fleet, report_paths=None):
         "window_end": (fleet.get("window") or {}).get("end"),
         "generated": fleet.get("generated"),
         "reports": sorted(report_paths or []),
+        "changes": fleet_changes.stats(fleet["changes"]) if fleet.get("changes") else None,
     }

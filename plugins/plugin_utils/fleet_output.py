@@ -34,6 +34,8 @@ import jinja2
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_exports, fleet_render
 
 FORMATS = ("html", "md", "csv", "json", "jsonl", "prom")
+# what is written when no formats are named (the exports are asked for)
+DEFAULT_FORMATS = ("html", "md", "csv", "json")
 MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS if fmt != "prom")
 FINDINGS_CSV = "fleet_report_findings.csv"
 # lists longer than this are written one item per line
@@ -110,7 +112,7 @@ def write_host_details(directory, host, details):
     return name
 
 
-def write_reports(fleet, directory, formats=FORMATS, timezone="UTC", title="Guest sessions - fleet report", template_dir=None,
+def write_reports(fleet, directory, formats=DEFAULT_FORMATS, timezone="UTC", title="Guest sessions - fleet report", template_dir=None,
                   max_rows=fleet_render.DEFAULT_MAX_ROWS, inline_sessions=fleet_render.DEFAULT_INLINE_SESSIONS):
     """Write the report files of ``formats`` into ``directory``; returns their paths relative to it."""
     formats = [fmt for fmt in FORMATS if fmt in set(formats or ())]

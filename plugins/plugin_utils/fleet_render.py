@@ -529,9 +529,20 @@ def _common(fleet, index, title):
         "summary": summary,
         "partial": bool(collection.get("partial")),
         "partial_reason": collection.get("partial_reason") or "",
+        "report_dir": _report_dir_note(collection.get("report_dir")),
         "state_colours": [{"state": s, "colour": c} for s, c in STATE_COLOURS.items()],
         "marker_colour": MARKER_COLOUR,
     }
+
+
+def _report_dir_note(report_dir):
+    """What the report says when its directory belonged to another user and was taken over; '' otherwise."""
+    if not report_dir or not report_dir.get("taken_over_from"):
+        return ""
+    was = report_dir["taken_over_from"]
+    return ("The report directory %s belonged to %s (uid %s) when this report was written; it was taken over by uid %s "
+            "(owner, group and mode reset), so nobody else can change the report." % (
+                report_dir.get("path"), was.get("owner") or "another user", was.get("uid"), report_dir.get("taken_over_by")))
 
 
 def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_rows=DEFAULT_MAX_ROWS,
@@ -567,6 +578,7 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
         "rule_summary": rule_rows,
         "findings": _table(active, _finding_row, index, max_rows),
         "findings_waived": _table(waived, _finding_row, index, max_rows),
+        "changes": changes_view(fleet, index, max_rows),
         "waivers": [_waiver_row(w, index) for w in fleet.get("waivers") or []],
         "waivers_expired": [_waiver_row(w, index) for w in fleet.get("waivers") or [] if w["status"] == "expired"],
         "hosts": hosts,
@@ -589,6 +601,42 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
         "max_rows": max_rows,
     })
     return view
+
+
+def _change_finding_row(item, index):
+    severity = item.get("severity") if item.get("severity") in SEVERITY_RANK else "info"
+    return {"severity": severity, "rank": SEVERITY_RANK[severity], "colour": SEVERITY_COLOURS[severity], "rule": item.get("rule") or "",
+            "title": item.get("title") or "", "host": item.get("host") or "", "guest": item.get("guest") or "",
+            "time": index.when(item.get("epoch")), "epoch": item.get("epoch") if item.get("epoch") is not None else "",
+            "fingerprint": item.get("fingerprint") or "", "why": item.get("why") or "", "waived": bool(item.get("waived"))}
+
+
+def _change_session_row(item, index):
+    return {"host": item.get("host") or "", "name": item.get("name") or "", "uuid": item.get("uuid") or "", "state": item.get("state") or "",
+            "colour": STATE_COLOURS.get(item.get("state"), "#9e9e9e"), "start": index.when(item.get("start_epoch")) or "(before the logs)",
+            "start_epoch": item.get("start_epoch") if item.get("start_epoch") is not None else "",
+            "end": index.when(item.get("end_epoch")), "fingerprint": item.get("fingerprint") or ""}
+
+
+def changes_view(fleet, index, max_rows):
+    """The "Changes since the previous report" section: counts, what was compared, the lists (cut at ``max_rows``)."""
+    changes = fleet.get("changes") or {}
+    previous = changes.get("previous") or {}
+    counts = changes.get("counts") or {}
+
+    def table(kind, row):
+        items = changes.get(kind) or []
+        return {"rows": [row(item, index) for item in items[:max_rows]], "total": counts.get(kind, len(items)), "shown": min(len(items), max_rows)}
+
+    return {
+        "compared": bool(changes.get("compared")), "reason": changes.get("reason") or "",
+        "previous_generated": index.when(previous.get("generated_epoch")) or previous.get("generated") or "",
+        "previous_path": previous.get("path") or "", "counts": counts,
+        "new_sessions": table("new_sessions", _change_session_row), "ended_sessions": table("ended_sessions", _change_session_row),
+        "new_findings": table("new_findings", _change_finding_row), "resolved_findings": table("resolved_findings", _change_finding_row),
+        "hosts_started": [h["name"] for h in changes.get("hosts_started_reporting") or []],
+        "hosts_stopped": [h["name"] for h in changes.get("hosts_stopped_reporting") or []],
+    }
 
 
 def _guest_row(guest, index):
