@@ -28,9 +28,7 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import (  # noqa: F401 - re-exported
-    RULES, SEVERITIES, SEVERITY_RANK, rule_settings,
-)
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import SEVERITIES, SEVERITY_RANK
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 

@@ -33,7 +33,7 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_waivers
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_rules, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
@@ -259,14 +259,14 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     digest of the previous report (module_utils/report_digest.py) at ``previous_path``, or None: the
     model's ``changes`` (fleet_changes.py).
     ValueError for bad settings."""
-    settings = fleet_findings.rule_settings(rules)
+    settings = fleet_rules.rule_settings(rules)
     window = dict(window or {})
     if generated_epoch is None:
         generated_epoch = window.get("now_epoch")
     waivers = fleet_waivers.load_waivers(waivers, timezone or "UTC", generated_epoch)
     fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
-    if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
-        raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_findings.SEVERITIES)))
+    if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_rules.SEVERITY_RANK:
+        raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_rules.SEVERITIES)))
     if isinstance(results, dict):
         results = [results.get(t) for t in targets]
     results = list(results or [])
@@ -361,8 +361,8 @@ def _summary(fleet, findings, fail_on):
     threshold = None if fail_on in (None, "", "none") else str(fail_on).lower()
     at_or_above = 0
     if threshold is not None:
-        rank = fleet_findings.SEVERITY_RANK[threshold]
-        at_or_above = sum(1 for f in findings if fleet_findings.SEVERITY_RANK[f["severity"]] >= rank)
+        rank = fleet_rules.SEVERITY_RANK[threshold]
+        at_or_above = sum(1 for f in findings if fleet_rules.SEVERITY_RANK[f["severity"]] >= rank)
     collection = fleet.get("collection") or {}
     reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
     return {

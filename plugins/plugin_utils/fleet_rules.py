@@ -75,8 +75,9 @@ RULES = {
                             "Add the other end of the migration to fleet_report_hosts, or confirm that it lies outside the audited fleet."),
 }
 
+
 def rule_settings(overrides=None):
-    """Effective ``{rule: {enabled, severity, title}}``; ValueError for unknown rules or severities."""
+    """Effective ``{rule: {enabled, severity, title, remediation}}``; ValueError for unknown rules, severities or keys."""
     settings = {}
     for rule, (severity, title, remediation) in RULES.items():
         settings[rule] = {"enabled": True, "severity": severity, "title": title, "remediation": remediation}

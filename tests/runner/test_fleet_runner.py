@@ -364,7 +364,7 @@ def test_a_second_run_says_what_changed_since_the_first(tmp_path):
     assert stats["hosts_started_reporting_names"] == ["hv03"] and stats["hosts_stopped_reporting_names"] == []
     old = set(s["fingerprint"] for s in noon_report["sessions"])
     assert set(s["fingerprint"] for s in changes["new_sessions"]) == set(s["fingerprint"] for s in report["sessions"]) - old
-    ended = [s for s in changes["ended_sessions"]]
+    ended = changes["ended_sessions"]
     assert stats["ended_sessions"] == len(ended) >= 3 and all(s["state"] != "running" for s in ended)
     old_findings = set(f["fingerprint"] for f in noon_report["findings"])
     new_findings = set(f["fingerprint"] for f in report["findings"])

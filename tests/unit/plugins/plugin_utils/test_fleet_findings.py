@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import RULES, SEVERITY_RANK, rule_settings  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import RULES, SEVERITY_RANK, rule_settings  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
 
 GOOD_AUDIT = {"auditd_running": True, "audit_enabled": True, "libvirt": [{"path": "/etc/libvirt/virtqemud.conf", "exists": True, "audit_level": 1}]}

@@ -88,11 +88,11 @@ def test_timeline_axis_ends_at_the_newest_record_not_today(tmp_path):
     t0, t1, dummy = index.axis
     assert t1 == result["coverage"]["last_record_epoch"]
     line = fleet_render.timeline("hv1", index.sessions["hv1"], [], index.axis, index.tzinfo)
-    bar = [b for b in line["bars"] if b["state"] == "running"][0]
-    assert bar["open_end"] and bar["x"] + bar["width"] <= fleet_render.LABEL_WIDTH + fleet_render.PLOT_WIDTH + 0.1
+    running_bar = [b for b in line["bars"] if b["state"] == "running"][0]
+    assert running_bar["open_end"] and running_bar["x"] + running_bar["width"] <= fleet_render.LABEL_WIDTH + fleet_render.PLOT_WIDTH + 0.1
     # the web01 bar spans nearly the whole plot: three days of data are not squeezed into a corner of years
-    assert bar["width"] > 0.9 * fleet_render.PLOT_WIDTH
-    assert "running at the newest record" in bar["tooltip"]
+    assert running_bar["width"] > 0.9 * fleet_render.PLOT_WIDTH
+    assert "running at the newest record" in running_bar["tooltip"]
 
 
 def test_reports_say_the_session_is_still_running(tmp_path):

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fleet_helpers import DAY, UUID_B, host_result, ok_fact, session, write_report  # noqa: E402
 
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render, fleet_waivers  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import RULES, rule_settings  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import RULES, rule_settings  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet, stats_artifact  # noqa: E402
 
 GOOD_AUDIT = {"auditd_running": True, "audit_enabled": True, "libvirt": []}
