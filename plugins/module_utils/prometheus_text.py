@@ -26,7 +26,8 @@ __metaclass__ = type
 
 import math
 import os
-import tempfile
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
 
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 FILE_MODE = 0o644
@@ -139,18 +140,6 @@ def write_textfile(path, text, mode=FILE_MODE):
                     return False
     except (IOError, OSError):
         pass
-    directory = os.path.dirname(os.path.abspath(path))
-    # node_exporter reads only *.prom: the temporary name does not end so
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # node_exporter reads only *.prom: the temporary file's name does not end so
+    replace_atomically(path, text.encode("utf-8"), mode)
     return True

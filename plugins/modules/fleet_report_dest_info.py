@@ -89,14 +89,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import report_digest
-
-
-def owner_name(uid):
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError, OverflowError, ValueError):
-        return None
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
 
 
 def describe(path, euid):

@@ -114,6 +114,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
+
 CHUNK = 1 << 20
 
 
@@ -164,14 +166,6 @@ def _make_dir(path, mode):
         os.chmod(path, mode)
 
 
-def _owner_name(uid):
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError, OverflowError, ValueError):
-        return None
-
-
 def _foreign_dirs(module, dest, names):
     """The directories the report is written into (``dest`` and the subdirectories of ``names``) that exist and belong to
     another user: ``[{path, uid, owner}]``.  Fails the module when it may not take them over."""
@@ -192,15 +186,15 @@ def _foreign_dirs(module, dest, names):
             if uid != euid or target != euid:
                 module.fail_json(msg="refusing to write the report into %s: it is a symbolic link that belongs to uid %d (%s), not to uid "
                                      "%d that writes the report" % (path, uid if uid != euid else target,
-                                                                    _owner_name(uid if uid != euid else target) or "?", euid))
+                                                                    owner_name(uid if uid != euid else target) or "?", euid))
             continue
         if uid == euid:
             continue
         if euid != 0:
             module.fail_json(msg="refusing to write the report into %s: it belongs to uid %d (%s), not to uid %d that writes the report; "
                                  "remove it, give it to that user, or write the report as root (fleet_report_report_become), which "
-                                 "takes it over" % (path, uid, _owner_name(uid) or "?", euid))
-        found.append({"path": path, "uid": uid, "owner": _owner_name(uid)})
+                                 "takes it over" % (path, uid, owner_name(uid) or "?", euid))
+        found.append({"path": path, "uid": uid, "owner": owner_name(uid)})
     return found
 
 

@@ -133,36 +133,17 @@ def test_format_time_equals_datetime_across_dst_changes(zone):
 
 # ------------------------------------------- one grammar of the day keywords --
 
-@pytest.fixture
-def process_zone():
-    """Set the process's local zone (what the modules read keywords in); restored afterwards."""
-    import os
-    import time
-    saved = os.environ.get("TZ")
-
-    def set_zone(name):
-        os.environ["TZ"] = name
-        time.tzset()
-
-    yield set_zone
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
-
-
 # a Sunday, a Monday, a Saturday, the first of a month, New Year's Eve, the night Berlin changes to summer time,
 # the day New York leaves it
 AGREEMENT_NOWS = (1772366400.0, 1772452800.0, 1772280000.0, 1772355600.0, 1798718400.0, 1774746000.0, 1793595600.0)
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"])
-def test_day_keywords_mean_the_same_in_the_module_and_in_the_fleet_report(zone, process_zone):
+def test_day_keywords_mean_the_same_in_the_module_and_in_the_fleet_report(zone, tz):
     """this-week, this-month ... have one definition (module_utils/time_window.py): a host whose local zone is the
     report's zone resolves every keyword, as start and as end, with and without a time of day, to the same instant."""
     from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
-    process_zone(zone)
+    tz(zone)
     tzinfo = fleet_time.get_timezone(zone)
     for now in AGREEMENT_NOWS:
         for keyword in time_window.PERIOD_KEYWORDS:
