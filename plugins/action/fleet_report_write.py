@@ -160,6 +160,9 @@ class ActionModule(ActionBase):
             report_dir = {"path": args["dest"], "taken_over_from": {"uid": dest.get("uid"), "owner": dest.get("owner")},
                           "taken_over_by": info.get("euid")}
         previous = info.get("previous") or {}
+        if not args["compare"]:
+            previous["msg"] = ("a partial report is not compared with the previous report" if args["partial"]
+                               else "comparing with the previous report was switched off")
         return {"report_dir": report_dir, "previous": previous.get("digest") if previous.get("found") else None,
                 "previous_path": previous.get("path"), "previous_msg": previous.get("msg")}
 
