@@ -72,6 +72,9 @@ class ActionModule(ActionBase):
             result["msg"] = record["msg"]
         if record["status"] == "unreachable":
             result["unreachable"] = True
+        for key in ("checkpoint", "prometheus_textfile"):
+            if isinstance(module_result, dict) and isinstance(module_result.get(key), dict):
+                result[key] = module_result[key]
         for key in ("warnings", "deprecations"):
             if isinstance(module_result, dict) and module_result.get(key):
                 result[key] = module_result[key]

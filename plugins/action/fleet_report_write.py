@@ -21,17 +21,18 @@ import tarfile
 import tempfile
 import time
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_model, fleet_output, fleet_render, fleet_results
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_model, fleet_output, fleet_render, fleet_results, fleet_waivers
 
 PUBLISH = "virtaudit.auvirt.fleet_report_files"
+DEST_INFO = "virtaudit.auvirt.fleet_report_dest_info"
 OPTIONS = frozenset((
     "targets", "results", "run_id", "max_age", "partial", "partial_reason", "require_results", "dest", "formats", "title",
     "timezone", "window", "rules", "allowed_guests", "max_session_hours", "hotplug_kinds", "migration_slack", "fail_on",
-    "file_mode", "dir_mode", "max_rows", "inline_sessions", "template_dir",
+    "file_mode", "dir_mode", "max_rows", "inline_sessions", "template_dir", "waivers", "previous", "compare",
 ))
 
 
@@ -54,6 +55,7 @@ class ActionModule(ActionBase):
             timings = {}
             clock = time.time()
             targets = args["targets"]
+            waivers = self._waivers(args["waivers"])
             if not targets:
                 raise AnsibleActionFail("no host to report on: the inventory pattern of fleet_report_hosts matches no host")
             now = (args["window"] or {}).get("now_epoch") or time.time()
@@ -65,6 +67,7 @@ class ActionModule(ActionBase):
                     "none of the %d host(s) of the report has a result in %s (%s): nothing to report, the previous report is left as "
                     "it was" % (len(targets), ", ".join(notes["inputs"] or [str(r) for r in args["results"]]) or "no result location",
                                 "; ".join(sorted(set(r.get("msg") or "" for r in records.values()))[:3])))
+            dest_info = self._dest_info(args, task_vars)
             stage = tempfile.mkdtemp(prefix="virtaudit-fleet-report-")
             files = []
             for host in targets:
@@ -79,13 +82,15 @@ class ActionModule(ActionBase):
                         files.append(fleet_output.write_host_details(stage, host, details))
             timings["load"] = round(time.time() - clock, 3)
             clock = time.time()
-            collection = dict(notes, this_run=bool(args["run_id"]), partial=args["partial"], partial_reason=args["partial_reason"] or None)
+            collection = dict(notes, this_run=bool(args["run_id"]), partial=args["partial"], partial_reason=args["partial_reason"] or None,
+                              report_dir=dest_info["report_dir"])
             try:
                 fleet = fleet_model.build_fleet(
                     targets, records, window=args["window"], rules=args["rules"], allowed_guests=args["allowed_guests"],
                     max_session_hours=args["max_session_hours"], hotplug_kinds=args["hotplug_kinds"], fail_on=args["fail_on"],
                     migration_slack=args["migration_slack"], generated_epoch=now, timezone=args["timezone"], collection=collection,
-                    copy=False)
+                    copy=False, waivers=waivers, previous=dest_info["previous"], previous_path=dest_info["previous_path"],
+                    previous_reason=dest_info["previous_msg"])
             except (ValueError, RuntimeError) as exc:
                 raise AnsibleActionFail(str(exc))
             del records
@@ -100,6 +105,8 @@ class ActionModule(ActionBase):
             clock = time.time()
             publish = self._publish(stage, files, args, task_vars)
             timings["publish"] = round(time.time() - clock, 3)
+            if publish.get("warnings"):
+                result["warnings"] = list(publish["warnings"])
             if publish.get("failed"):
                 result.update(failed=True, msg=publish.get("msg") or "writing the report files failed")
                 return result
@@ -117,6 +124,8 @@ class ActionModule(ActionBase):
                     "hosts", "hosts_reporting", "hosts_missing", "sessions", "guests", "migrations", "findings", "finding_occurrences",
                     "severities", "max_severity", "fail_on", "fail", "findings_at_or_above_fail_on", "partial")),
                 missing_hosts=summary["missing_host_names"],
+                taken_over=publish.get("taken_over") or [],
+                changes=dict(fleet["changes"]["counts"], compared=fleet["changes"]["compared"], reason=fleet["changes"]["reason"]),
                 stats=fleet_model.stats_artifact(fleet, reports),
                 timings=timings,
             )
@@ -130,6 +139,50 @@ class ActionModule(ActionBase):
             if stage:
                 shutil.rmtree(stage, ignore_errors=True)
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _dest_info(self, args, task_vars):
+        """Who owns the report directory on the report host, and the digest of the previous report there
+        (fleet_report_dest_info).  A directory of another user is refused here, before any work, unless it can be taken
+        over (root); the report then says it was."""
+        info = self._execute_module(module_name=DEST_INFO, module_args={
+            "dest": args["dest"], "previous": args["previous"] or None, "read_previous": args["compare"]}, task_vars=task_vars)
+        if info.get("failed"):
+            raise AnsibleActionFail("cannot look at the report directory %s: %s" % (args["dest"], info.get("msg")))
+        dest = info.get("dest") or {}
+        report_dir = None
+        if dest.get("foreign"):
+            if not dest.get("can_take_over"):
+                raise AnsibleActionFail(
+                    "refusing to write the report into %s: it belongs to uid %s (%s), not to uid %s that writes the report%s; remove it, give "
+                    "it to that user, or write the report as root (fleet_report_report_become), which takes it over"
+                    % (args["dest"], dest.get("uid"), dest.get("owner") or "?", info.get("euid"),
+                       " (and is a symbolic link)" if dest.get("symlink") else ""))
+            report_dir = {"path": args["dest"], "taken_over_from": {"uid": dest.get("uid"), "owner": dest.get("owner")},
+                          "taken_over_by": info.get("euid")}
+        previous = info.get("previous") or {}
+        if not args["compare"]:
+            previous["msg"] = ("a partial report is not compared with the previous report" if args["partial"]
+                               else "comparing with the previous report was switched off")
+        return {"report_dir": report_dir, "previous": previous.get("digest") if previous.get("found") else None,
+                "previous_path": previous.get("path"), "previous_msg": previous.get("msg")}
+
+    def _waivers(self, value):
+        """The waivers: a list as given, or the list in a YAML/JSON file (found like the files of a role or playbook)."""
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str):
+            try:
+                path = self._find_needle("files", value)
+            except AnsibleError as exc:
+                raise AnsibleActionFail("fleet_report_waivers: cannot find %s: %s" % (value, exc))
+            try:
+                return fleet_waivers.read_file(path)
+            except ValueError as exc:
+                raise AnsibleActionFail(str(exc))
+        if not isinstance(value, list):
+            raise AnsibleActionFail("fleet_report_waivers: expected a list of waivers or the path of a YAML file holding one, got %s"
+                                    % type(value).__name__)
+        return value
 
     def _options(self):
         raw = dict(self._task.args)
@@ -153,7 +206,7 @@ class ActionModule(ActionBase):
                 return [value]
             return [str(item) for item in value]
 
-        formats = listing("formats", fleet_output.FORMATS)
+        formats = listing("formats", fleet_output.DEFAULT_FORMATS)
         bad = sorted(set(formats) - set(fleet_output.FORMATS))
         if bad:
             raise AnsibleActionFail("formats: %s not one of %s" % (", ".join(bad), ", ".join(fleet_output.FORMATS)))
@@ -182,6 +235,9 @@ class ActionModule(ActionBase):
             "max_rows": int(number("max_rows", fleet_render.DEFAULT_MAX_ROWS)),
             "inline_sessions": int(number("inline_sessions", fleet_render.DEFAULT_INLINE_SESSIONS)),
             "template_dir": raw.get("template_dir") or fleet_output.default_template_dir(),
+            "waivers": raw.get("waivers"),
+            "previous": str(raw["previous"]) if raw.get("previous") else None,
+            "compare": boolean(raw.get("compare", True), strict=False),
         }
 
     def _publish(self, stage, files, args, task_vars):

@@ -44,6 +44,10 @@ _LINE_BREAKERS = dict(
 )
 
 
+# The same characters, for other writers of free text (the fleet reports mark them alike).
+UNICODE_CONTROLS = dict(_LINE_BREAKERS)
+
+
 def escape(value):
     """Make ``value`` safe for one TAB-separated column of one line.
 

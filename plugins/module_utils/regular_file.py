@@ -10,6 +10,7 @@ reads at most ``limit`` bytes, so none of these can hang the module or
 exhaust memory.  ``read_private`` also makes sure that a file the
 collection wrote for itself (a checkpoint, the event state) still belongs
 to this user and that nobody else could have written into it.
+``replace_atomically`` writes a file as a whole or not at all.
 
 Standard library only, Python 3.6+.
 """
@@ -20,6 +21,7 @@ __metaclass__ = type
 import errno
 import os
 import stat
+import tempfile
 
 
 class NotRegularFile(Exception):
@@ -117,3 +119,32 @@ def read_private(path, limit, what, error=Untrusted):
         raise error("%s %s may be written by other users (mode %04o): it is not trusted"
                     % (what, path, stat.S_IMODE(info.st_mode)))
     return data
+
+
+def replace_atomically(path, data, mode=None):
+    """Write the bytes ``data`` to ``path`` as a whole or not at all: a temporary file in the same directory (its name
+    begins with a dot and ends in ``.tmp``, so collectors that read ``*.prom`` or ``*.json`` skip it), renamed into
+    place.  ``mode``: the file's mode (default: mkstemp's 0600).  OSError/IOError on failure; no temporary file stays."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def owner_name(uid):
+    """The account name of ``uid``, or None."""
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError, OverflowError, ValueError):
+        return None

@@ -123,10 +123,13 @@ def _local_today(now):
     return datetime.date(*time.localtime(now)[:3])
 
 
-def _period(keyword, today):
-    """First day and the day after the last day of a period keyword.
+def period(keyword, today):
+    """First day and the day after the last day of a period keyword (``PERIOD_KEYWORDS``).
 
-    The day after is None where it would be beyond the year 9999.
+    The one definition of the day keywords: the modules read them in the
+    host's zone, the fleet report (plugins/plugin_utils/fleet_time.py) in
+    its report zone, both through ``resolve_period``.  The day after is
+    None where it would be beyond the year 9999.
     """
     if keyword == 'today':
         first, days = today, 1
@@ -140,13 +143,40 @@ def _period(keyword, today):
     elif keyword == 'this-month':
         first = today.replace(day=1)
         days = calendar.monthrange(first.year, first.month)[1]
-    else:  # this-year
+    elif keyword == 'this-year':
         first = datetime.date(today.year, 1, 1)
         days = 366 if calendar.isleap(first.year) else 365
+    else:
+        raise ValueError("%r is not a day keyword (%s)" % (keyword, ", ".join(PERIOD_KEYWORDS)))
     try:
         return first, first + datetime.timedelta(days=days)
     except OverflowError:
         return first, None
+
+
+def resolve_period(keyword, clock, today, now, is_end, local_epoch):
+    """Epoch of a day keyword as a ``start`` or an ``end`` (docs/time-windows.md, "Keywords").
+
+    ``clock``: None or ``(hour, minute, second)`` given after the keyword;
+    ``today``: the date of now in the zone meant; ``local_epoch(date, hour,
+    minute, second, later)``: the epoch of that wall time in that zone
+    (``later``: the second of two repeated times).  A period given as end
+    ends at its last instant, never after now; with a time of day it is that
+    time on the period's first day, covering its whole second.
+    """
+    first, after = period(keyword, today)
+    if clock is not None:
+        epoch = local_epoch(first, clock[0], clock[1], clock[2], is_end)
+        return _whole_second_end(epoch, is_end)
+    if not is_end:
+        return local_epoch(first, 0, 0, 0, False)
+    if after is None:
+        return float(now)
+    return min(local_epoch(after, 0, 0, 0, False) - END_EPSILON, float(now))
+
+
+def _host_local_epoch(day, hour, minute, second, later):
+    return _local_to_epoch(day.year, day.month, day.day, hour, minute, second, later=later)
 
 
 def _parse_clock(value, text):
@@ -201,16 +231,8 @@ def _parse_keyword(value, keyword, rest, now, is_end, boot_time):
             raise _error(value, "'boot' needs the host's boot time (from /proc/uptime), "
                                 "which is not available here")
         return float(boot_time)
-    first, after = _period(keyword, _local_today(now))
-    if rest is not None:
-        clock = _parse_clock(value, rest)
-        return _resolve_local(value, first, clock, now, is_end)
-    if not is_end:
-        return _day_start(first)
-    # The end of the period, but not later than now: 'end: today' is now.
-    if after is None:
-        return float(now)
-    return min(_day_start(after) - END_EPSILON, float(now))
+    clock = None if rest is None else _parse_clock(value, rest)
+    return resolve_period(keyword, clock, _local_today(now), now, is_end, _host_local_epoch)
 
 
 def _parse_iso(value, match, is_end):

@@ -42,7 +42,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Nothing changes on the hypervisor (the O(checkpoint) is not written). The result file on the controller is
+      - Nothing changes on the hypervisor (neither the O(checkpoint) nor the O(prometheus_textfile) is written). The result file on the controller is
         written in check mode too - the report step needs it; the reports themselves are not written.
   diff_mode:
     support: none
@@ -100,7 +100,22 @@ options:
       - Where the proc file system is mounted.
     type: path
     default: /proc
+  prometheus_textfile:
+    description:
+      - Also write the host's metrics in node_exporter's textfile-collector format to this file on the host, for
+        example C(/var/lib/prometheus/node-exporter/virtaudit.prom) (the directory node_exporter's
+        C(--collector.textfile.directory) reads; it must exist). Gauges with a C(host) label (O(inventory_host), else
+        O(host)) - sessions by state, guest crashes, failed starts, AVC denials and anomalies attributed to a guest or
+        not, lost records, parse errors, the time of the newest audit record and the seconds since it, whether auditd
+        runs, kernel auditing and libvirt auditing are on (left out when not known), and C(virtaudit_collect_success).
+      - Written to a temporary file in the same directory and renamed into place (mode C(0644)), so node_exporter
+        never reads half a file; not written in check mode. A file that cannot be written is a warning, not a
+        failure - the result is returned either way.
+      - The role M(virtaudit.auvirt.fleet_report) sets it with the format C(prom) (C(fleet_report_prometheus_textfile)).
+    type: path
 notes:
+  - The directory of O(checkpoint) is created (mode C(0700)) when it does not exist yet, except in check mode. The role
+    M(virtaudit.auvirt.fleet_report) sets O(checkpoint) from C(fleet_report_checkpoint_dir).
   - O(host) defaults to the inventory host name here (the action plugin sets it), not to the machine's host name.
   - Without the action plugin (for example through C(ansible -m) with a module path only) nothing is written;
     the module then just returns its result.
@@ -144,12 +159,28 @@ findings_evidence:
   returned: always
   type: int
   sample: 12
+prometheus_textfile:
+  description:
+    - With O(prometheus_textfile) - C(path), C(written) (false in check mode and when it could not be written) and
+      C(msg) (why it was not written, else null).
+  returned: when O(prometheus_textfile) is set
+  type: dict
+  sample: {path: /var/lib/prometheus/node-exporter/virtaudit.prom, written: true, msg: null}
+checkpoint:
+  description:
+    - With O(checkpoint) - C(path), C(used) (whether this run went on from it) and C(saved), as
+      M(virtaudit.auvirt.guest_session_info) returns it.
+  returned: when O(checkpoint) is set
+  type: dict
 """
 
+import os
 import socket
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import prometheus_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_config import DEFAULT_LIBVIRT_CONFIGS, audit_config
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import log_argument_spec, run_module
 
@@ -166,17 +197,54 @@ def main():
         libvirt_config_paths=dict(type="list", elements="path", default=list(DEFAULT_LIBVIRT_CONFIGS)),
         use_auditctl=dict(type="bool", default=True),
         proc_path=dict(type="path", default="/proc"),
+        prometheus_textfile=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if not params["host"]:
         params["host"] = socket.gethostname()
+    if params["checkpoint"] and not module.check_mode:
+        make_checkpoint_dir(module, params["checkpoint"])
     result = run_module(module, all_events=params["all_events"], evidence=True)
     result["audit"] = None
     if params["check_audit_config"]:
         result["audit"] = audit_config(params["libvirt_config_paths"], params["use_auditctl"], params["proc_path"],
                                        module.get_bin_path, module.run_command)
+    if params["prometheus_textfile"]:
+        result["prometheus_textfile"] = write_metrics(module, params["prometheus_textfile"], params["inventory_host"] or params["host"],
+                                                      result)
     module.exit_json(changed=False, **result)
+
+
+def make_checkpoint_dir(module, path):
+    """Create the checkpoint's directory (0700) when missing; a warning when that fails (the run reads everything)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(directory):
+        return
+    try:
+        os.makedirs(directory, 0o700)
+    except OSError as exc:
+        module.warn("checkpoint: cannot create %s: %s" % (directory, exc.strerror or exc))
+
+
+def write_metrics(module, path, host, result):
+    """The host's Prometheus textfile at ``path`` (not in check mode); a warning when it cannot be written."""
+    outcome = {"path": path, "written": False, "msg": None}
+    now = (result.get("host_clock") or {}).get("epoch") or time.time()
+    text = prometheus_text.textfile(host, result, result.get("audit"), now)
+    if module.check_mode:
+        outcome["msg"] = "check mode"
+        return outcome
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        if not os.path.isdir(directory):
+            raise OSError("directory %s does not exist" % directory)
+        prometheus_text.write_textfile(path, text)
+        outcome["written"] = True
+    except (IOError, OSError) as exc:
+        outcome["msg"] = "cannot write %s: %s" % (path, getattr(exc, "strerror", None) or exc)
+        module.warn("prometheus_textfile: %s (is node_exporter's textfile collector set up on this host?)" % outcome["msg"])
+    return outcome
 
 
 if __name__ == "__main__":

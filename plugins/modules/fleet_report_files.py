@@ -19,6 +19,10 @@ description:
   - Files whose content did not change are left alone. In the subdirectories named by O(prune), files that the
     archive does not contain any more (pages of hosts that left the report) are removed.
   - Only plain relative paths are accepted from the archive; links, devices, absolute paths and C(..) are refused.
+  - O(dest), and the subdirectories of it that the archive uses, must belong to the user the module runs as - a
+    directory another user created there would leave the report in their hands. Running as root, the module takes
+    such a directory over (owner and group of root, O(dir_mode)) and says so (RV(taken_over) and a warning); as
+    anyone else it refuses to write. A directory that is a symbolic link belonging to another user is refused.
 author:
   - virtaudit.auvirt maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -94,6 +98,12 @@ removed:
   returned: always
   type: list
   elements: str
+taken_over:
+  description: Directories that belonged to another user and were (in check mode, would be) made this user's - C(path), C(uid), C(owner).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /srv/www/reports/virt, uid: 1000, owner: alice}]
 """
 
 import hashlib
@@ -103,6 +113,8 @@ import tarfile
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
 
 CHUNK = 1 << 20
 
@@ -154,6 +166,38 @@ def _make_dir(path, mode):
         os.chmod(path, mode)
 
 
+def _foreign_dirs(module, dest, names):
+    """The directories the report is written into (``dest`` and the subdirectories of ``names``) that exist and belong to
+    another user: ``[{path, uid, owner}]``.  Fails the module when it may not take them over."""
+    euid = os.geteuid()
+    candidates = [dest] + sorted(set(os.path.join(dest, os.path.dirname(name)) for name in names if "/" in name))
+    found = []
+    for path in candidates:
+        try:
+            link = os.lstat(path)
+        except OSError:
+            continue
+        uid = link.st_uid
+        if stat.S_ISLNK(link.st_mode):
+            try:
+                target = os.stat(path).st_uid
+            except OSError:
+                target = uid
+            if uid != euid or target != euid:
+                module.fail_json(msg="refusing to write the report into %s: it is a symbolic link that belongs to uid %d (%s), not to uid "
+                                     "%d that writes the report" % (path, uid if uid != euid else target,
+                                                                    owner_name(uid if uid != euid else target) or "?", euid))
+            continue
+        if uid == euid:
+            continue
+        if euid != 0:
+            module.fail_json(msg="refusing to write the report into %s: it belongs to uid %d (%s), not to uid %d that writes the report; "
+                                 "remove it, give it to that user, or write the report as root (fleet_report_report_become), which "
+                                 "takes it over" % (path, uid, owner_name(uid) or "?", euid))
+        found.append({"path": path, "uid": uid, "owner": owner_name(uid)})
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -170,11 +214,15 @@ def main():
     dest = params["dest"]
     mode = _mode(module, params["mode"], "mode")
     dir_mode = _mode(module, params["dir_mode"], "dir_mode")
-    result = dict(changed=False, files=[], written=[], removed=[])
+    result = dict(changed=False, files=[], written=[], removed=[], taken_over=[])
     temps = []
     try:
         with tarfile.open(params["src"], "r:*") as archive:
             members = _members(module, archive)
+            result["taken_over"] = _foreign_dirs(module, dest, [name for name, dummy in members])
+            for item in result["taken_over"]:
+                module.warn("%s belonged to uid %d (%s); it %s taken over by uid %d" % (
+                    item["path"], item["uid"], item["owner"] or "?", "would be" if module.check_mode else "was", os.geteuid()))
             plan = []
             for name, member in members:
                 target = os.path.join(dest, name)
@@ -192,9 +240,12 @@ def main():
                         path = os.path.join(directory, entry)
                         if "%s/%s" % (sub.strip("/"), entry) not in wanted and os.path.isfile(path) and not entry.startswith("."):
                             result["removed"].append(path)
-            if module.check_mode or not (plan or result["removed"]):
-                result["changed"] = bool(plan or result["removed"])
+            if module.check_mode or not (plan or result["removed"] or result["taken_over"]):
+                result["changed"] = bool(plan or result["removed"] or result["taken_over"])
                 module.exit_json(**result)
+            for item in result["taken_over"]:
+                os.chown(item["path"], os.geteuid(), os.getegid())
+                os.chmod(item["path"], dir_mode)
             _make_dir(dest, dir_mode)
             for name, member, target in plan:
                 _make_dir(os.path.dirname(target), dir_mode)

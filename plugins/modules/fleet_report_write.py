@@ -81,15 +81,35 @@ options:
     default: true
   dest:
     description:
-      - Directory on the report host.
+      - Directory on the report host. It must belong to the user the report is written as; a directory of another user
+        is taken over when that user is root (the report says so) and refused otherwise, before any work is done.
     type: path
     required: true
+  previous:
+    description:
+      - The previous report (its C(fleet_report.json), on the report host) this one is compared with - new and ended
+        sessions, new and resolved findings by fingerprint, hosts that started or stopped reporting (C(changes) in the
+        JSON, a section of the HTML and Markdown reports, RV(stats)). Defaults to the report in O(dest), before it is
+        replaced. It is read there line by line (M(virtaudit.auvirt.fleet_report_dest_info)); only its digest reaches the
+        controller. A report written again for the same moment keeps the comparison it had.
+    type: path
+  compare:
+    description: Compare with the previous report at all.
+    type: bool
+    default: true
   formats:
     description:
-      - Which files to write; C(html) includes the host pages in C(fleet_report_hosts/).
+      - Which files to write; C(html) includes the host pages in C(fleet_report_hosts/); C(csv) is C(fleet_report.csv) (one row
+        per session) and C(fleet_report_findings.csv) (one row per finding).
+      - C(jsonl) is C(fleet_report.jsonl) - one JSON object per line, every session (C(type=session)) and every finding
+        (C(type=finding)), each with a stable C(fingerprint), C(host), C(time)/C(epoch) and every other time field in UTC -
+        for a SIEM.
+      - C(prom) is one Prometheus textfile per host, C(fleet_report_hosts/<host>.prom) (node_exporter's textfile-collector
+        format, as of the report's time; the same text M(virtaudit.auvirt.fleet_report_collect) writes on the host with its
+        O(virtaudit.auvirt.fleet_report_collect#module:prometheus_textfile) option).
     type: list
     elements: str
-    choices: [html, md, csv, json]
+    choices: [html, md, csv, json, jsonl, prom]
     default: [html, md, csv, json]
   title:
     description: Title of the HTML and Markdown reports.
@@ -104,9 +124,19 @@ options:
     type: dict
     default: {}
   rules:
-    description: Rule overrides, as C(fleet_report_rules) of the role.
+    description: Rule overrides, as C(fleet_report_rules) of the role (C(enabled), C(severity), C(remediation)).
     type: dict
     default: {}
+  waivers:
+    description:
+      - Accepted findings, as C(fleet_report_waivers) of the role - a list of C({rule, host, guest, reason, expires}), or the path
+        of a YAML (or JSON) file on the controller holding that list (looked up like the files of a role or playbook).
+      - C(rule) is a rule id; C(host) and C(guest) are regular expressions matching the whole inventory host name and guest name
+        (left out, any); C(reason) says why (a ticket); C(expires) is a date (the end of that day in O(timezone)) or a date-time.
+      - A waived finding stays in the report, marked, but counts for nothing in the summary or O(fail_on). A waiver that has
+        expired waives nothing and is listed as expired.
+    type: raw
+    default: []
   allowed_guests:
     description: Regular expressions of the allowed guest names (C(guest_not_allowed)).
     type: list
@@ -153,6 +183,7 @@ options:
 seealso:
   - module: virtaudit.auvirt.fleet_report_collect
   - module: virtaudit.auvirt.fleet_report_files
+  - module: virtaudit.auvirt.fleet_report_dest_info
 """
 
 EXAMPLES = r"""
@@ -180,9 +211,19 @@ missing_hosts:
   type: list
   elements: str
 stats:
-  description: The small artifact the role publishes with set_stats.
+  description: The small artifact the role publishes with set_stats (with C(changes) - counts, fingerprints of new and resolved
+    findings, hosts that started or stopped reporting).
   returned: success
   type: dict
+changes:
+  description: Counts of what changed since the previous report, C(compared) and C(reason) when it was not.
+  returned: success
+  type: dict
+taken_over:
+  description: Report directories that belonged to another user and were taken over (see O(dest)).
+  returned: success
+  type: list
+  elements: dict
 reports:
   description: The main report files on the report host.
   returned: success

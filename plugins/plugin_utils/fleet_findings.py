@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compliance findings of the fleet report.
 
-Every rule has an id, a default severity and a title; ``fleet_report_rules``
-(``{rule: {enabled: bool, severity: str}}``) switches rules off or re-rates
-them.  ``compute_findings(fleet, settings)`` returns the findings sorted by
+The rules (id, default severity, title, remediation) are in fleet_rules.py;
+``fleet_report_rules`` switches them off, re-rates them or replaces their
+remediation text.  ``compute_findings(fleet, settings)`` returns the findings sorted by
 severity (highest first), time, host, guest and rule.
 
 Findings of the same rule, host and guest are grouped: a finding is
@@ -28,77 +28,16 @@ __metaclass__ = type
 import hashlib
 import re
 
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import SEVERITIES, SEVERITY_RANK
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK = dict((name, rank) for rank, name in enumerate(SEVERITIES))
 MAX_EVIDENCE = 50
 MAX_OCCURRENCES = 100
-
-# rule id -> (default severity, title)
-RULES = {
-    "host_missing": ("high", "Host did not report"),
-    "auditd_not_running": ("high", "auditd is not running"),
-    "audit_disabled": ("high", "Kernel auditing is disabled"),
-    "libvirt_audit_disabled": ("high", "libvirt auditing is disabled (audit_level = 0)"),
-    "log_coverage": ("medium", "Audit logs do not reach back to the window start"),
-    "log_gaps": ("medium", "Audit records are missing from the logs"),
-    "clock_skew": ("medium", "Host clock differs from the controller's"),
-    "parse_errors": ("low", "Lines in the audit logs that are not audit records"),
-    "guest_crashed": ("high", "Guest crashed"),
-    "guest_down": ("high", "Guest was running when its host went down"),
-    "start_failed": ("medium", "Guest failed to start"),
-    "session_lost": ("medium", "Guest session never ended (started again on the same host)"),
-    "avc_denial": ("high", "SELinux/AppArmor denials"),
-    "anomaly": ("medium", "Kernel or user-space anomalies"),
-    "hotplug": ("low", "Device hot-plugged into a running guest"),
-    "no_security_label": ("medium", "Guest ran without an SELinux/AppArmor label"),
-    "long_session": ("low", "Guest session longer than the limit"),
-    "guest_not_allowed": ("medium", "Guest not in the allow-list"),
-    "migration_unmatched": ("info", "Live migration to or from a host outside the report"),
-}
 
 DEFAULT_HOTPLUG_KINDS = ("dev", "hostdev", "disk")
 # a host clock further off than this (seconds) is a finding; a module run takes far less
 CLOCK_SKEW_LIMIT = 300
-
-
-def rule_settings(overrides=None):
-    """Effective ``{rule: {enabled, severity, title}}``; ValueError for unknown rules or severities."""
-    settings = {}
-    for rule, (severity, title) in RULES.items():
-        settings[rule] = {"enabled": True, "severity": severity, "title": title}
-    for rule, value in sorted((overrides or {}).items()):
-        if rule not in RULES:
-            raise ValueError("fleet_report_rules: unknown rule %r; known rules: %s" % (rule, ", ".join(sorted(RULES))))
-        if isinstance(value, bool):
-            value = {"enabled": value}
-        elif isinstance(value, str):
-            value = {"severity": value}
-        if not isinstance(value, dict):
-            raise ValueError("fleet_report_rules.%s: expected a dict with 'enabled' and/or 'severity'" % rule)
-        unknown = set(value) - set(("enabled", "severity"))
-        if unknown:
-            raise ValueError("fleet_report_rules.%s: unknown keys %s (use enabled, severity)" % (rule, ", ".join(sorted(unknown))))
-        if "severity" in value:
-            severity = str(value["severity"]).lower()
-            if severity not in SEVERITY_RANK:
-                raise ValueError("fleet_report_rules.%s.severity: %r is not one of %s" % (rule, value["severity"], ", ".join(SEVERITIES)))
-            settings[rule]["severity"] = severity
-        if "enabled" in value:
-            settings[rule]["enabled"] = _bool(value["enabled"], "fleet_report_rules.%s.enabled" % rule)
-    return settings
-
-
-def _bool(value, name):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("%s: %r is not a boolean" % (name, value))
 
 
 def compile_allow_list(patterns):
@@ -137,6 +76,7 @@ class _Collector(object):
             "rule": rule,
             "severity": conf["severity"],
             "title": conf["title"],
+            "remediation": conf["remediation"],
             "host": host,
             "guest": guest,
             "uuid": uuid,
@@ -154,12 +94,12 @@ def _session_anchor(session):
     return None, None
 
 
-def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS,
-                     report_end_epoch=None):
-    """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest."""
+def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS):
+    """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest.  Times in the
+    details are in the report's zone (``fleet['timezone']``), as everywhere in the report."""
     out = _Collector(settings)
-    _host_findings(out, fleet)
-    _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch)
+    _host_findings(out, fleet, fleet_time.get_timezone(fleet.get("timezone") or "UTC"))
+    _session_findings(out, fleet, max_session_hours, hotplug_kinds)
     _allow_list_findings(out, fleet, compile_allow_list(allowed_guests))
     for migration in fleet.get("unmatched_migrations", []):
         out.add("migration_unmatched", host=migration["host"], guest=migration["name"], uuid=migration["uuid"],
@@ -168,12 +108,20 @@ def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, 
 
 
 def finding_sort_key(item):
-    return (-SEVERITY_RANK[item["severity"]], item["epoch"] if item["epoch"] is not None else -1.0,
+    return (bool(item.get("waived")), -SEVERITY_RANK[item["severity"]], item["epoch"] if item["epoch"] is not None else -1.0,
             item["host"] or "", item["guest"] or "", item["uuid"] or "", item["rule"], item["detail"])
 
 
+# rules about a guest wherever it runs: their fingerprint leaves the host out (a guest that shows up on a second
+# host is still the same finding)
+FLEET_WIDE_RULES = ("guest_not_allowed",)
+
+
 def fingerprint(rule, host=None, uuid=None, guest=None):
-    """Stable id of a finding group: the same rule, host and guest give the same id in every run."""
+    """Stable id of a finding group: the same rule, host and guest give the same id in every run (whatever the
+    window, times, counts or details)."""
+    if rule in FLEET_WIDE_RULES:
+        host = None
     text = "\0".join((rule, host or "", uuid or "", guest or ""))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
@@ -209,7 +157,7 @@ def group_findings(items):
     return sorted(out, key=finding_sort_key)
 
 
-def _host_findings(out, fleet):
+def _host_findings(out, fleet, tzinfo):
     for host in fleet["hosts"]:
         name = host["name"]
         if host["status"] != "ok":
@@ -226,8 +174,13 @@ def _host_findings(out, fleet):
         coverage = host.get("coverage") or {}
         if coverage.get("reaches_window_start") is False:
             first = coverage.get("first_record")
+            start = coverage.get("window_start_epoch")
+            if start is None:
+                start = (fleet.get("window") or {}).get("start_epoch")
             out.add("log_coverage", host=name, time=first, epoch=coverage.get("first_record_epoch"),
-                    detail="the oldest record read is from %s, after the window start %s" % (first or "never (no records)", coverage.get("window_start")))
+                    detail="the oldest record read is from %s, after the window start %s" % (
+                        fleet_time.format_time(coverage.get("first_record_epoch"), tzinfo) or "never (no records)",
+                        fleet_time.format_time(start, tzinfo) or coverage.get("window_start")))
         gaps = (coverage.get("serial_gaps") or {})
         missing_events = gaps.get("missing_events") or 0
         rotated = coverage.get("missing_rotated_files") or []
@@ -254,7 +207,7 @@ def _host_findings(out, fleet):
             out.add("anomaly", host=name, detail="%d anomaly record(s) not attributable to a guest session" % host["anomalies_unattributed"])
 
 
-def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch):
+def _session_findings(out, fleet, max_session_hours, hotplug_kinds):
     limit = float(max_session_hours or 0) * 3600.0
     kinds = set(hotplug_kinds or ())
     for session in fleet["sessions"]:
@@ -308,10 +261,15 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_e
             end = session.get("end_epoch")
             running = end is None
             if running:
-                end = report_end_epoch
+                # open at the host's newest record or the window end (fleet_model.mark_open_sessions), never "now"
+                end = session.get("open_until_epoch")
             if end is not None and end - session["start_epoch"] > limit:
-                verb = "running for" if running else "ran for"
-                detail = "%s %s (limit %sh)" % (verb, _duration(end - session["start_epoch"]), _number(max_session_hours))
+                if running:
+                    detail = "running for %s, still running at the %s (limit %sh)" % (
+                        _duration(end - session["start_epoch"]),
+                        "window end" if session.get("open_until_source") == "window_end" else "newest record", _number(max_session_hours))
+                else:
+                    detail = "ran for %s (limit %sh)" % (_duration(end - session["start_epoch"]), _number(max_session_hours))
                 out.add("long_session", host, guest, uuid, session.get("start"), session["start_epoch"], detail,
                         _ids([session.get("start_id")]))
 

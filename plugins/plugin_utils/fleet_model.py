@@ -30,8 +30,10 @@ Pure Python, no Ansible objects: unit-tested directly.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_rules, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
@@ -49,6 +51,11 @@ def _anchor(session):
 
 def session_sort_key(session):
     return (session["host"], _anchor(session), session.get("name") or "", session["uuid"], session.get("start_id") or "")
+
+
+def session_fingerprint(session_id_text):
+    """Stable id of a session for exports and for comparing reports: a hash of its ``session_id``."""
+    return hashlib.sha256(("session\0" + session_id_text).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def session_id(session):
@@ -182,10 +189,35 @@ def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
     return migrations, unmatched
 
 
-def guest_histories(sessions, migrations, report_end=None):
+def mark_open_sessions(sessions, hosts, window_end=None):
+    """Where each running session is known to be still open: ``open_until`` / ``open_until_epoch`` - its host's
+    newest record, or the window end when that is earlier - ``open_until_source`` (``last_record``,
+    ``window_end``) and ``open_seconds`` (from its start to there).  Never the controller's clock: a log
+    from a past year has its running sessions open at its own end.  None for every other session."""
+    for session in sessions:
+        session["open_until"] = session["open_until_epoch"] = session["open_until_source"] = session["open_seconds"] = None
+        if session["state"] != "running" or session.get("end_epoch") is not None:
+            continue
+        host = hosts.get(session.get("inventory_host")) or {}
+        until, source = host.get("last_record_epoch"), "last_record"
+        if window_end is not None and (until is None or window_end < until):
+            until, source = window_end, "window_end"
+        if until is None:
+            continue
+        start = session.get("start_epoch")
+        if start is not None and until < start:
+            until = start
+        session["open_until_epoch"] = until
+        session["open_until"] = host.get("last_record") if source == "last_record" and until == host.get("last_record_epoch") else iso_utc(until)
+        session["open_until_source"] = source
+        session["open_seconds"] = round(until - start, 3) if start is not None else None
+
+
+def guest_histories(sessions, migrations):
     """One entry per UUID: names, hosts (in order of appearance), sessions, run time, migrations.
 
-    Run time adds up the sessions' durations; a session still running counts up to ``report_end``."""
+    Run time adds up the sessions' durations; a session still running counts up to where it is open
+    (``open_seconds``: the host's newest record or the window end)."""
     guests = {}
     for session in sorted(sessions, key=lambda s: (_anchor(s), s["host"])):
         guest = guests.setdefault(session["uuid"], {
@@ -201,8 +233,8 @@ def guest_histories(sessions, migrations, report_end=None):
         guest["states"][session["state"]] = guest["states"].get(session["state"], 0) + 1
         if session.get("duration_seconds"):
             guest["runtime_seconds"] += session["duration_seconds"]
-        elif session["state"] == "running" and session.get("start_epoch") is not None and report_end is not None:
-            guest["runtime_seconds"] += max(0.0, report_end - session["start_epoch"])
+        elif session.get("open_seconds"):
+            guest["runtime_seconds"] += session["open_seconds"]
         if session.get("start_epoch") is not None and guest["first_start_epoch"] is None:
             guest["first_start"], guest["first_start_epoch"] = session.get("start"), session["start_epoch"]
         guest["name"] = session.get("name") or guest["name"]
@@ -217,16 +249,24 @@ def guest_histories(sessions, migrations, report_end=None):
 
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
-                generated_epoch=None, timezone="UTC", collection=None, copy=True):
+                generated_epoch=None, timezone="UTC", collection=None, copy=True, waivers=None, previous=None, previous_path=None,
+                previous_reason=None):
     """The fleet model.  ``targets`` are inventory names, ``results`` the per-host records aligned with them
     (or a dict ``{name: record}``).  ``collection``: what was merged (run id, inputs, duplicates, partial),
     kept as the model's ``collection``.  ``copy=False`` lets the model take the records' session dicts over
-    instead of copying them (the report step, which reads the records for this alone).
+    instead of copying them (the report step, which reads the records for this alone).  ``waivers``: the
+    list of fleet_report_waivers (fleet_waivers.py), checked against the report's time.  ``previous``: the
+    digest of the previous report (module_utils/report_digest.py) at ``previous_path``, or None: the
+    model's ``changes`` (fleet_changes.py).
     ValueError for bad settings."""
-    settings = fleet_findings.rule_settings(rules)
+    settings = fleet_rules.rule_settings(rules)
+    window = dict(window or {})
+    if generated_epoch is None:
+        generated_epoch = window.get("now_epoch")
+    waivers = fleet_waivers.load_waivers(waivers, timezone or "UTC", generated_epoch)
     fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
-    if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
-        raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_findings.SEVERITIES)))
+    if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_rules.SEVERITY_RANK:
+        raise ValueError("fleet_report_fail_on: %r is not one of none, %s" % (fail_on, ", ".join(fleet_rules.SEVERITIES)))
     if isinstance(results, dict):
         results = [results.get(t) for t in targets]
     results = list(results or [])
@@ -254,6 +294,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
                 continue
             seen.add(key)
             session["session_id"] = session_id(session)
+            session["fingerprint"] = session_fingerprint(session["session_id"])
             sessions.append(session)
             entry["sessions"] += 1
             entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1
@@ -271,13 +312,8 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     sessions.sort(key=session_sort_key)
     host_events.sort(key=lambda e: (e.get("host") or "", e.get("epoch") or 0.0, e.get("id") or "", e.get("type") or ""))
     migrations, unmatched = stitch_migrations(sessions, migration_slack)
-    window = dict(window or {})
-    if generated_epoch is None:
-        generated_epoch = window.get("now_epoch")
-    report_end = window.get("end_epoch")
-    if report_end is None or (generated_epoch is not None and generated_epoch < report_end):
-        report_end = generated_epoch
-    guests = guest_histories(sessions, migrations, report_end)
+    mark_open_sessions(sessions, dict((h["name"], h) for h in hosts), window.get("end_epoch"))
+    guests = guest_histories(sessions, migrations)
     fleet = {
         "schema_version": SCHEMA_VERSION,
         "generated": iso_utc(generated_epoch),
@@ -294,10 +330,14 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
         "collection": _collection(collection, hosts),
     }
     findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
-                                               hotplug_kinds=hotplug_kinds, report_end_epoch=report_end)
+                                               hotplug_kinds=hotplug_kinds)
+    fleet["waivers"] = fleet_waivers.apply_waivers(findings, waivers, generated_epoch)
+    findings.sort(key=fleet_findings.finding_sort_key)
     fleet["findings"] = findings
-    fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
+    fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"], "title": conf["title"],
+                                  "remediation": conf["remediation"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)
+    fleet["changes"] = fleet_changes.compare(fleet, previous, previous_path, previous_reason)
     return fleet
 
 
@@ -314,13 +354,15 @@ def _summary(fleet, findings, fail_on):
     states = dict((s, 0) for s in STATES)
     for session in fleet["sessions"]:
         states[session["state"]] = states.get(session["state"], 0) + 1
+    waived = [f for f in findings if f.get("waived")]
+    findings = [f for f in findings if not f.get("waived")]  # a waived finding counts for nothing but itself
     severities = fleet_findings.severity_counts(findings)
     worst = fleet_findings.max_severity(findings)
     threshold = None if fail_on in (None, "", "none") else str(fail_on).lower()
     at_or_above = 0
     if threshold is not None:
-        rank = fleet_findings.SEVERITY_RANK[threshold]
-        at_or_above = sum(1 for f in findings if fleet_findings.SEVERITY_RANK[f["severity"]] >= rank)
+        rank = fleet_rules.SEVERITY_RANK[threshold]
+        at_or_above = sum(1 for f in findings if fleet_rules.SEVERITY_RANK[f["severity"]] >= rank)
     collection = fleet.get("collection") or {}
     reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
     return {
@@ -338,6 +380,9 @@ def _summary(fleet, findings, fail_on):
         "host_events": len(fleet["host_events"]),
         "findings": len(findings),
         "finding_occurrences": sum(f["count"] for f in findings),
+        "findings_waived": len(waived),
+        "waivers": len(fleet.get("waivers") or []),
+        "waivers_expired": sum(1 for w in fleet.get("waivers") or [] if w["status"] == "expired"),
         "partial": bool(collection.get("partial")),
         "severities": severities,
         "max_severity": worst,
@@ -361,6 +406,8 @@ def stats_artifact(fleet, report_paths=None):
         "migrations": summary["migrations"],
         "findings": summary["findings"],
         "finding_occurrences": summary["finding_occurrences"],
+        "findings_waived": summary["findings_waived"],
+        "waivers_expired": summary["waivers_expired"],
         "partial": summary["partial"],
         "severities": dict(summary["severities"]),
         "max_severity": summary["max_severity"],
@@ -370,4 +417,5 @@ def stats_artifact(fleet, report_paths=None):
         "window_end": (fleet.get("window") or {}).get("end"),
         "generated": fleet.get("generated"),
         "reports": sorted(report_paths or []),
+        "changes": fleet_changes.stats(fleet["changes"]) if fleet.get("changes") else None,
     }

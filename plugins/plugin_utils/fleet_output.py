@@ -6,10 +6,14 @@
 * ``fleet_report.json`` - the fleet model (sessions with their evidence
   summary, findings, hosts, migrations, guests, ...), keys sorted, one
   session/finding/... per line;
-* ``fleet_report.csv`` - one row per session;
+* ``fleet_report.csv`` - one row per session; ``fleet_report_findings.csv`` - one
+  row per finding (fingerprint, times, evidence, remediation, waiver);
 * ``fleet_report.md`` - the main page as Markdown;
 * ``fleet_report.html`` - the main page, and ``fleet_report_hosts/<host>.html``
   - one page per reporting host;
+* ``fleet_report.jsonl`` - one session or finding per line, and
+  ``fleet_report_hosts/<host>.prom`` - each host's Prometheus textfile
+  (fleet_exports.py);
 * ``fleet_report_hosts/<host>.events.json`` - every resource, denial,
   anomaly and timeline event of a host's sessions (only with all_events).
 
@@ -27,10 +31,13 @@ import os
 
 import jinja2
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_exports, fleet_render
 
-FORMATS = ("html", "md", "csv", "json")
-MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS)
+FORMATS = ("html", "md", "csv", "json", "jsonl", "prom")
+# what is written when no formats are named (the exports are asked for)
+DEFAULT_FORMATS = ("html", "md", "csv", "json")
+MAIN_FILES = dict((fmt, "fleet_report." + fmt) for fmt in FORMATS if fmt != "prom")
+FINDINGS_CSV = "fleet_report_findings.csv"
 # lists longer than this are written one item per line
 _LINE_ITEMS = 20
 
@@ -41,8 +48,17 @@ def default_template_dir():
     return os.path.normpath(os.path.join(here, "..", "..", "roles", "fleet_report", "templates"))
 
 
+def _finalize(value):
+    """Every value a template prints: bidirectional controls marked (fleet_render.mark_controls); markup made by
+    the templates' own macros is left as it is (its values were marked when the macro printed them)."""
+    if value.__class__ is str:
+        return fleet_render.mark_controls(value)
+    return value
+
+
 def environment(template_dir=None):
     env = jinja2.Environment(
+        finalize=_finalize,
         loader=jinja2.FileSystemLoader(template_dir or default_template_dir()),
         autoescape=lambda name: bool(name) and ".html" in name,
         trim_blocks=True,
@@ -53,8 +69,13 @@ def environment(template_dir=None):
     return env
 
 
+# JSON keeps every name exact but writes the bidirectional controls and line separators as escapes, so that
+# the file shows the same text in a terminal or an editor as it holds
+_JSON_ESCAPES = dict((ord(char), "\\u%04x" % ord(char)) for char in fleet_render.UNICODE_CONTROLS)
+
+
 def _dumps(value):
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def write_json(value, handle):
@@ -91,7 +112,7 @@ def write_host_details(directory, host, details):
     return name
 
 
-def write_reports(fleet, directory, formats=FORMATS, timezone="UTC", title="Guest sessions - fleet report", template_dir=None,
+def write_reports(fleet, directory, formats=DEFAULT_FORMATS, timezone="UTC", title="Guest sessions - fleet report", template_dir=None,
                   max_rows=fleet_render.DEFAULT_MAX_ROWS, inline_sessions=fleet_render.DEFAULT_INLINE_SESSIONS):
     """Write the report files of ``formats`` into ``directory``; returns their paths relative to it."""
     formats = [fmt for fmt in FORMATS if fmt in set(formats or ())]
@@ -100,10 +121,19 @@ def write_reports(fleet, directory, formats=FORMATS, timezone="UTC", title="Gues
         with _open(directory, MAIN_FILES["json"]) as handle:
             write_json(fleet, handle)
         written.append(MAIN_FILES["json"])
+    if "jsonl" in formats:
+        with _open(directory, MAIN_FILES["jsonl"]) as handle:
+            fleet_exports.write_jsonl(fleet, handle, _dumps)
+        written.append(MAIN_FILES["jsonl"])
+    if "prom" in formats:
+        written += fleet_exports.write_prom_files(fleet, lambda name: _open(directory, name))
     if "csv" in formats:
         with _open(directory, MAIN_FILES["csv"]) as handle:
             fleet_render.write_csv(fleet, handle, timezone)
         written.append(MAIN_FILES["csv"])
+        with _open(directory, FINDINGS_CSV) as handle:
+            fleet_render.write_findings_csv(fleet, handle, timezone)
+        written.append(FINDINGS_CSV)
     if "html" in formats or "md" in formats:
         env = environment(template_dir)
         index = fleet_render.HostIndex(fleet, timezone)

@@ -28,6 +28,7 @@ import hashlib
 import io
 import re
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import UNICODE_CONTROLS
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import SEVERITIES, SEVERITY_RANK
 
@@ -39,6 +40,9 @@ STATE_COLOURS = {
     "down": "#6a1b9a",
     "lost": "#8d6e63",
 }
+# host shutdowns and reboots on the timelines: a dashed near-black line, far from every state's colour
+# (it was #b71c1c, next to crashed's #c62828)
+MARKER_COLOUR = "#212121"
 SEVERITY_COLOURS = {
     "critical": "#7f0000",
     "high": "#c62828",
@@ -59,8 +63,13 @@ TIMELINE_MARKERS = ("shutdown", "boot", "reboot_detected", "crash")
 
 CSV_COLUMNS = (
     "host", "inventory_host", "name", "uuid", "virt", "state", "start", "end", "start_local", "end_local",
-    "duration_seconds", "start_reason", "stop_reason", "pid", "user", "label", "avcs", "anomalies", "hotplugs",
+    "duration_seconds", "open_until", "open_seconds", "start_reason", "stop_reason", "pid", "user", "label", "avcs", "anomalies", "hotplugs",
     "migrated_from", "migrated_to", "session_id", "start_id", "end_id",
+)
+# fleet_report_findings.csv: one row per finding (a group of occurrences of one rule, host and guest)
+FINDINGS_CSV_COLUMNS = (
+    "fingerprint", "severity", "rule", "title", "host", "guest", "uuid", "count", "first", "first_local", "last", "last_local",
+    "detail", "evidence", "remediation", "waived", "waiver_status", "waiver_reason", "waiver_expires",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HOSTS_DIR = "fleet_report_hosts"
@@ -78,9 +87,21 @@ TICK_STEPS = (60, 300, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600,
 _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+# The bidirectional controls (U+202E ...) and the line/paragraph separators, as auvirt_lines writes them
+# (module_utils/auvirt_text.py): a guest name must not reorder what a reader sees of a report.  HTML,
+# Markdown and CSV show them as the text \u202e; JSON writes them as JSON escapes (the same name when parsed).
+_MARKS = dict((ord(char), text) for char, text in UNICODE_CONTROLS.items())
+
+
+def mark_controls(text):
+    """``text`` with every bidirectional control and line separator written as ``\\uXXXX``."""
+    return text.translate(_MARKS)
+
+
 def neutralise_cell(value):
-    """A CSV cell that a spreadsheet will not run as a formula."""
+    """A CSV cell that a spreadsheet will not run as a formula, with the bidirectional controls marked."""
     if value.__class__ is str:
+        value = value.translate(_MARKS)
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
@@ -88,7 +109,7 @@ def neutralise_cell(value):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
+    text = mark_controls(str(value))
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
@@ -98,7 +119,7 @@ def md_escape(value):
     """Text safe inside a Markdown table cell (no markup, no raw HTML, one line)."""
     if value is None:
         return ""
-    text = str(value)
+    text = mark_controls(str(value))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = " ".join(text.splitlines()).replace("\t", " ")
     out = []
@@ -142,6 +163,24 @@ def write_csv(fleet, handle, timezone="UTC"):
         writer.writerow([neutralise_cell(row.get(col)) for col in CSV_COLUMNS])
 
 
+def write_findings_csv(fleet, handle, timezone="UTC"):
+    """One row per finding (``FINDINGS_CSV_COLUMNS``): times in UTC and in the report's zone, evidence ids
+    separated by spaces, the rule's remediation and the waiver, if any."""
+    tzinfo = fleet_time.get_timezone(timezone)
+    writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(FINDINGS_CSV_COLUMNS)
+    for item in fleet["findings"]:
+        waiver = item.get("waiver") or {}
+        row = dict(item)
+        row.update({
+            "first": fleet_time.iso_utc(item.get("epoch")), "first_local": fleet_time.format_time(item.get("epoch"), tzinfo),
+            "last": fleet_time.iso_utc(item.get("last_epoch")), "last_local": fleet_time.format_time(item.get("last_epoch"), tzinfo),
+            "evidence": " ".join(item.get("evidence") or []), "waived": bool(item.get("waived")),
+            "waiver_status": waiver.get("status"), "waiver_reason": waiver.get("reason"), "waiver_expires": waiver.get("expires"),
+        })
+        writer.writerow([neutralise_cell(row.get(col)) for col in FINDINGS_CSV_COLUMNS])
+
+
 def to_csv(fleet, timezone="UTC"):
     buf = io.StringIO()
     write_csv(fleet, buf, timezone)
@@ -163,13 +202,14 @@ def _tick_label(epoch, step, tzinfo):
 
 
 def timeline_range(fleet):
-    """(t0, t1) of the timelines: the window, else the span of the data."""
+    """(t0, t1) of the timelines: the window, else the span of the data (records and sessions; a running
+    session is open at its host's newest record).  The controller's clock only when there is no data at all."""
     window = fleet.get("window") or {}
     t0, t1 = window.get("start_epoch"), window.get("end_epoch")
     if t0 is None or t1 is None:
         low = high = None
         for session in fleet["sessions"]:
-            for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
+            for key in ("start_epoch", "first_seen_epoch", "end_epoch", "open_until_epoch"):
                 value = session.get(key)
                 if value is not None:
                     low = value if low is None or value < low else low
@@ -184,7 +224,7 @@ def timeline_range(fleet):
         if t0 is None:
             t0 = low if low is not None else (generated or 0.0)
         if t1 is None:
-            t1 = max(high, generated or high) if high is not None else (generated or t0)
+            t1 = high if high is not None else (generated or t0)
     if t1 <= t0:
         t1 = t0 + 3600.0
     return t0, t1
@@ -246,7 +286,7 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
         end = session.get("end_epoch")
         open_end = end is None
         if open_end:
-            end = t1
+            end = session.get("open_until_epoch") if session.get("open_until_epoch") is not None else t1
         x0, x1 = _x(start, t0, t1), _x(end, t0, t1)
         bars.append({
             "x": x0, "y": AXIS_HEIGHT + lane * LANE_HEIGHT + (LANE_HEIGHT - BAR_HEIGHT) / 2.0, "width": max(round(x1 - x0, 1), 3.0),
@@ -255,7 +295,7 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
             "tooltip": "%s (%s) %s: %s -> %s [%s]" % (
                 session.get("name") or "", session["uuid"], session["state"],
                 when(session.get("start_epoch")) or "before the logs",
-                when(session.get("end_epoch")) or ("still running" if session["state"] == "running" else "unknown"),
+                when(session.get("end_epoch")) or _open_text(session, when) or "unknown",
                 session["session_id"]),
         })
     markers = []
@@ -268,7 +308,15 @@ def timeline(host, sessions, host_events, axis, tzinfo, when=None):
     for number, lane in enumerate(lanes):
         lane["y"] = AXIS_HEIGHT + number * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
     return {"host": host, "width": LABEL_WIDTH + PLOT_WIDTH + 10, "height": height, "plot_x": LABEL_WIDTH, "plot_width": PLOT_WIDTH,
-            "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers}
+            "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers, "marker_colour": MARKER_COLOUR}
+
+
+def _open_text(session, when):
+    """``still running at the newest record (TIME)`` for a running session, else ''."""
+    if session.get("state") != "running" or session.get("open_until_epoch") is None:
+        return "still running" if session.get("state") == "running" else ""
+    where = "window end" if session.get("open_until_source") == "window_end" else "newest record"
+    return "still running at the %s (%s)" % (where, when(session["open_until_epoch"]))
 
 
 def _truncate(text, length):
@@ -330,10 +378,25 @@ def _finding_row(item, index):
         "rule": item["rule"], "title": item["title"], "host": item["host"] or "", "guest": item["guest"] or "",
         "uuid": item["uuid"] or "", "time": index.when(item["epoch"]), "epoch": item["epoch"] if item["epoch"] is not None else "",
         "last": index.when(item.get("last_epoch")) if item.get("count", 1) > 1 else "",
-        "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]),
-        "fingerprint": item.get("fingerprint") or "",
+        "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]), "ids": list(item["evidence"]),
+        "fingerprint": item.get("fingerprint") or "", "remediation": item.get("remediation") or "",
+        "waived": bool(item.get("waived")), "waiver": _waiver_text(item.get("waiver"), index),
         "page": host_page(owner) if owner in index.hosts and index.hosts[owner]["status"] == "ok" else "",
     }
+
+
+def _waiver_text(waiver, index):
+    """``waived until DATE: REASON`` / ``waiver expired on DATE: REASON``; '' without a waiver."""
+    if not waiver:
+        return ""
+    verb = "waived until" if waiver["status"] == "active" else "waiver expired on"
+    return "%s %s: %s" % (verb, index.when(waiver["expires_epoch"]), waiver["reason"])
+
+
+def _waiver_row(waiver, index):
+    return {"index": waiver["index"], "rule": waiver["rule"], "host": waiver["host"] or "(any host)",
+            "guest": waiver["guest"] or "(any guest)", "reason": waiver["reason"], "expires": index.when(waiver["expires_epoch"]),
+            "expires_epoch": waiver["expires_epoch"], "status": waiver["status"], "findings": waiver["findings"]}
 
 
 def _host_row(host, index):
@@ -343,7 +406,8 @@ def _host_row(host, index):
               for c in audit.get("libvirt", []) or [] if c.get("exists")]
     severities = dict((s, 0) for s in SEVERITIES)
     for item in index.findings.get(host["name"], []):
-        severities[item["severity"]] += 1
+        if not item.get("waived"):
+            severities[item["severity"]] += 1
     worst = None
     for severity in SEVERITIES:
         if severities[severity]:
@@ -353,6 +417,8 @@ def _host_row(host, index):
         "name": host["name"], "status": host["status"], "msg": host.get("msg") or "",
         "page": host_page(host["name"]) if host["status"] == "ok" else "",
         "sessions": host["sessions"], "states": host["states"],
+        "state_counts": [{"state": st, "count": host["states"][st], "colour": STATE_COLOURS[st]}
+                         for st in STATE_COLOURS if host["states"].get(st)],
         "findings": sum(severities.values()), "worst": worst or "", "worst_rank": SEVERITY_RANK[worst] if worst else -1,
         "worst_colour": SEVERITY_COLOURS.get(worst, "#9e9e9e"),
         "first_record": index.when(host.get("first_record_epoch")), "last_record": index.when(host.get("last_record_epoch")),
@@ -365,6 +431,7 @@ def _host_row(host, index):
         "auditd": _tri(audit.get("auditd_running"), "running", "NOT running") if audit else "not checked",
         "audit_enabled": _tri(audit.get("audit_enabled"), "enabled", "DISABLED") if audit else "not checked",
         "libvirt_audit": "; ".join(levels) if levels else ("no libvirt configuration found" if audit else "not checked"),
+        "libvirt_short": _libvirt_short(audit),
         "sources": ", ".join(str(s.get("path")) for s in host.get("sources") or []),
         "collected": index.when(host.get("collected_epoch")) or host.get("collected") or "",
         "clock_skew": fleet_time.format_duration(abs(host["clock_skew_seconds"])) + (" ahead" if host["clock_skew_seconds"] > 0 else " behind")
@@ -372,15 +439,35 @@ def _host_row(host, index):
     }
 
 
+def _libvirt_short(audit):
+    """libvirt's audit_level in a word for the hosts table (the host page lists every file): ``on``, ``OFF (file)``,
+    ``none found``, ``not checked``."""
+    if not audit:
+        return "not checked"
+    found = [c for c in audit.get("libvirt", []) or [] if c.get("exists")]
+    if not found:
+        return "no configuration found"
+    off = [str(c.get("path") or "").rsplit("/", 1)[-1] for c in found if c.get("audit_level") == 0]
+    if off:
+        return "OFF (%s)" % ", ".join(off)
+    return "on"
+
+
 def _session_row(session, index):
     return {
         "host": session["host"], "name": session.get("name") or "", "uuid": session["uuid"], "state": session["state"],
         "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
         "start": index.when(session.get("start_epoch")) or "(before the logs)", "start_epoch": session.get("start_epoch") or "",
-        "end": index.when(session.get("end_epoch")) or ("" if session["state"] == "running" else "(unknown)"),
-        "end_epoch": session.get("end_epoch") or "",
-        "duration": fleet_time.format_duration(session.get("duration_seconds")),
-        "duration_seconds": session.get("duration_seconds") if session.get("duration_seconds") is not None else "",
+        "end": index.when(session.get("end_epoch")) or _running_end(session, index) or "(unknown)",
+        "end_time": index.when(session.get("end_epoch")) or index.when(session.get("open_until_epoch")),
+        "end_note": "" if session.get("end_epoch") is not None else (
+            ("still running at the window end," if session.get("open_until_source") == "window_end" else "still running at")
+            if session["state"] == "running" and session.get("open_until_epoch") is not None
+            else ("still running" if session["state"] == "running" else "(unknown)")),
+        "end_epoch": session.get("end_epoch") or session.get("open_until_epoch") or "",
+        "duration": fleet_time.format_duration(session.get("duration_seconds")) or (
+            fleet_time.format_duration(session.get("open_seconds")) + "+" if session.get("open_seconds") is not None else ""),
+        "duration_seconds": _first_number(session.get("duration_seconds"), session.get("open_seconds")),
         "start_reason": session.get("start_reason") or "", "stop_reason": session.get("stop_reason") or "",
         "label": session.get("label") or "", "user": session.get("user") or "", "virt": session.get("virt") or "",
         "pid": session.get("pid") if session.get("pid") is not None else "",
@@ -390,12 +477,30 @@ def _session_row(session, index):
     }
 
 
+def _running_end(session, index):
+    """The end column of a running session: ``still running at TIME`` (its host's newest record or the window end)."""
+    if session["state"] != "running":
+        return ""
+    if session.get("open_until_epoch") is None:
+        return "still running"
+    return "still running at %s%s" % (index.when(session["open_until_epoch"]),
+                                      " (window end)" if session.get("open_until_source") == "window_end" else "")
+
+
+def _first_number(*values):
+    for value in values:
+        if value is not None:
+            return value
+    return ""
+
+
 def _migration_row(item, index):
     return {
         "name": item["name"] or "", "uuid": item["uuid"], "source": item["source_host"], "destination": item["destination_host"],
         "started": index.when(item["started_epoch"]), "started_epoch": item["started_epoch"],
         "completed": index.when(item["completed_epoch"]), "overlap": fleet_time.format_duration(item["overlap_seconds"]),
         "overlap_seconds": item["overlap_seconds"], "evidence": "%s, %s" % (item.get("start_id") or "?", item.get("stop_id") or "?"),
+        "ids": [item.get("start_id") or "?", item.get("stop_id") or "?"],
     }
 
 
@@ -424,8 +529,20 @@ def _common(fleet, index, title):
         "summary": summary,
         "partial": bool(collection.get("partial")),
         "partial_reason": collection.get("partial_reason") or "",
+        "report_dir": _report_dir_note(collection.get("report_dir")),
         "state_colours": [{"state": s, "colour": c} for s, c in STATE_COLOURS.items()],
+        "marker_colour": MARKER_COLOUR,
     }
+
+
+def _report_dir_note(report_dir):
+    """What the report says when its directory belonged to another user and was taken over; '' otherwise."""
+    if not report_dir or not report_dir.get("taken_over_from"):
+        return ""
+    was = report_dir["taken_over_from"]
+    return ("The report directory %s belonged to %s (uid %s) when this report was written; it was taken over by uid %s "
+            "(owner, group and mode reset), so nobody else can change the report." % (
+                report_dir.get("path"), was.get("owner") or "another user", was.get("uid"), report_dir.get("taken_over_by")))
 
 
 def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_rows=DEFAULT_MAX_ROWS,
@@ -435,9 +552,14 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
     summary = fleet["summary"]
     collection = fleet.get("collection") or {}
     rules = {}
-    for item in fleet["findings"]:
+    active = [f for f in fleet["findings"] if not f.get("waived")]
+    waived = [f for f in fleet["findings"] if f.get("waived")]
+    settings = fleet.get("rules") or {}
+    for item in active:
         entry = rules.setdefault(item["rule"], {"rule": item["rule"], "title": item["title"], "severity": item["severity"],
                                                 "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
+                                                "remediation": (settings.get(item["rule"]) or {}).get("remediation")
+                                                or item.get("remediation") or "",
                                                 "findings": 0, "occurrences": 0, "hosts": set()})
         entry["findings"] += 1
         entry["occurrences"] += item.get("count", 1)
@@ -454,7 +576,11 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
         "severity_cards": [{"severity": s, "count": summary["severities"][s], "colour": SEVERITY_COLOURS[s]} for s in reversed(SEVERITIES)],
         "state_cards": [{"state": s, "count": summary["states"].get(s, 0), "colour": STATE_COLOURS[s]} for s in STATE_COLOURS],
         "rule_summary": rule_rows,
-        "findings": _table(fleet["findings"], _finding_row, index, max_rows),
+        "findings": _table(active, _finding_row, index, max_rows),
+        "findings_waived": _table(waived, _finding_row, index, max_rows),
+        "changes": changes_view(fleet, index, max_rows),
+        "waivers": [_waiver_row(w, index) for w in fleet.get("waivers") or []],
+        "waivers_expired": [_waiver_row(w, index) for w in fleet.get("waivers") or [] if w["status"] == "expired"],
         "hosts": hosts,
         "missing_hosts": [h for h in hosts if h["status"] != "ok"],
         "hosts_pages": dict((h["name"], h["page"]) for h in hosts),
@@ -470,10 +596,47 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
             "duplicates": collection.get("duplicates") or [], "unused": collection.get("unused") or [],
             "errors": collection.get("errors") or [], "windows_differ": bool(collection.get("host_windows_differ")),
         },
-        "rules": [{"rule": r, "enabled": c["enabled"], "severity": c["severity"]} for r, c in sorted(fleet.get("rules", {}).items())],
+        "rules": [{"rule": r, "enabled": c["enabled"], "severity": c["severity"], "title": c.get("title") or "",
+                   "remediation": c.get("remediation") or ""} for r, c in sorted(fleet.get("rules", {}).items())],
         "max_rows": max_rows,
     })
     return view
+
+
+def _change_finding_row(item, index):
+    severity = item.get("severity") if item.get("severity") in SEVERITY_RANK else "info"
+    return {"severity": severity, "rank": SEVERITY_RANK[severity], "colour": SEVERITY_COLOURS[severity], "rule": item.get("rule") or "",
+            "title": item.get("title") or "", "host": item.get("host") or "", "guest": item.get("guest") or "",
+            "time": index.when(item.get("epoch")), "epoch": item.get("epoch") if item.get("epoch") is not None else "",
+            "fingerprint": item.get("fingerprint") or "", "why": item.get("why") or "", "waived": bool(item.get("waived"))}
+
+
+def _change_session_row(item, index):
+    return {"host": item.get("host") or "", "name": item.get("name") or "", "uuid": item.get("uuid") or "", "state": item.get("state") or "",
+            "colour": STATE_COLOURS.get(item.get("state"), "#9e9e9e"), "start": index.when(item.get("start_epoch")) or "(before the logs)",
+            "start_epoch": item.get("start_epoch") if item.get("start_epoch") is not None else "",
+            "end": index.when(item.get("end_epoch")), "fingerprint": item.get("fingerprint") or ""}
+
+
+def changes_view(fleet, index, max_rows):
+    """The "Changes since the previous report" section: counts, what was compared, the lists (cut at ``max_rows``)."""
+    changes = fleet.get("changes") or {}
+    previous = changes.get("previous") or {}
+    counts = changes.get("counts") or {}
+
+    def table(kind, row):
+        items = changes.get(kind) or []
+        return {"rows": [row(item, index) for item in items[:max_rows]], "total": counts.get(kind, len(items)), "shown": min(len(items), max_rows)}
+
+    return {
+        "compared": bool(changes.get("compared")), "reason": changes.get("reason") or "",
+        "previous_generated": index.when(previous.get("generated_epoch")) or previous.get("generated") or "",
+        "previous_path": previous.get("path") or "", "counts": counts,
+        "new_sessions": table("new_sessions", _change_session_row), "ended_sessions": table("ended_sessions", _change_session_row),
+        "new_findings": table("new_findings", _change_finding_row), "resolved_findings": table("resolved_findings", _change_finding_row),
+        "hosts_started": [h["name"] for h in changes.get("hosts_started_reporting") or []],
+        "hosts_stopped": [h["name"] for h in changes.get("hosts_stopped_reporting") or []],
+    }
 
 
 def _guest_row(guest, index):
@@ -498,12 +661,26 @@ def host_view(index, name, title="Guest sessions - fleet report"):
         "timeline": timeline(name, sessions, index.host_events.get(name, []), index.axis, index.tzinfo, index.when),
         "sessions": [_session_row(s, index) for s in sessions],
         "findings": [_finding_row(f, index) for f in index.findings.get(name, [])],
+        "finding_rules": _rules_of(index.findings.get(name, []), fleet),
         "migrations": [_migration_row(m, index) for m in index.migrations.get(name, [])],
         "host_events": [_event_row(e, index) for e in index.host_events.get(name, [])],
         "sources": host.get("sources") or [],
         "back": "../fleet_report.html",
     })
     return view
+
+
+def _rules_of(findings, fleet):
+    """``[{rule, title, remediation}]`` of the rules of ``findings``, in the order they first appear."""
+    out = []
+    seen = set()
+    settings = fleet.get("rules") or {}
+    for item in findings:
+        if item["rule"] not in seen:
+            seen.add(item["rule"])
+            out.append({"rule": item["rule"], "title": item["title"],
+                        "remediation": (settings.get(item["rule"]) or {}).get("remediation") or item.get("remediation") or ""})
+    return out
 
 
 def _tri(value, yes, no):

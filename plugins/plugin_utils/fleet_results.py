@@ -33,13 +33,13 @@ import json
 import math
 import os
 import re
-import tempfile
 
 try:
     from urllib.parse import quote
 except ImportError:  # pragma: no cover - Python 2 is not a controller Python
     from urllib import quote
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 FORMAT = "virtaudit.auvirt.fleet_host_result"
@@ -286,17 +286,8 @@ def write_record(path, record):
     except OSError as exc:
         if exc.errno != errno.EEXIST or not os.path.isdir(directory):
             raise
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, allow_nan=False, separators=(",", ":"), sort_keys=True)
-        os.rename(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    data = json.dumps(record, allow_nan=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    replace_atomically(path, data)
     return path
 
 

@@ -29,19 +29,21 @@ except ImportError:  # pragma: no cover - exercised by a test that hides dateuti
     dateutil_tz = None
     HAS_DATEUTIL = False
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_time as _parse_time_host
 
 UTC = datetime.timezone.utc
 UTC_NAMES = ("", "utc", "z", "zulu", "etc/utc", "gmt", "etc/gmt", "universal")
 
-DAY_KEYWORDS = ("today", "yesterday", "this-week", "week-ago", "this-month", "this-year")
-ACCEPTED = ("a day keyword (today, yesterday, this-week, week-ago, this-month, this-year), now, recent, "
+# the day keywords and what they mean are the modules' (module_utils/time_window.py): one definition
+DAY_KEYWORDS = time_window.PERIOD_KEYWORDS
+ACCEPTED = ("a day keyword (%s; weeks start on Sunday), now, recent, " % ", ".join(DAY_KEYWORDS) +
             "a date (2024-03-01), a date-time (2024-03-01T08:30, 2024-03-01 08:30:00, with or without an "
             "offset such as +01:00 or Z), a time back from now (-7d, -12h, -30m, -2w) or epoch seconds")
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _NAIVE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[tT ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?$")
-_KEYWORD_RE = re.compile(r"^(today|yesterday|this-week|week-ago|this-month|this-year)(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_KEYWORD_RE = re.compile(r"^(%s)(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$" % "|".join(re.escape(k) for k in DAY_KEYWORDS))
 END_EPSILON = 1e-6
 
 
@@ -144,30 +146,16 @@ def format_duration(seconds):
     return "%dd %s" % (days, clock) if days else clock
 
 
-def _local_epoch(tzinfo, year, month, day, hour=0, minute=0, second=0, micro=0):
+def _local_epoch(tzinfo, year, month, day, hour=0, minute=0, second=0, micro=0, later=False):
+    """Epoch of a wall time in ``tzinfo``: a repeated time is its first occurrence (its second with
+    ``later``), a skipped one moves forward by the gap (the modules' rule, docs/time-windows.md)."""
     naive = datetime.datetime(year, month, day, hour, minute, second, micro)
     if HAS_DATEUTIL and not isinstance(tzinfo, datetime.timezone):
-        # a wall time skipped by a DST change moves forward to the first real instant
-        naive = dateutil_tz.resolve_imaginary(naive.replace(tzinfo=tzinfo)).replace(tzinfo=None)
+        moment = naive.replace(tzinfo=tzinfo)
+        if later:
+            moment = dateutil_tz.enfold(moment, fold=1)
+        return dateutil_tz.resolve_imaginary(moment).timestamp()
     return naive.replace(tzinfo=tzinfo).timestamp()
-
-
-def _day_range(keyword, today):
-    """First and last day (dates) of the period ``keyword`` names."""
-    if keyword == "today":
-        return today, today
-    if keyword == "yesterday":
-        day = today - datetime.timedelta(days=1)
-        return day, day
-    if keyword == "this-week":
-        first = today - datetime.timedelta(days=today.weekday())
-        return first, today
-    if keyword == "week-ago":
-        day = today - datetime.timedelta(days=7)
-        return day, day
-    if keyword == "this-month":
-        return today.replace(day=1), today
-    return today.replace(month=1, day=1), today  # this-year
 
 
 def _next_day_epoch(tzinfo, day):
@@ -185,17 +173,16 @@ def parse_bound(value, tzinfo, now, is_end=False):
     low = text.lower()
     match = _KEYWORD_RE.match(low)
     if match:
-        today = to_datetime(now, tzinfo).date()
-        first, last = _day_range(match.group(1), today)
+        clock = None
         if match.group(2) is not None:
-            day = last if is_end else first
-            hour, minute, second = int(match.group(2)), int(match.group(3)), int(match.group(4) or 0)
-            if hour > 23 or minute > 59 or second > 59:
+            clock = (int(match.group(2)), int(match.group(3)), int(match.group(4) or 0))
+            if clock[0] > 23 or clock[1] > 59 or clock[2] > 59:
                 raise ValueError("%r: not a valid time of day" % (value,))
-            return _local_epoch(tzinfo, day.year, day.month, day.day, hour, minute, second)
-        if is_end:
-            return _next_day_epoch(tzinfo, last) - END_EPSILON
-        return _local_epoch(tzinfo, first.year, first.month, first.day)
+
+        def local_epoch(day, hour, minute, second, later):
+            return _local_epoch(tzinfo, day.year, day.month, day.day, hour, minute, second, later=later)
+
+        return time_window.resolve_period(match.group(1), clock, to_datetime(now, tzinfo).date(), now, is_end, local_epoch)
     match = _DATE_RE.match(low)
     if match:
         try:

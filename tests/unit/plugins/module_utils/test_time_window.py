@@ -13,7 +13,6 @@ __metaclass__ = type
 
 import calendar
 import datetime
-import os
 import time
 
 import pytest
@@ -54,22 +53,7 @@ def close(got, expected):
 NOW = utc(2026, 11, 26, 13, 24, 9) + 0.5
 
 
-@pytest.fixture
-def tz():
-    saved = os.environ.get('TZ')
-
-    def set_tz(name):
-        if ',' not in name and '/' in name and not os.path.exists(os.path.join('/usr/share/zoneinfo', name)):
-            pytest.skip('zone %s not installed' % name)
-        os.environ['TZ'] = name
-        time.tzset()
-
-    yield set_tz
-    if saved is None:
-        os.environ.pop('TZ', None)
-    else:
-        os.environ['TZ'] = saved
-    time.tzset()
+# the fixture tz (the process's local zone, restored afterwards) is in tests/unit/conftest.py
 
 
 # --------------------------------------------------------------------------

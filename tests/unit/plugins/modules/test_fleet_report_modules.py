@@ -11,7 +11,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.virtaudit.auvirt.plugins.modules import fleet_report_collect, fleet_report_files
+from ansible_collections.virtaudit.auvirt.plugins.modules import fleet_report_collect, fleet_report_dest_info, fleet_report_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 DEMO = os.path.join(ROOT, "demo")
@@ -40,6 +40,45 @@ def test_collect_without_the_audit_check_and_with_all_events(run_module):
 def test_collect_fails_on_a_missing_log(run_module):
     kind, result = run_module(fleet_report_collect, {"results_dir": "/unused", "paths": ["/nonexistent/audit.log"], "host": "x"})
     assert kind == "fail" and "cannot read audit log" in result["msg"]
+
+
+def _collect_args(textfile, **extra):
+    args = {"results_dir": "/unused", "paths": [os.path.join(DEMO, "logs", "hv02.log")], "host": "hv02", "inventory_host": "hv02",
+            "use_auditctl": False, "proc_path": os.path.join(DEMO, "hosts", "hv02", "proc"),
+            "libvirt_config_paths": [os.path.join(DEMO, "hosts", "hv02", "etc", "libvirt", "virtqemud.conf")],
+            "prometheus_textfile": textfile}
+    args.update(extra)
+    return args
+
+
+def test_collect_writes_the_prometheus_textfile(run_module, tmp_path):
+    path = tmp_path / "virtaudit.prom"
+    kind, result = run_module(fleet_report_collect, _collect_args(str(path)))
+    assert kind == "exit" and result["changed"] is False
+    assert result["prometheus_textfile"] == {"path": str(path), "written": True, "msg": None}
+    text = path.read_text()
+    assert 'virtaudit_sessions{host="hv02",state="crashed"} 1' in text
+    assert 'virtaudit_collect_success{host="hv02"} 1' in text and "virtaudit_last_record_age_seconds" in text
+    assert 'virtaudit_auditd_running{host="hv02"} 0' in text  # the demo's hv02 has no auditd process
+    assert oct(os.stat(str(path)).st_mode & 0o777) == "0o644"
+    assert sorted(os.listdir(str(tmp_path))) == ["virtaudit.prom"]  # no temporary file left
+
+
+def test_collect_writes_no_textfile_in_check_mode(run_module, tmp_path):
+    path = tmp_path / "virtaudit.prom"
+    kind, result = run_module(fleet_report_collect, _collect_args(str(path)), check_mode=True)
+    assert kind == "exit" and result["prometheus_textfile"]["written"] is False and not path.exists()
+
+
+def test_collect_warns_when_the_textfile_directory_is_missing(run_module, tmp_path, monkeypatch):
+    from ansible.module_utils import basic
+    said = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: said.append(text))
+    kind, result = run_module(fleet_report_collect, _collect_args(str(tmp_path / "no-such-dir" / "virtaudit.prom")))
+    assert kind == "exit" and result["prometheus_textfile"]["written"] is False
+    assert "no-such-dir" in result["prometheus_textfile"]["msg"]
+    assert len(said) == 1 and "prometheus_textfile" in said[0] and "node_exporter" in said[0]
+    assert result["sessions"]  # the result is still there
 
 
 def archive(tmp_path, files, name="report.tar"):
@@ -109,3 +148,97 @@ def test_files_failure_leaves_the_previous_files_whole(run_module, tmp_path, mon
     assert kind == "fail" and "No space left on device" in result["msg"]
     assert (dest / "a.html").read_bytes() == b"old a" and (dest / "b.html").read_bytes() == b"old b"
     assert sorted(os.listdir(str(dest))) == ["a.html", "b.html"]
+
+
+def test_collect_creates_the_checkpoint_directory_and_goes_on_from_it(run_module, tmp_path):
+    checkpoint = tmp_path / "state" / "fleet_report-hv02.checkpoint"
+    args = _collect_args(None, checkpoint=str(checkpoint))
+    del args["prometheus_textfile"]
+    kind, result = run_module(fleet_report_collect, args, check_mode=True)
+    assert kind == "exit" and not (tmp_path / "state").exists()
+    kind, first = run_module(fleet_report_collect, args)
+    assert kind == "exit" and first["checkpoint"]["saved"] is True and first["checkpoint"]["used"] is False
+    assert oct(os.stat(str(tmp_path / "state")).st_mode & 0o777) == "0o700"
+    kind, second = run_module(fleet_report_collect, args)
+    assert second["checkpoint"]["used"] is True
+    assert [s["session_id"] if "session_id" in s else (s["start_id"], s["state"]) for s in second["sessions"]] == \
+        [s["session_id"] if "session_id" in s else (s["start_id"], s["state"]) for s in first["sessions"]]
+
+
+# ------------------------------------------ the report directory and the previous report --
+
+NOBODY = 65534
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+
+
+def _previous(dest, sessions=(("aaaa000000000001", "running"),), generated_epoch=1772496000.0):
+    os.makedirs(str(dest), exist_ok=True)
+    report = {"schema_version": 1, "generated": "2026-03-03T00:00:00.000+00:00", "generated_epoch": generated_epoch,
+              "window": {"start_epoch": 1.0e9, "end_epoch": None},
+              "sessions": [{"fingerprint": fp, "state": st, "name": "g"} for fp, st in sessions],
+              "findings": [{"fingerprint": "f000000000000001", "rule": "guest_crashed", "severity": "high", "title": "Guest crashed",
+                            "host": "hv1", "guest": "g", "uuid": None, "time": None, "epoch": None, "last_time": None,
+                            "last_epoch": None, "waived": False}],
+              "hosts": [{"name": "hv1", "status": "ok"}], "changes": None}
+    path = os.path.join(str(dest), "fleet_report.json")
+    with open(path, "w") as handle:
+        json.dump(report, handle)
+    os.chmod(path, 0o640)
+    return path
+
+
+def test_dest_info_reads_the_digest_of_the_previous_report(run_module, tmp_path):
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(tmp_path / "none")}, check_mode=True)
+    assert kind == "exit" and result["changed"] is False and result["dest"]["exists"] is False
+    assert result["previous"]["found"] is False and result["previous"]["digest"] is None
+    _previous(tmp_path / "report")
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(tmp_path / "report")})
+    assert result["dest"]["exists"] is True and result["dest"]["foreign"] is False
+    assert result["previous"]["found"] is True and result["previous"]["path"] == str(tmp_path / "report" / "fleet_report.json")
+    digest = result["previous"]["digest"]
+    assert digest["sessions"] == {"aaaa000000000001": "running"} and digest["hosts"] == {"hv1": "ok"}
+    assert digest["findings"]["f000000000000001"]["rule"] == "guest_crashed"
+
+
+def test_dest_info_does_not_trust_a_previous_report_others_may_write(run_module, tmp_path):
+    path = _previous(tmp_path / "report")
+    os.chmod(path, 0o666)
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(tmp_path / "report")})
+    assert kind == "exit" and result["previous"]["found"] is False and "not trusted" in result["previous"]["msg"]
+
+
+@as_root
+def test_dest_info_names_a_report_directory_of_another_user(run_module, tmp_path):
+    dest = tmp_path / "report"
+    _previous(dest)
+    os.chown(str(dest), NOBODY, NOBODY)
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(dest)})
+    assert result["dest"]["foreign"] is True and result["dest"]["uid"] == NOBODY and result["dest"]["can_take_over"] is True
+    # what another user's directory holds is not compared with
+    assert result["previous"]["found"] is False and "belongs to" in result["previous"]["msg"]
+
+
+@as_root
+def test_files_take_over_a_report_directory_of_another_user(run_module, tmp_path):
+    dest = tmp_path / "report"
+    dest.mkdir()
+    os.chown(str(dest), NOBODY, NOBODY)
+    os.chmod(str(dest), 0o777)
+    src = archive(tmp_path, {"fleet_report.html": b"<p>1</p>"})
+    kind, result = run_module(fleet_report_files, {"src": src, "dest": str(dest)}, check_mode=True)
+    assert kind == "exit" and result["taken_over"] == [{"path": str(dest), "uid": NOBODY, "owner": "nobody"}]
+    assert os.stat(str(dest)).st_uid == NOBODY  # check mode changes nothing
+    kind, result = run_module(fleet_report_files, {"src": src, "dest": str(dest)})
+    assert kind == "exit" and result["taken_over"] == [{"path": str(dest), "uid": NOBODY, "owner": "nobody"}]
+    info = os.stat(str(dest))
+    assert info.st_uid == 0 and oct(info.st_mode & 0o777) == "0o750"
+
+
+def test_files_refuse_a_report_directory_of_another_user_when_not_root(run_module, tmp_path, monkeypatch):
+    dest = tmp_path / "report"
+    dest.mkdir()
+    mine = os.geteuid()
+    monkeypatch.setattr(fleet_report_files.os, "geteuid", lambda: mine + 4242)
+    kind, result = run_module(fleet_report_files, {"src": archive(tmp_path, {"a.html": b"a"}), "dest": str(dest)})
+    assert kind == "fail" and "belongs to uid %d" % mine in result["msg"] and "refusing" in result["msg"]
+    assert os.listdir(str(dest)) == []

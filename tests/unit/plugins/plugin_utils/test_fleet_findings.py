@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import RULES, SEVERITY_RANK, rule_settings  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import RULES, SEVERITY_RANK, rule_settings  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
 
 GOOD_AUDIT = {"auditd_running": True, "audit_enabled": True, "libvirt": [{"path": "/etc/libvirt/virtqemud.conf", "exists": True, "audit_level": 1}]}
@@ -154,10 +154,12 @@ def test_long_sessions_including_running_ones():
     assert findings([long_stop], max_session_hours=0) == []
     running = session(state="running", start=DAY)
     items = findings([running], max_session_hours=10, window={"end_epoch": DAY + 12 * 3600, "now_epoch": DAY + 86400})
-    assert items[0]["rule"] == "long_session" and items[0]["detail"] == "running for 12:00:00 (limit 10h)"
-    # without a window end, 'now' ends a running session
+    assert items[0]["rule"] == "long_session"
+    assert items[0]["detail"] == "running for 12:00:00, still running at the window end (limit 10h)"
+    # without a window end the host's newest record (DAY + 86000) ends it, whatever the controller's clock says
     items = findings([running], max_session_hours=1.5, window={"now_epoch": DAY + 3600})
-    assert items == []
+    assert items[0]["detail"] == "running for 23:53:20, still running at the newest record (limit 1.5h)"
+    assert findings([running], max_session_hours=24, window={"now_epoch": DAY + 900 * 86400}) == []
 
 
 def test_allow_list_full_match_once_per_guest():
@@ -300,3 +302,11 @@ def test_hotplugs_beyond_the_hosts_list_are_still_counted():
     resources = [_res("disk", value="/d%d" % n, serial=1000 + n) for n in range(MAX_ATTACHES + 7)]
     items = findings([session(resources=resources)])
     assert rules_of(items) == ["hotplug"] and items[0]["count"] == MAX_ATTACHES + 7
+
+
+def test_log_coverage_detail_is_in_the_report_zone():
+    cov = {"reaches_window_start": False, "window_start": "2026-03-01T23:00:00.000+00:00", "window_start_epoch": DAY - 3600,
+           "first_record": "2026-03-02T09:04:12.465+00:00", "first_record_epoch": DAY + 9 * 3600 + 252.465}
+    items = findings([session()], result_kwargs={"coverage": cov}, timezone="Europe/Berlin")
+    detail = [f for f in items if f["rule"] == "log_coverage"][0]["detail"]
+    assert detail == "the oldest record read is from 2026-03-02 10:04:12 CET, after the window start 2026-03-02 00:00:00 CET"

@@ -175,10 +175,14 @@ def test_fail_on_threshold():
         build_fleet(["a"], [None], fail_on="severe")
 
 
-def test_guest_runtime_counts_running_sessions_to_report_end():
+def test_guest_runtime_counts_running_sessions_to_the_window_end_or_the_newest_record():
     fleet = build_fleet(["a"], [ok_fact(host_result([session(host="a", state="running", start=DAY)]))],
                         window={"end_epoch": DAY + 7200, "now_epoch": DAY + 86400})
     assert fleet["guests"][0]["runtime_seconds"] == 7200.0
+    # no window end: up to the host's newest record (DAY + 86000), not to the controller's clock
+    fleet = build_fleet(["a"], [ok_fact(host_result([session(host="a", state="running", start=DAY)]))],
+                        window={"now_epoch": DAY + 400 * 86400})
+    assert fleet["guests"][0]["runtime_seconds"] == 86000.0
 
 
 def test_stats_artifact_is_small_and_complete():

@@ -186,10 +186,37 @@ def test_markdown_escapes_every_log_value(tmp_path):
 def test_csv_and_json_files(tmp_path):
     fleet = hostile_fleet()
     files = write_report(fleet, tmp_path, formats=["csv", "json"])
-    assert sorted(files) == ["fleet_report.csv", "fleet_report.json"]
+    assert sorted(files) == ["fleet_report.csv", "fleet_report.json", "fleet_report_findings.csv"]
     assert len(list(csv.reader(io.StringIO(files["fleet_report.csv"])))) == 3
     data = json.loads(files["fleet_report.json"])
     for key in ("sessions", "hosts", "missing_hosts", "findings", "summary", "collection"):
         assert key in data
     assert all("host" in s and "uuid" in s and "state" in s and "evidence" in s for s in data["sessions"])
     assert data == json.loads(json.dumps(fleet))
+
+
+def _lab(colour):
+    """CIE L*a*b* of a #rrggbb colour (sRGB, D65)."""
+    rgb = [int(colour[i:i + 2], 16) / 255.0 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    xyz = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2], 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2],
+           0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2])
+    f = [(v / w) ** (1.0 / 3) if v / w > 0.008856 else 7.787 * v / w + 16.0 / 116 for v, w in zip(xyz, (0.95047, 1.0, 1.08883))]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def _delta_e(one, two):
+    return sum((a - b) ** 2 for a, b in zip(_lab(one), _lab(two))) ** 0.5
+
+
+def test_state_colours_and_the_host_event_marker_are_told_apart(tmp_path):
+    colours = dict(fleet_render.STATE_COLOURS, host_event=fleet_render.MARKER_COLOUR)
+    assert _delta_e(colours["crashed"], colours["host_event"]) > 40  # was #c62828 against #b71c1c: 6
+    names = sorted(colours)
+    for number, one in enumerate(names):
+        for two in names[number + 1:]:
+            assert _delta_e(colours[one], colours[two]) > 20, (one, two)
+    facts = demo_results()
+    fleet = build_fleet(["hv01", "hv02", "hv03", "hv04"], facts, window={"now_epoch": DAY + 86400})
+    html = write_report(fleet, tmp_path, formats=["html"])["fleet_report_hosts/hv02.html"]
+    assert 'class="marker" x1=' in html and 'stroke="%s"' % fleet_render.MARKER_COLOUR in html

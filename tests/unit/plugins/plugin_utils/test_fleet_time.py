@@ -44,7 +44,7 @@ def test_keywords_follow_the_report_zone():
     got = window("yesterday", "yesterday", tz="Asia/Tokyo")  # 19:30 on 03-03 in Tokyo
     assert got["start_epoch"] == MAR02 - 9 * 3600
     assert got["end_epoch"] == pytest.approx(MAR02 + DAY - 9 * 3600 - 1e-6)
-    assert window("this-week")["start_epoch"] == MAR02  # Monday
+    assert window("this-week")["start_epoch"] == MAR02 - DAY  # Sunday, as in the modules
     assert window("this-month")["start_epoch"] == 1772323200.0  # 2026-03-01
     assert window("today 08:00")["start_epoch"] == MAR02 + DAY + 8 * 3600
 
@@ -129,3 +129,32 @@ def test_format_time_equals_datetime_across_dst_changes(zone):
         moment = datetime.datetime.fromtimestamp(epoch, tzinfo)
         expected = moment.strftime("%Y-%m-%d %H:%M:%S") + ".%03d" % (moment.microsecond // 1000) + " " + (moment.tzname() or moment.strftime("%z"))
         assert fleet_time.format_time(epoch, tzinfo, millis=True) == expected, epoch
+
+
+# ------------------------------------------- one grammar of the day keywords --
+
+# a Sunday, a Monday, a Saturday, the first of a month, New Year's Eve, the night Berlin changes to summer time,
+# the day New York leaves it
+AGREEMENT_NOWS = (1772366400.0, 1772452800.0, 1772280000.0, 1772355600.0, 1798718400.0, 1774746000.0, 1793595600.0)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"])
+def test_day_keywords_mean_the_same_in_the_module_and_in_the_fleet_report(zone, tz):
+    """this-week, this-month ... have one definition (module_utils/time_window.py): a host whose local zone is the
+    report's zone resolves every keyword, as start and as end, with and without a time of day, to the same instant."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
+    tz(zone)
+    tzinfo = fleet_time.get_timezone(zone)
+    for now in AGREEMENT_NOWS:
+        for keyword in time_window.PERIOD_KEYWORDS:
+            for text in (keyword, keyword + " 08:00", keyword + " 23:59:30"):
+                for is_end in (False, True):
+                    module = time_window.parse_time(text, now, is_end=is_end)
+                    fleet = fleet_time.parse_bound(text, tzinfo, now, is_end=is_end)
+                    assert fleet == pytest.approx(module, abs=1e-6), (zone, now, text, is_end)
+
+
+def test_this_week_starts_on_sunday_as_in_auvirt():
+    # NOW is Tuesday 2026-03-03; the week began on Sunday 2026-03-01
+    assert window("this-week")["start_epoch"] == MAR02 - DAY
+    assert window("this-week", tz="Europe/Berlin")["start_epoch"] == MAR02 - DAY - 3600

@@ -165,3 +165,63 @@ def test_host_without_libvirt_is_reported_as_such(tmp_path):
     assert row["libvirt_audit"] == "no libvirt configuration found"
     html = render("fleet_report.html", fleet, tmp_path)[0]
     assert "no libvirt configuration found" in html
+
+
+# ------------------------------------------------- bidirectional controls --
+
+# a name that shows as "web01-exe.txt" where U+202E is honoured, and the other controls auvirt_lines escapes
+BIDI = ["web01-\u202etxt.exe", "\u2066iso\u2069late", "embed\u202aed\u202c", "mark\u200e\u200f\u061c", "line\u2028para\u2029"]
+BIDI_CHARS = u"\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+
+
+def bidi_fleet(tmp_path):
+    log = Log(t=T0)
+    uuids = []
+    for number, name in enumerate(BIDI):
+        uuid = "%08x-2222-4222-8333-444444444444" % (number + 1)
+        uuids.append(uuid)
+        log.start(name, uuid, pid=700 + number)
+        log.tick(60)
+    path = log.write(tmp_path / "bidi.log")
+    result = run(paths=[path], evidence=True, default_host="hv1", uid_resolver={0: "root"}.get, now=T0 + 3600)
+    record = record_from_module("hv1", dict(result, changed=False), check_audit=False, now=T0 + 3600)
+    fleet = build_fleet(["hv1"], [record], window={"now_epoch": T0 + 3600}, allowed_guests=["db.*"])
+    return fleet, uuids
+
+
+def raw_controls(text):
+    return sorted(set("U+%04X" % ord(ch) for ch in text if ch in BIDI_CHARS))
+
+
+def test_engine_keeps_bidi_controls_in_the_names(tmp_path):
+    fleet, uuids = bidi_fleet(tmp_path)
+    assert sorted(s["name"] for s in fleet["sessions"]) == sorted(BIDI)
+
+
+def test_no_report_file_carries_a_raw_bidi_control(tmp_path):
+    fleet, dummy = bidi_fleet(tmp_path)
+    files = write_report(fleet, tmp_path / "report")
+    assert {"fleet_report.html", "fleet_report.md", "fleet_report.csv", "fleet_report.json", "fleet_report_findings.csv",
+            "fleet_report_hosts/hv1.html"} <= set(files)
+    for name, text in files.items():
+        assert raw_controls(text) == [], name
+
+
+def test_json_escapes_bidi_controls_and_round_trips_the_names(tmp_path):
+    fleet, dummy = bidi_fleet(tmp_path)
+    text = write_report(fleet, tmp_path / "report", formats=["json"])["fleet_report.json"]
+    assert "web01-\\u202etxt.exe" in text
+    assert sorted(s["name"] for s in json.loads(text)["sessions"]) == sorted(BIDI)
+
+
+def test_html_markdown_and_csv_mark_bidi_controls_visibly(tmp_path):
+    fleet, dummy = bidi_fleet(tmp_path)
+    files = write_report(fleet, tmp_path / "report")
+    page = _Cells()
+    page.feed(files["fleet_report.html"])
+    assert "web01-\\u202etxt.exe" in page.cells and "\\u2066iso\\u2069late" in page.cells
+    assert "| web01-\\\\u202etxt.exe |" in files["fleet_report.md"]  # the backslash itself is escaped for Markdown
+    rows = list(csv.DictReader(io.StringIO(files["fleet_report.csv"])))
+    assert sorted(r["name"] for r in rows) == sorted(n.translate(dict((ord(c), "\\u%04x" % ord(c)) for c in BIDI_CHARS)) for n in BIDI)
+    findings = list(csv.DictReader(io.StringIO(files["fleet_report_findings.csv"])))
+    assert "web01-\\u202etxt.exe" in [r["guest"] for r in findings]  # guest_not_allowed of that guest
