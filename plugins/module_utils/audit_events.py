@@ -10,6 +10,11 @@ more than ``max_age`` seconds younger arrives or when more than
 ``max_open`` events are waiting: the kernel writes the records of one event
 together, interleaving only with a few others.
 
+The other records of an AVC event (SYSCALL, PATH, CWD, PROCTITLE,
+AVC_PATH, ...) do not pass through here: the reader finds them by index
+and hands them with the AVC record (``Record.companions``, raw lines);
+``Event.records`` reads them only when the engine asks for them.
+
 Standard library only, Python 3.6+.
 """
 
@@ -18,75 +23,153 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError, parse_line
+
 MAX_OPEN = 32
 MAX_AGE = 2.0
 
 
+def companion_records(records, keep_raw):
+    """``records`` with the companions of their AVC records read, in log order."""
+    lines = {}
+    for record in records:
+        for source, line, raw in record.companions or ():
+            lines[(source, line)] = raw
+    if not lines:
+        return records
+    keep = [((record.source, record.line), record) for record in records]
+    for (source, line), raw in lines.items():
+        text = raw.decode("utf-8", "replace")
+        if text.endswith("\r"):
+            text = text[:-1]
+        try:
+            keep.append(((source, line), parse_line(text, source, line, keep_raw)))
+        except ParseError:  # not possible for a line the reader found to be a record
+            continue
+    keep.sort(key=lambda item: item[0])
+    return [record for dummy, record in keep]
+
+
 class Event(object):
-    """The records of one audit event, in log order."""
+    """The records of one audit event, in log order.
 
-    __slots__ = ("records",)
+    ``wanted`` are the records the reader handed over; ``records`` adds the
+    companions of AVC records (read on first use).
+    """
 
-    def __init__(self, records):
-        self.records = records
+    __slots__ = ("wanted", "_records", "keep_raw")
+
+    def __init__(self, records, keep_raw=False):
+        self.wanted = records
+        self._records = None
+        self.keep_raw = keep_raw
+
+    @property
+    def records(self):
+        if self._records is None:
+            self._records = companion_records(self.wanted, self.keep_raw)
+        return self._records
 
     @property
     def first(self):
-        return self.records[0]
+        return self.wanted[0]
 
     @property
     def node(self):
-        return self.records[0].node
+        return self.wanted[0].node
 
     @property
     def epoch(self):
-        return self.records[0].epoch
+        return self.wanted[0].epoch
 
     @property
     def serial(self):
-        return self.records[0].serial
+        return self.wanted[0].serial
 
     @property
     def id(self):
-        return self.records[0].id
+        return self.wanted[0].id
 
     def types(self):
         return [r.type for r in self.records]
 
     def find(self, rtype):
-        """The first record of type ``rtype``, or None."""
+        """The first record of type ``rtype``, or None (companions are read only when no wanted record has it)."""
+        for record in self.wanted:
+            if record.type == rtype:
+                return record
+        if self._records is None and not any(record.companions for record in self.wanted):
+            return None
         for record in self.records:
             if record.type == rtype:
                 return record
         return None
 
 
-def group_events(records, max_open=MAX_OPEN, max_age=MAX_AGE):
-    """Yield Event objects from an iterable of records."""
-    pending = OrderedDict()
-    for record in records:
+def _key(record):
+    key = (record.node, record.sec, record.ms, record.serial)
+    if record.type.startswith("DAEMON_"):
+        # auditd numbers its own records: the same time and serial may belong to a kernel event
+        key += (record.type,)
+    return key
+
+
+class EventGrouper(object):
+    """The events waiting for more records; ``state``/``restore`` carry them to the next run."""
+
+    def __init__(self, max_open=MAX_OPEN, max_age=MAX_AGE, keep_raw=False):
+        self.max_open = max_open
+        self.max_age = max_age
+        self.keep_raw = keep_raw
+        self.pending = OrderedDict()
+
+    def add(self, record):
+        """The events ``record`` completes (a list, often empty)."""
+        pending = self.pending
         if record.type.startswith("_"):
             # a marker (new boot): everything before it is complete
-            for group in pending.values():
-                yield Event(group)
+            out = [Event(group, self.keep_raw) for group in pending.values()]
             pending.clear()
-            yield Event([record])
-            continue
-        key = (record.node, record.sec, record.ms, record.serial)
-        if record.type.startswith("DAEMON_"):
-            # auditd numbers its own records: the same time and serial may belong to a kernel event
-            key += (record.type,)
+            out.append(Event([record], self.keep_raw))
+            return out
+        key = _key(record)
         group = pending.get(key)
         if group is not None:
             group.append(record)
-            continue
+            return ()
+        out = []
         while pending:
-            oldest_key = next(iter(pending), None)
+            oldest_key = next(iter(pending))
             oldest = pending[oldest_key]
-            if len(pending) < max_open and record.epoch - oldest[0].epoch <= max_age:
+            if len(pending) < self.max_open and record.epoch - oldest[0].epoch <= self.max_age:
                 break
             del pending[oldest_key]
-            yield Event(oldest)
+            out.append(Event(oldest, self.keep_raw))
         pending[key] = [record]
-    for group in pending.values():
-        yield Event(group)
+        return out
+
+    def flush(self):
+        out = [Event(group, self.keep_raw) for group in self.pending.values()]
+        self.pending.clear()
+        return out
+
+    def state(self, record_state):
+        """The waiting events, each record written with ``record_state`` (see audit_reader.record_state)."""
+        return [[record_state(record) for record in group] for group in self.pending.values()]
+
+    def restore(self, state, record_from_state):
+        self.pending = OrderedDict()
+        for group in state:
+            records = [record_from_state(item) for item in group]
+            self.pending[_key(records[0])] = records
+
+
+def group_events(records, grouper=None, max_open=MAX_OPEN, max_age=MAX_AGE):
+    """Yield Event objects from an iterable of records (through ``grouper`` when given)."""
+    if grouper is None:
+        grouper = EventGrouper(max_open, max_age)
+    for record in records:
+        for event in grouper.add(record):
+            yield event
+    for event in grouper.flush():
+        yield event

@@ -3,29 +3,33 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bytes -> records: which files to read, in which order, and how.
 
-Standard library only, Python 3.6+.  Files are streamed line by line;
-nothing but counters and a bounded list of samples is kept, so memory does
-not grow with the log.  Lines that are not audit records are counted and
-sampled (file, line number, reason), never fatal.
+Standard library only, Python 3.6+.  Files are streamed in blocks of
+``CHUNK`` bytes; besides a block and the last few, nothing but counters and
+a bounded list of samples is kept, so memory does not grow with the log.
+Lines that are not audit records are counted and sampled (file, line
+number, reason), never fatal.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import bisect
 import errno
 import hashlib
+import operator
 import os
 import re
 import stat
 import zlib
+from collections import OrderedDict, deque
+from itertools import compress, repeat
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
     ParseError,
     Record,
     parse_line,
+    record_type,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import RESET_TOLERANCE, SerialTracker
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
@@ -206,28 +210,22 @@ class ReadStats(object):
         return {"count": self.parse_error_count, "samples": list(self.parse_error_samples)}
 
 
-def _decode(raw_line):
-    if raw_line.endswith(b"\n"):
-        raw_line = raw_line[:-1]
-    if raw_line.endswith(b"\r"):
-        raw_line = raw_line[:-1]
-    return raw_line.decode("utf-8", "replace")
-
-
 # Record types the session engine reads; every other record only counts for
-# serial tracking (and for the AVC it belongs to, see COMPANIONS).
+# serial tracking (and for the AVC it belongs to, see COMPANION_WINDOW).
 WANTED = frozenset((
     "VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID",
     "AVC", "SYSTEM_BOOT", "SYSTEM_SHUTDOWN",
     "DAEMON_START", "DAEMON_END", "DAEMON_ABORT",
 ))
+# auditd's own records: numbered by auditd, not by the kernel (no serial tracking)
 NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
-RECENT_AVCS = 16
+# whose only effect is a host event: not read when older than the window start
+HOST_EVENT_ONLY = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT"))
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
 SERIAL_RESET = "_SERIAL_RESET"
-SKIM_MARGIN = 300  # records may be this many seconds out of order
+COMPANION_WINDOW = 64  # the other records of an AVC event lie within this many records of it
 
 
 def line_key(line):
@@ -251,262 +249,161 @@ def wanted(rtype):
     return rtype in WANTED or rtype.startswith("ANOM_") or rtype.startswith("UNKNOWN[")
 
 
-# per record type: bit 1 = the engine wants it, bit 2 = it carries a kernel serial
+# What a record type means to the reader: the engine wants it; it carries a
+# kernel serial; it may belong to an AVC's event; it is read only for a host event.
 WANT = 1
 SERIAL = 2
+COMPANION = 4
+HOST_ONLY = 8
 
 
 def type_code(rtype):
-    return (WANT if wanted(rtype) else 0) | (0 if rtype in NOT_SERIAL else SERIAL)
+    """The bits above for a record type as the engine knows it (``record_type``)."""
+    code = WANT if wanted(rtype) else 0
+    if rtype not in NOT_SERIAL:
+        code |= SERIAL
+        if not code & WANT:
+            code |= COMPANION
+    if rtype in HOST_EVENT_ONLY:
+        code |= HOST_ONLY
+    return code
 
 
-class _Scan(object):
-    """State of one pass over the sources: serials, recent AVC keys, stats."""
-
-    def __init__(self, stats, tracker, keep_raw):
-        self.stats = stats
-        self.tracker = tracker
-        self.keep_raw = keep_raw
-        self.avc_keys = []
-        self.avc_carry = []     # keys of AVCs near the end of the last block (their records may follow)
-        self.codes = {}
-        self.tail = []          # keys of the last records of the file being read
-        self.tail_block = None  # or the last block, when it was read in bulk
-        self.duplicates = set()  # keys of the previous file's tail, while the next one starts
-        self.dup_left = 0       # how many lines of the new file are still checked against them
-        self.dup_count = 0
-        self.path = None
-
-    def next_file(self):
-        """Records at the start of the next file that repeat the tail of this one are duplicates."""
-        if self.tail_block is not None:
-            buf = self.tail_block
-            start = len(buf) - 1
-            for dummy in range(OVERLAP):
-                start = buf.rfind(b"\n", 0, start)
-                if start <= 0:
-                    start = 0
-                    break
-            keys = line_keys([line for line in buf[start:].split(b"\n") if line])
-            self.tail = (self.tail + keys)[-OVERLAP:]
-            self.tail_block = None
-        self.duplicates = set(self.tail)
-        self.dup_left = len(self.tail)
-        self.tail = []
-
-    def remember(self, keys):
-        """Keys of the last records read line by line."""
-        self.tail_block = None
-        self.tail = (self.tail + keys)[-OVERLAP:]
-
-    def remember_block(self, buf):
-        """The last block read in bulk: its keys are computed only if another file follows."""
-        self.tail = []
-        self.tail_block = buf
-
-    def duplicate(self, key):
-        """Whether ``key`` repeats a record of the previous file (checks the first OVERLAP lines)."""
-        self.dup_left -= 1
-        if key in self.duplicates:
-            self.dup_count += 1
-            return True
-        return False
-
-    def code(self, rtype):
-        code = self.codes.get(rtype)
-        if code is None:
-            code = self.codes[rtype] = type_code(rtype)
-        return code
-
-    def take(self, code, rtype, node, sec, ms, serial):
-        """Whether the engine needs this record (wanted, or part of a recent AVC event)."""
-        if code & WANT:
-            if rtype == "AVC":
-                self.avc_keys.append((node, sec, ms, serial))
-                if len(self.avc_keys) > RECENT_AVCS:
-                    self.avc_keys.pop(0)
-            return True
-        return bool(self.avc_keys) and (node, sec, ms, serial) in self.avc_keys
-
-    @staticmethod
-    def marker(node, sec, ms, serial, source, line, previous):
-        record = Record(node, SERIAL_RESET, sec, ms, serial, "", None, source, line, None)
-        record.previous = previous
-        return record
+# One scan per block finds every record header: the optional node= prefix,
+# the type (a line the engine may want is captured whole: every type it
+# reads starts with one of these), the time and the serial.  A line the
+# pattern does not match is read on its own (``parse_line`` decides).  Every
+# line it matches, ``parse_line`` reads with the same node, time and serial.
+_HEADERS = re.compile(
+    rb"\n(?:type=|(node=[!-~]*) type=)"
+    rb"(?:(?=((?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)[^\n]*))|)"
+    rb"[A-Z0-9_\[\]]+ msg=audit\((\d{1,10}\.\d{3}):(\d+)\):")
+# the lines of a block the scan does not take
+_OTHER_LINE = re.compile(rb"\n(?!(?:type=|node=[!-~]* type=)[A-Z0-9_\[\]]+ msg=audit\(\d{1,10}\.\d{3}:\d+\):)")
+_PICKED = b"*"  # stands for the captured line of a record that was read on its own
 
 
-def _slow_lines(block, scan, path, source, first_line, counter):
-    """Line by line: blocks with odd lines (blank, broken, NUL bytes, several nodes, a file's overlap)."""
-    lineno = first_line
-    tracker = scan.tracker
-    keys = []
-    raw_lines = block.split(b"\n")[:-1]
-    recent = []  # (key, record) of the last records not wanted: an AVC may come after its SYSCALL
-    for raw in raw_lines:
-        lineno += 1
-        piece = raw.decode("utf-8", "replace")
-        if piece.endswith("\r"):
-            piece = piece[:-1]
-        if "\x00" in piece:
-            scan.stats.parse_error(path, lineno, "NUL byte in line", piece.replace("\x00", "\\0"))
-            continue
-        try:
-            record = parse_line(piece, source, lineno, scan.keep_raw)
-        except ParseError as exc:
-            if piece.strip():
-                scan.stats.parse_error(path, lineno, str(exc), piece)
-            continue
-        key = line_key(raw)
-        if scan.dup_left > 0 and scan.duplicate(key):
-            continue
-        keys.append(key)
-        counter.append(record.epoch)
-        code = scan.code(record.type)
-        if code & SERIAL:
-            previous = tracker.observe(record.node, record.sec, record.ms, record.serial, source, lineno)
-            if previous is not None:
-                yield scan.marker(record.node, record.sec, record.ms, record.serial, source, lineno, previous)
-        event_key = (record.node, record.sec, record.ms, record.serial)
-        if scan.take(code, record.type, record.node, record.sec, record.ms, record.serial):
-            yield record
-            if record.type == "AVC":
-                for before_key, before in recent:
-                    if before_key == event_key:
-                        yield before
-        else:
-            recent.append((event_key, record))
-            if len(recent) > RECENT_AVCS:
-                recent.pop(0)
-    scan.remember(keys[-OVERLAP:])
-    scan.avc_carry = list(scan.avc_keys)
+def _node_name(group):
+    """The node of a ``node=NAME`` prefix (None for none or an empty name)."""
+    return group[5:].decode("utf-8", "replace") or None
 
 
-_SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\(\d{1,10}\.\d{3}:(\d+)\):")
-_STAMPS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\((\d{1,10})\.(\d{3}):")
-_WANTED_LINE = re.compile(rb"\ntype=(?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)")
-_STAMP = re.compile(rb"msg=audit\((\d+)\.(\d{3}):(\d+)\):")
-COMPANION_SPAN = 1 << 16  # records of one event lie within this many bytes
+def _stamp(stamp):
+    """``(SECONDS, MILLIS)`` of ``b"SECONDS.MILLIS"``."""
+    sec, dummy, ms = stamp.decode("utf-8").partition(".")
+    return sec, ms
 
 
-def _typed_lines(buf):
-    """``([(line index, start, end)], lines)``: the lines the engine wants by record type, and the block's line count.
+def _epoch(stamp):
+    sec, ms = _stamp(stamp)
+    return int(sec) + int(ms) / 1000.0
 
-    ``buf`` is a block with a leading newline.  The newlines are counted
-    between the matches, so the block is counted once.
-    """
-    found = []
-    position, index = 0, -1
-    count = buf.count
+
+def _line_at(buf, index, anchor_pos, anchor_index):
+    """Line ``index`` of ``buf`` (bytes, without its newline), walking from the newline before line ``anchor_index``."""
+    pos = anchor_pos
     find = buf.find
-    for match in _WANTED_LINE.finditer(buf):
-        start = match.start() + 1
-        index += count(b"\n", position, start)
-        position = start
-        found.append((index, start, find(b"\n", start)))
-    return found, index + count(b"\n", position)
+    rfind = buf.rfind
+    while anchor_index < index:
+        pos = find(b"\n", pos + 1)
+        anchor_index += 1
+    while anchor_index > index:
+        pos = rfind(b"\n", 0, pos)
+        anchor_index -= 1
+    return buf[pos + 1:find(b"\n", pos + 1)]
 
 
-def _with_companions(buf, scan, found):
-    """``found`` plus the other records (SYSCALL, PATH, ...) of AVC events, in order.
+class _Block(object):
+    """The records of one block, as the scan found them (kept while later blocks may need their lines).
 
-    Those of the AVCs in this block are looked for around them; those of the
-    AVCs at the end of the last block (``scan.avc_carry``) at this block's
-    start.
+    ``found``: per record (``node=`` prefix or b"", its whole line from the
+    type on when the engine may want it or b"", ``b"SECONDS.MILLIS"``, the
+    serial's digits); ``digits``: the serials' digits; ``node``: the prefix
+    of every record when they all share one (else None).  ``lines``: the
+    line number of each record (None: the block's lines are all records, in
+    order).  ``picked``: records read on their own (index -> Record).
     """
-    needles = [(("msg=audit(%s.%s:%d):" % key[1:]).encode("ascii"), 0, COMPANION_SPAN) for key in scan.avc_carry]
-    for index, start, end in found:
-        if buf.startswith(b"type=AVC ", start):
-            stamp = _STAMP.search(buf, start, end)
-            if stamp is not None:
-                needles.append((stamp.group(0), max(0, start - COMPANION_SPAN), start + COMPANION_SPAN))
-    if not needles:
-        return found
-    starts = [start for index, start, end in found]
-    known = set(starts)
-    extra = []
-    for needle, origin, limit in needles:
-        limit = min(len(buf), limit)
-        at = buf.find(needle, origin, limit)
-        while at >= 0:
-            start = buf.rfind(b"\n", 0, at) + 1
-            if start not in known:
-                known.add(start)
-                extra.append(start)
-            at = buf.find(needle, at + 1, limit)
-    if not extra:
-        return found
-    found = list(found)
-    for start in extra:
-        k = bisect.bisect_right(starts, start) - 1
-        if k >= 0:
-            index = found[k][0] + buf.count(b"\n", starts[k], start)
-        else:
-            index = buf.count(b"\n", 0, start) - 1
-        found.append((index, start, buf.find(b"\n", start)))
-    found.sort()
-    return found
+
+    __slots__ = ("buf", "nlines", "first_line", "source", "file_no", "base", "found", "digits", "node",
+                 "lines", "picked", "codes", "texts", "sources")
+
+    def __init__(self, buf, nlines, first_line, source, file_no, found, lines, picked, node=None):
+        self.buf = buf
+        self.nlines = nlines
+        self.first_line = first_line
+        self.source = source
+        self.file_no = file_no
+        self.base = 0
+        self.found = found
+        self.digits = list(map(_SERIAL_OF, found))
+        if node is None and found:
+            first = found[0][0]
+            if found[-1][0] == first and len(set(map(_NODE_OF, found))) == 1:
+                node = first
+        self.node = node
+        self.lines = lines
+        self.picked = picked
+        self.codes = {}      # record index -> type code, for the records the engine may want
+        self.texts = None    # restored from a checkpoint: the lines themselves ...
+        self.sources = None  # ... and the source of each
+
+    def __len__(self):
+        return len(self.digits)
+
+    def line_of(self, k):
+        return self.first_line + k + 1 if self.lines is None else self.lines[k]
+
+    def source_of(self, k):
+        return self.source if self.sources is None else self.sources[k]
+
+    def whole(self, k):
+        """The line of record ``k``, one the scan captured because the engine may want it."""
+        node, cand = self.found[k][:2]
+        return (node + b" type=" if node else b"type=") + cand
+
+    def text(self, k):
+        """The line of record ``k`` (bytes), found from the block's end."""
+        if self.texts is not None:
+            return self.texts[k]
+        return _line_at(self.buf, self.line_of(k) - self.first_line - 1, len(self.buf) - 1, self.nlines)
+
+    def text_near_start(self, k):
+        """The line of record ``k`` (bytes), found from the block's start."""
+        if self.texts is not None:
+            return self.texts[k]
+        return _line_at(self.buf, self.line_of(k) - self.first_line - 1, 0, 0)
+
+    def texts_head(self, count):
+        """The lines of the first ``count`` records (bytes)."""
+        last = self.line_of(count - 1) - self.first_line - 1
+        lines = self.buf.split(b"\n", last + 2)[1:last + 2]
+        if self.lines is None:
+            return lines
+        return [lines[self.lines[j] - self.first_line - 1] for j in range(count)]
+
+    def texts_from(self, k):
+        """The lines of records ``k`` .. the last (bytes), in one pass."""
+        if self.texts is not None:
+            return self.texts[k:]
+        first = self.line_of(k) - self.first_line - 1
+        pos = len(self.buf) - 1
+        for dummy in range(self.nlines - first):
+            pos = self.buf.rfind(b"\n", 0, pos)
+        lines = self.buf[pos + 1:-1].split(b"\n")
+        if self.lines is None:
+            return lines
+        return [lines[self.lines[j] - self.first_line - 1 - first] for j in range(k, len(self))]
+
+    def companion_at(self, k, code_of):
+        """Whether record ``k`` may belong to an AVC's event."""
+        if not self.found[k][1]:
+            return True
+        return bool(code_of(self, k) & COMPANION)
 
 
-def _fast_block(buf, digits, typed, scan, source, first_line, counter):
-    """A block whose every line (no node= prefixes) is a record header.
-
-    ``buf`` is the block's bytes with a leading newline, ``digits`` the
-    event serial of every line (bytes), ``typed`` its lines wanted by record
-    type (``_typed_lines``).  Serials are followed in bulk; only the lines
-    the engine wants are decoded and parsed.
-    """
-    count = len(digits)
-    wanted_at = _with_companions(buf, scan, typed)
-    skip = set(index for index, start, end in typed if buf.startswith(b"type=DAEMON_", start))
-    stamps = []
-
-    def stamp_of(line_index):
-        if line_index == count - 1 and not stamps:
-            match = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
-            return match.group(1).decode("ascii"), match.group(2).decode("ascii")
-        if not stamps:
-            stamps.extend(_STAMPS.findall(buf))
-        sec, ms = stamps[line_index]
-        return sec.decode("ascii"), ms.decode("ascii")
-
-    markers, serials = scan.tracker.follow_digits(None, digits, skip, stamp_of, source, first_line)
-    markers.sort()
-    keep_raw = scan.keep_raw
-    parsed = []
-    carry = []  # AVCs whose other records may lie in the next block
-    edge = len(buf) - COMPANION_SPAN
-    for index, start, end in wanted_at:
-        piece = buf[start:end].decode("utf-8", "replace")
-        if piece.endswith("\r"):
-            piece = piece[:-1]
-        try:
-            record = parse_line(piece, source, first_line + index + 1, keep_raw)
-        except ParseError as exc:
-            scan.stats.parse_error(scan.path, first_line + index + 1, str(exc), piece)
-            continue
-        parsed.append((index, record))
-        if record.type == "AVC":  # registered first: its SYSCALL may come before it
-            key = (None, record.sec, record.ms, record.serial)
-            scan.avc_keys.append(key)
-            if len(scan.avc_keys) > RECENT_AVCS:
-                scan.avc_keys.pop(0)
-            if start >= edge:
-                carry.append(key)
-    scan.avc_carry = carry[-RECENT_AVCS:]
-    for index, record in parsed:
-        while markers and markers[0][0] <= index:
-            at, previous = markers.pop(0)
-            sec, ms = stamp_of(at)
-            yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
-        if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
-            yield record
-    for at, previous in markers:
-        sec, ms = stamp_of(at)
-        yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
-    first = _STAMP.search(buf)
-    last = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
-    counter.append(int(first.group(1)) + int(first.group(2)) / 1000.0)
-    counter.append(int(last.group(1)) + int(last.group(2)) / 1000.0)
+_NODE_OF = operator.itemgetter(0)
+_CAND_OF = operator.itemgetter(1)
+_SERIAL_OF = operator.itemgetter(3)
 
 
 class _Damaged(Exception):
@@ -595,82 +492,332 @@ def _skip(handle, offset):
 class LogReader(object):
     """Reads log files into the records the engine needs (see ``records``).
 
+    Every block goes through the same steps (``_scan``, ``_take``): one scan
+    finds every record header; lines it does not match are read one by one
+    (``_read_line``: records, parse errors or blank lines); records that
+    repeat the previous file are dropped; the serials of every node are
+    followed in bulk; the lines the engine wants are read (``_read_line``
+    again) and AVC records get the other records of their event by index.
+    Records are handed out in log order; those that may still gain records
+    of their event from the next block wait (``held``).
+
     Its state between runs (``state``/``restore``) is what an incremental
-    run needs besides the serial tracker's: the keys of recent AVC events and
-    of the last records read (for overlapping rotated files).
+    run needs besides the serial tracker's: the records scanned but not
+    handed out yet, the last records (for AVC events and overlapping rotated
+    files), the parse errors and the time span read so far.
     """
 
     def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False, skim_before=None):
         self.stats = stats
         self.skim_before = skim_before
-        self._skimmed = ()
         self.tracker = tracker if tracker is not None else SerialTracker()
-        self.scan = _Scan(stats, self.tracker, keep_raw)
+        self.keep_raw = keep_raw
         self.hold_partial = hold_partial
         self.started = False
+        self.path = None
+        self.raw_codes = {}      # type as written (bytes) -> type code
+        self.ordinal = 0         # records scanned so far: the number of the next one
+        self.recent = deque()    # the last blocks (_Block), covering at least OVERLAP records ...
+        self.recent_count = 0    # ... this many
+        self.held = []           # (record number, 0 marker / 1 record, Record) scanned, not handed out yet
+        self.open = []           # [AVC's number, last number of its window, Record, node, stamp, digits]
+        self.file_no = 0
+        self.tail_keys = []      # restored: keys of the last records of the current file from earlier runs
+        self.dup_keys = frozenset()
+        self.dup_left = 0
+        self.dup_count = 0
+        self.first_epoch = None  # of the first and last record read, also by earlier runs
+        self.last_epoch = None
 
-    def _skim(self, buf, typed, scan, times, source, first_line):
-        """Read a block that lies wholly before ``skim_before`` cheaply.
+    # ------------------------------------------------------------------ one line
+    def _read_line(self, raw, source, line):
+        """The one step that reads a line (bytes): a Record, or None (a parse error is counted, blank lines are not)."""
+        text = raw.decode("utf-8", "replace")
+        if text.endswith("\r"):
+            text = text[:-1]
+        if "\x00" in text:
+            self.stats.parse_error(self.path, line, "NUL byte in line", text.replace("\x00", "\\0"))
+            return None
+        try:
+            return parse_line(text, source, line, self.keep_raw)
+        except ParseError as exc:
+            if text.strip():
+                self.stats.parse_error(self.path, line, str(exc), text)
+            return None
 
-        Only the lines the engine wants are parsed; the serials of the others
-        are not followed one by one (no gap accounting before the window),
-        only checked at the block's ends for a restart - a block where the
-        counter may have restarted is read in full.  True when skimmed.
+    def _code(self, blk, k):
+        """The type code of record ``k`` of ``blk``, a record the engine may want."""
+        code = blk.codes.get(k)
+        if code is None:
+            record = blk.picked.get(k)
+            if record is not None:
+                code = type_code(record.type)
+            else:
+                text = blk.found[k][1]
+                raw = text[:text.find(b" ")]
+                code = self.raw_codes.get(raw)
+                if code is None:
+                    code = self.raw_codes[raw] = type_code(record_type(raw.decode("ascii")))
+            blk.codes[k] = code
+        return code
+
+    # ------------------------------------------------------------------ a block
+    def _scan(self, buf, source, first_line):
+        """The records of ``buf`` (a block with a leading newline), odd lines read on their own, repeats dropped."""
+        found = _HEADERS.findall(buf)
+        nlines = buf.count(b"\n") - 1
+        lines = None
+        picked = {}
+        if len(found) != nlines or b"\x00" in buf:
+            found, lines, picked = self._odd_lines(buf, found, nlines, first_line, source)
+        # without a node= prefix in the block, every record is of the one node without a name
+        node = None if b"\nnode=" in buf else b""
+        blk = _Block(buf, nlines, first_line, source, self.file_no, found, lines, picked, node)
+        if self.dup_left > 0 and found:
+            blk = self._drop_repeated(blk)
+        return blk
+
+    def _odd_lines(self, buf, found, nlines, first_line, source):
+        """The records of a block where some lines are not what the scan takes (``_scan``'s arguments).
+
+        Those lines (and lines with a NUL byte) are read one by one; the
+        scan's records around them are taken as they are.  Returns the
+        records, their line numbers and the records read on their own.
         """
-        last_line = buf.rfind(b"\n", 0, len(buf) - 1)
-        head = _STAMP.search(buf, 0, buf.find(b"\n", 1))
-        tail = _STAMP.search(buf, last_line)
-        if head is None or tail is None:
-            return False
-        last_epoch = int(tail.group(1)) + int(tail.group(2)) / 1000.0
-        if last_epoch >= self.skim_before - SKIM_MARGIN:
-            return False
-        first_serial, last_serial = int(head.group(3)), int(tail.group(3))
-        if b"type=DAEMON_" in buf[:200] or buf.startswith(b"type=DAEMON_", last_line + 1):
-            return False
-        state = self.tracker.state(None)
-        if last_serial < first_serial or (state is not None and first_serial < state[0] - RESET_TOLERANCE):
-            return False
-        records = []
-        for index, start, end in _with_companions(buf, scan, typed):
-            piece = buf[start:end].decode("utf-8", "replace")
-            if piece.endswith("\r"):
-                piece = piece[:-1]
-            record = parse_line(piece, source, first_line + index + 1, scan.keep_raw)
+        end = len(buf) - 1
+        unmatched = set(m.start() for m in _OTHER_LINE.finditer(buf))
+        unmatched.discard(end)
+        odd = set(unmatched)
+        at = buf.find(b"\x00")
+        while at >= 0:
+            odd.add(buf.rfind(b"\n", 0, at))
+            at = buf.find(b"\x00", buf.find(b"\n", at))
+        records, lines, picked = [], [], {}
+        taken = done = index = position = 0
+        for start in sorted(odd):
+            index += buf.count(b"\n", position, start)
+            position = start
+            good = index - done
+            records.extend(found[taken:taken + good])
+            lines.extend(range(first_line + done + 1, first_line + index + 1))
+            taken += good
+            if start not in unmatched:
+                taken += 1  # the scan took it, but it has a NUL byte
+            line = first_line + index + 1
+            record = self._read_line(buf[start + 1:buf.find(b"\n", start + 1)], source, line)
+            if record is not None:
+                code = type_code(record.type)
+                picked[len(records)] = record
+                records.append((b"node=" + record.node.encode("utf-8") if record.node else b"",
+                                b"" if code == SERIAL | COMPANION else _PICKED,
+                                ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial))
+                lines.append(line)
+            done = index + 1
+        records.extend(found[taken:])
+        lines.extend(range(first_line + done + 1, first_line + nlines + 1))
+        return records, lines, picked
+
+    def _drop_repeated(self, blk):
+        """``blk`` without the records that repeat the end of the previous file (rotated files that overlap)."""
+        check = min(self.dup_left, len(blk))
+        self.dup_left -= check
+        texts = blk.texts_head(check)
+        keys = line_keys(texts)
+        repeated = set(k for k in range(check) if keys[k] in self.dup_keys)
+        if not repeated:
+            return blk
+        self.dup_count += len(repeated)
+        keep = [k for k in range(len(blk)) if k not in repeated]
+        picked = dict((n, blk.picked[k]) for n, k in enumerate(keep) if k in blk.picked)
+        return _Block(blk.buf, blk.nlines, blk.first_line, blk.source, blk.file_no,
+                      [blk.found[k] for k in keep], [blk.line_of(k) for k in keep], picked, blk.node)
+
+    def _follow(self, blk, skip, source):
+        """Follow the serials of ``blk`` per node (``skip``: records without a kernel serial); the resets, in order."""
+        count = len(blk)
+        found = blk.found
+        if blk.node is not None:
+            named = None
+            order = [_node_name(blk.node)]
+        else:
+            names = dict((group, _node_name(group)) for group in set(map(_NODE_OF, found)))
+            named = list(map(names.__getitem__, map(_NODE_OF, found)))
+            order = list(OrderedDict.fromkeys(named))
+        resets = []
+        for name in order:
+            if named is None:
+                index = None if not skip else [k for k in range(count) if k not in skip]
+            else:
+                index = list(compress(range(count), map(operator.eq, named, repeat(name))))
+                if skip:
+                    index = [k for k in index if k not in skip]
+            if index is None:
+                digits = blk.digits
+
+                def stamp_of(j):
+                    return _stamp(found[j][2])
+                line_of = blk.line_of
+            else:
+                if not index:
+                    continue
+                digits = list(map(blk.digits.__getitem__, index))
+
+                def stamp_of(j, index=index):
+                    return _stamp(found[index[j]][2])
+
+                def line_of(j, index=index):
+                    return blk.line_of(index[j])
+            for j, previous in self.tracker.follow_digits(name, digits, stamp_of, source, line_of):
+                resets.append((j if index is None else index[j], name, previous))
+        resets.sort(key=operator.itemgetter(0))
+        return resets
+
+    def _take(self, blk, source):
+        """Serials, wanted records and AVC events of a scanned block; yields the records that are complete."""
+        count = len(blk)
+        base = blk.base = self.ordinal
+        self.ordinal += count
+        if not count:
+            return
+        if self.open:
+            self._complete(blk)
+        skip = []
+        wanted_at = []
+        for k in compress(range(count), map(_CAND_OF, blk.found)):
+            code = self._code(blk, k)
+            if not code & SERIAL:
+                skip.append(k)
+            if code & WANT:
+                wanted_at.append(k)
+        items = []
+        for k, node, previous in self._follow(blk, set(skip), source):
+            sec, ms = _stamp(blk.found[k][2])
+            marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
+            marker.previous = previous
+            items.append((base + k, 0, marker))
+        skim = self.skim_before
+        finder = [0]
+        for k in wanted_at:
+            record = blk.picked.get(k)
+            if record is None:
+                if skim is not None and blk.codes[k] & HOST_ONLY and _epoch(blk.found[k][2]) < skim:
+                    continue  # only a host event, before the window
+                record = self._read_line(blk.whole(k), source, blk.line_of(k))
+                if record is None:
+                    continue
             if record.type == "AVC":
-                scan.avc_keys.append((None, record.sec, record.ms, record.serial))
-                if len(scan.avc_keys) > RECENT_AVCS:
-                    scan.avc_keys.pop(0)
-            if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
-                records.append(record)
-        sec, ms = tail.group(1).decode("ascii"), tail.group(2).decode("ascii")
-        if state is None:
-            state = self.tracker.begin(None, head.group(1).decode("ascii"), head.group(2).decode("ascii"), first_serial)
-        state[0] = max(state[0], last_serial)
-        state[1], state[2], state[3] = sec, ms, last_serial
-        scan.remember_block(buf)
-        times.append(int(head.group(1)) + int(head.group(2)) / 1000.0)
-        times.append(last_epoch)
-        scan.avc_carry = list(scan.avc_keys)
-        self._skimmed = records
-        return True
+                self._companions(blk, k, record, finder)
+            items.append((base + k, 1, record))
+        if items:
+            items.sort(key=_ITEM_ORDER)
+            self.held.extend(items)
+        recent = self.recent
+        recent.append(blk)
+        self.recent_count += count
+        while self.recent_count - len(recent[0]) >= OVERLAP:
+            self.recent_count -= len(recent.popleft())
+        for record in self._ready():
+            yield record
 
-    def state(self):
-        scan = self.scan
-        if scan.tail_block is not None:
-            scan.next_file()  # turns the last block into keys
-            scan.tail = list(scan.duplicates)
-            scan.duplicates = set()
-            scan.dup_left = 0
-        return {"avc_keys": [list(k) for k in scan.avc_keys], "tail": list(scan.tail)}
+    def _ready(self):
+        """The held records that no open AVC event precedes."""
+        held = self.held
+        if not held:
+            return ()
+        if not self.open:
+            self.held = []
+            return [item[2] for item in held]
+        cut = min(entry[0] for entry in self.open)
+        at = 0
+        while at < len(held) and held[at][0] < cut:
+            at += 1
+        ready = held[:at]
+        del held[:at]
+        return [item[2] for item in ready]
 
-    def restore(self, state):
-        self.scan.avc_keys = [tuple(k) for k in state.get("avc_keys", [])]
-        self.scan.avc_carry = list(self.scan.avc_keys)
-        self.scan.tail = list(state.get("tail", []))
-        self.started = True
+    # ------------------------------------------------------------------ AVC events
+    def _match(self, blk, lo, hi, node, stamp, digits, skip=-1):
+        """Records ``lo`` .. ``hi - 1`` of ``blk`` that belong to the event ``(node, stamp, digits)``."""
+        window = blk.digits[lo:hi]
+        count = window.count(digits)
+        out = []
+        at = -1
+        found = blk.found
+        for dummy in range(count):
+            at = window.index(digits, at + 1)
+            k = lo + at
+            if (k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node
+                    and blk.companion_at(k, self._code)):
+                out.append(k)
+        return out
 
-    def records(self, paths, start=None):
+    def _companions(self, blk, k, record, finder):
+        """The other records of the AVC ``record`` (record ``k`` of ``blk``) within COMPANION_WINDOW records."""
+        stamp, digits, node = blk.found[k][2], blk.digits[k], record.node
+        count = len(blk)
+        found = []
+        if k < COMPANION_WINDOW:
+            self._earlier(blk.base + k, node, stamp, digits, found)
+        near = self._match(blk, max(0, k - COMPANION_WINDOW), min(count, k + COMPANION_WINDOW + 1),
+                           node, stamp, digits, skip=k)
+        if near:
+            index = blk.line_of(k) - blk.first_line - 1
+            if k in blk.picked:
+                anchor = _line_start(blk.buf, index)
+            else:
+                anchor = blk.buf.find(b"\n" + blk.whole(k) + b"\n", finder[0])
+                finder[0] = anchor + 1
+            for j in near:
+                found.append((blk.source, blk.line_of(j),
+                              _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1, anchor, index)))
+        record.companions = found
+        if k + COMPANION_WINDOW >= count:
+            self.open.append([blk.base + k, blk.base + k + COMPANION_WINDOW, record, node, stamp, digits])
+
+    def _earlier(self, number, node, stamp, digits, found):
+        """Records of earlier blocks within COMPANION_WINDOW before record ``number``."""
+        for old in reversed(self.recent):
+            if old.base + len(old) <= number - COMPANION_WINDOW:
+                break
+            for j in self._match(old, max(0, number - COMPANION_WINDOW - old.base), len(old), node, stamp, digits):
+                found.append((old.source, old.line_of(j), old.text(j)))
+
+    def _complete(self, blk):
+        """Records of ``blk`` that belong to AVC events of earlier blocks."""
+        still = []
+        for entry in self.open:
+            number, last, record, node, stamp, digits = entry
+            hi = min(len(blk), last - blk.base + 1)
+            for j in self._match(blk, 0, hi, node, stamp, digits):
+                record.companions.append((blk.source, blk.line_of(j), blk.text_near_start(j)))
+            if last >= blk.base + len(blk):
+                still.append(entry)
+        self.open = still
+
+    # ------------------------------------------------------------------ files
+    def next_file(self):
+        """Records at the start of the next file that repeat the end of this one are dropped as duplicates."""
+        keys = self._file_keys()
+        self.dup_keys = frozenset(keys)
+        self.dup_left = len(keys)
+        self.file_no += 1
+        self.tail_keys = []
+
+    def _file_keys(self):
+        """Keys of the last OVERLAP records of the current file (also of those read by earlier runs)."""
+        keys = []
+        need = OVERLAP
+        for old in reversed(self.recent):
+            if old.file_no != self.file_no or need <= 0:
+                break
+            take = min(len(old), need)
+            keys[:0] = line_keys(old.texts_from(len(old) - take))
+            need -= take
+        if need > 0:
+            keys[:0] = self.tail_keys[-need:] if need < len(self.tail_keys) else self.tail_keys
+        return keys
+
+    def records(self, paths, start=None, before_flush=None):
         """Yield the records of ``paths`` that the session engine needs, in log order.
 
         ``start``: ``(offset, lines)`` already read of ``paths[0]`` (an
@@ -678,11 +825,13 @@ class LogReader(object):
         by the serial tracker (gaps and reboots); where the event serial
         restarts, a marker record of type SERIAL_RESET is yielded first (its
         ``previous`` is ``(SECONDS, MILLIS, serial)`` of the last record
-        before).  Lines that are not records are counted and sampled.  A
-        compressed file that ends early is read up to the damage and
-        reported.
+        before).  AVC records carry the other records of their event
+        (``companions``).  Lines that are not records are counted and
+        sampled.  A compressed file that ends early is read up to the damage
+        and reported.  ``before_flush`` is called when everything is read,
+        before the records still held back are yielded: what ``state()``
+        returns then is where the next run goes on.
         """
-        scan = self.scan
         stats = self.stats
         # open every file before reading any: a rotation while we read renames
         # them, and the open handles still read the data we were asked for
@@ -699,13 +848,14 @@ class LogReader(object):
             handle, compressed = handles[index]
             offset, lineno = (start if index == 0 and start else (0, 0))
             if self.started and not offset:
-                scan.next_file()
+                self.next_file()
             self.started = True
-            scan.path = path
-            dups_before = scan.dup_count
+            self.path = path
+            dups_before = self.dup_count
             source = {"path": path, "bytes": 0, "records": 0, "compressed": compressed,
                       "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno}
             stats.sources.append(source)
+            number = len(stats.sources) - 1
             nbytes = offset
             count = 0
             first = last = None
@@ -715,37 +865,15 @@ class LogReader(object):
                         _skip(handle, offset)
                     for buf in _chunks(handle, self.hold_partial):
                         nbytes += len(buf) - 1
-                        times = []
-                        lines = None
-                        if scan.dup_left <= 0 and b"\x00" not in buf:
-                            typed, lines = _typed_lines(buf)
-                            if (self.skim_before is not None and b"\nnode=" not in buf
-                                    and self._skim(buf, typed, scan, times, len(stats.sources) - 1, lineno)):
-                                yield from self._skimmed
-                                count += lines
-                                lineno += lines
-                                first = times[0] if first is None else first
-                                last = times[-1]
-                                continue
-                            digits = _SERIALS.findall(buf)
-                            if len(digits) != lines:
-                                lines = None
-                        if lines is not None:
-                            yield from _fast_block(buf, digits, typed, scan, len(stats.sources) - 1, lineno, times)
-                            scan.remember_block(buf)
-                            count += lines
-                        else:
-                            block = buf[1:]
-                            lines = block.count(b"\n")
-                            seen = []
-                            yield from _slow_lines(block, scan, path, len(stats.sources) - 1, lineno, seen)
-                            count += len(seen)
-                            times = seen[:1] + seen[-1:] if seen else []
-                        lineno += lines
-                        if times:
+                        blk = self._scan(buf, number, lineno)
+                        lineno += blk.nlines
+                        if blk.digits:
+                            count += len(blk)
                             if first is None:
-                                first = times[0]
-                            last = times[-1]
+                                first = _epoch(blk.found[0][2])
+                            last = _epoch(blk.found[-1][2])
+                        for record in self._take(blk, number):
+                            yield record
             except _Damaged as exc:
                 stats.parse_error(path, lineno + 1, "compressed file ends early or is damaged (%s): "
                                   "every record before the damage was read" % exc, "")
@@ -760,9 +888,116 @@ class LogReader(object):
                 source["end_offset"] = nbytes
                 source["end_line"] = lineno
                 source["records"] = count
-                source["duplicates"] = scan.dup_count - dups_before
+                source["duplicates"] = self.dup_count - dups_before
                 source["first_epoch"] = first
                 source["last_epoch"] = last
+                if first is not None:
+                    if self.first_epoch is None:
+                        self.first_epoch = first
+                    self.last_epoch = last
+        if before_flush is not None:
+            before_flush()
+        for record in self.flush():
+            yield record
+
+    def flush(self):
+        """Everything held back (the end of the logs: no more records can join an AVC event)."""
+        self.open = []
+        held, self.held = self.held, []
+        return [item[2] for item in held]
+
+    # ------------------------------------------------------------------ between runs
+    def state(self):
+        """What the next run needs to go on as if it had read everything in one go (JSON-ready)."""
+        last_source = len(self.stats.sources) - 1
+        recent = []
+        need = COMPANION_WINDOW
+        for old in reversed(self.recent):
+            if need <= 0:
+                break
+            take = min(len(old), need)
+            first = len(old) - take
+            texts = old.texts_from(first)
+            for j in range(first, len(old)):
+                recent.append([old.source_of(j) - last_source, old.line_of(j), _node_name(old.found[j][0]),
+                               old.found[j][2].decode("utf-8"), old.digits[j].decode("ascii"),
+                               old.companion_at(j, self._code), texts[j - first].decode("utf-8", "replace")])
+            need -= take
+        recent.sort(key=lambda item: (item[0], item[1]))
+        position = dict((id(item[2]), n) for n, item in enumerate(self.held))
+        return {
+            "tail": self._file_keys(),
+            "recent": recent,
+            "held": [[number - self.ordinal, record_state(record, last_source)] for number, dummy, record in self.held],
+            "open": [[entry[0] - self.ordinal, entry[1] - self.ordinal, position[id(entry[2])]] for entry in self.open],
+            "parse_errors": self.stats.parse_errors(),
+            "first_epoch": self.first_epoch,
+            "last_epoch": self.last_epoch,
+        }
+
+    def restore(self, state):
+        self.tail_keys = list(state["tail"])
+        recent = state["recent"]
+        if recent:
+            blk = _Block(b"", 0, 0, 0, -1,
+                         [(b"node=" + item[2].encode("utf-8") if item[2] else b"", b"" if item[5] else _PICKED,
+                           item[3].encode("utf-8"), item[4].encode("ascii")) for item in recent],
+                         [item[1] for item in recent], {})
+            blk.texts = [item[6].encode("utf-8") for item in recent]
+            blk.sources = [item[0] for item in recent]
+            blk.base = -len(recent)
+            for k, item in enumerate(recent):
+                if not item[5]:
+                    blk.codes[k] = 0  # not part of an AVC event
+            self.recent = deque([blk])
+            self.recent_count = len(blk)
+        self.held = []
+        for number, item in state["held"]:
+            record = record_from_state(item, self.keep_raw)
+            self.held.append((number, 0 if record.type == SERIAL_RESET else 1, record))
+        self.open = []
+        for number, last, at in state["open"]:
+            record = self.held[at][2]
+            self.open.append([number, last, record, record.node, ("%s.%s" % (record.sec, record.ms)).encode("utf-8"),
+                              b"%d" % record.serial])
+        errors = state["parse_errors"]
+        self.stats.parse_error_count = errors["count"]
+        self.stats.parse_error_samples = list(errors["samples"])
+        self.first_epoch = state["first_epoch"]
+        self.last_epoch = state["last_epoch"]
+        self.started = True
+
+
+_ITEM_ORDER = operator.itemgetter(0, 1)
+
+
+def _line_start(buf, index):
+    """Position of the newline before line ``index`` of ``buf``."""
+    pos = 0
+    for dummy in range(index):
+        pos = buf.find(b"\n", pos + 1)
+    return pos
+
+
+def record_state(record, last_source):
+    """A record (or serial-restart marker) as JSON-ready data, with its source counted back from ``last_source``."""
+    item = {"text": record.text(), "source": record.source - last_source, "line": record.line}
+    if record.previous is not None:
+        item["previous"] = list(record.previous)
+    if record.companions:
+        item["companions"] = [[source - last_source, line, raw.decode("utf-8", "replace")]
+                              for source, line, raw in record.companions]
+    return item
+
+
+def record_from_state(item, keep_raw):
+    marker = "previous" in item
+    record = parse_line(item["text"], item["source"], item["line"], keep_raw and not marker)
+    if marker:
+        record.previous = tuple(item["previous"])
+    if "companions" in item:
+        record.companions = [(source, line, text.encode("utf-8")) for source, line, text in item["companions"]]
+    return record
 
 
 def iter_records(paths, stats, keep_raw=False, tracker=None):

@@ -26,7 +26,7 @@ import tempfile
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import GZIP_MAGIC, open_log
 
 FORMAT = "virtaudit.auvirt checkpoint"
-VERSION = 2
+VERSION = 3
 HEAD_BYTES = 4096
 
 

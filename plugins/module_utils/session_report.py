@@ -28,9 +28,11 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     auditd_log_file,
     check_readable,
     default_log_set,
+    record_from_state,
+    record_state,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import EventGrouper, group_events
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
     STATES,
@@ -331,9 +333,13 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
-def _coverage(tracker, stats, paths, missing_rotated, window_start, window_end, default_host):
+def _coverage(tracker, reader, stats, paths, missing_rotated, window_start, window_end, default_host):
+    # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
     firsts = [src["first_epoch"] for src in stats.sources if src["first_epoch"] is not None]
     lasts = [src["last_epoch"] for src in stats.sources if src["last_epoch"] is not None]
+    if reader.first_epoch is not None:
+        firsts.append(reader.first_epoch)
+        lasts.append(reader.last_epoch)
     first = min(firsts) if firsts else None
     last = max(lasts) if lasts else None
     reaches = None
@@ -408,12 +414,15 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     compact = None if (all_events or proof) else ("text" if checkpoint else "tally")
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
-    # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
+    # with a window start (and no checkpoint, which keeps everything for later runs), records
+    # whose only effect is a host event before the window are not read
     reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),
                        skim_before=window_start if not checkpoint else None)
+    grouper = EventGrouper(keep_raw=keep_raw)
     warnings = []
     resume = None
     checkpoint_info = None
+    save = None
     if checkpoint:
         # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
         options = {"default_host": default_host, "engine": checkpoints.VERSION, "raw": keep_raw}
@@ -431,20 +440,27 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
                 engine.restore(state["engine"])
                 tracker.restore(state["serials"])
                 reader.restore(state["reader"])
+                grouper.restore(state["grouper"], lambda item: record_from_state(item, keep_raw))
                 paths = paths[index:]
                 checkpoint_info.update(used=True, resumed_at={"path": paths[0], "offset": resume[0], "line": resume[1]})
-    for event in group_events(reader.records(paths, start=resume)):
+        if save_checkpoint:
+            def save():
+                """Everything is read; the records still held back and the events still open go to the next run."""
+                if not stats.sources:
+                    return
+                read = [source["path"] for source in stats.sources]
+                last = len(read) - 1
+                state = {"options": options,
+                         "position": _checkpoint_position(stats), "engine": engine.state(),
+                         "serials": tracker.snapshot(read), "reader": reader.state(),
+                         "grouper": grouper.state(lambda record: record_state(record, last)), "written_at": iso(now)}
+                try:
+                    checkpoints.save(checkpoint, state)
+                    checkpoint_info["saved"] = True
+                except checkpoints.CheckpointError as exc:
+                    warnings.append(str(exc))
+    for event in group_events(reader.records(paths, start=resume, before_flush=save), grouper):
         engine.feed(event)
-    if checkpoint and save_checkpoint and stats.sources:
-        read = [source["path"] for source in stats.sources]
-        state = {"options": options,
-                 "position": _checkpoint_position(stats), "engine": engine.state(),
-                 "serials": tracker.snapshot(read), "reader": reader.state(), "written_at": iso(now)}
-        try:
-            checkpoints.save(checkpoint, state)
-            checkpoint_info["saved"] = True
-        except checkpoints.CheckpointError as exc:
-            warnings.append(str(exc))
     sessions = engine.finish()
 
     selected = [s for s in sessions
@@ -463,7 +479,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
-        "coverage": _coverage(tracker, stats, [source["path"] for source in stats.sources], missing_rotated,
+        "coverage": _coverage(tracker, reader, stats, [source["path"] for source in stats.sources], missing_rotated,
                               window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},

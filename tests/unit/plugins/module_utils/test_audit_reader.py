@@ -202,44 +202,6 @@ def test_permission_denied_as_root_simulated(tmp_path, monkeypatch):
     assert str(path) in str(err.value) and "become: true" in str(err.value)
 
 
-def _all_fixture_logs():
-    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
-    found = []
-    for sub in ("samples", "real-libvirt"):
-        directory = os.path.join(root, sub)
-        if os.path.isdir(directory):
-            found.extend(os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith(".log"))
-    return found
-
-
-@pytest.mark.parametrize("path", _all_fixture_logs(), ids=os.path.basename)
-def test_fast_path_equals_line_by_line_and_small_chunks(path, monkeypatch):
-    """The chunked fast scanner, tiny chunks and the line-by-line path agree exactly."""
-    import re
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
-
-    def result():
-        out = run(paths=[path], all_events=True, proof=True, default_host="hv",
-                  uid_resolver={0: "root"}.get, now=1800000000)
-        out["sources"] = [dict(s, bytes=None) for s in out["sources"]]
-        return out
-
-    fast = result()
-    monkeypatch.setattr(audit_reader, "CHUNK", 333)
-    small = result()
-    # AVCs' other records looked for only near the AVC and at the start of the next block
-    monkeypatch.setattr(audit_reader, "COMPANION_SPAN", 1500)
-    narrow = result()
-    monkeypatch.setattr(audit_reader, "COMPANION_SPAN", 1 << 16)
-    never = re.compile(rb"(?!x)x")
-    monkeypatch.setattr(audit_reader, "_SERIALS", never)
-    slow = result()
-    assert fast == small
-    assert fast == narrow
-    assert fast == slow
-    assert fast["sources"][0]["records"] > 0
-
-
 def test_records_and_times_per_source(tmp_path):
     log = Log()
     log.boot_sequence("web", A)
@@ -275,33 +237,3 @@ def test_overlapping_rotated_files_count_each_event_once(tmp_path, gz):
     assert [s["duplicates"] for s in twice["sources"]] == [0, 3]
     assert sum(s["records"] for s in twice["sources"]) == once["sources"][0]["records"]
     assert twice["coverage"]["serial_gaps"]["missing_events"] == 0
-
-
-@pytest.mark.parametrize("path", _all_fixture_logs(), ids=os.path.basename)
-def test_window_start_skims_older_blocks_without_changing_sessions(path, monkeypatch):
-    """With start, blocks wholly before it are only searched for wanted records: same sessions."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
-
-    def window_run(start):
-        out = run(paths=[path], start=start, all_events=True, proof=True, default_host="hv",
-                  uid_resolver={0: "root"}.get, now=2000000000)
-        return out["sessions"], out["summary"], out["host_events"]
-
-    monkeypatch.setattr(audit_reader, "CHUNK", 700)
-    skims = []
-    original = audit_reader.LogReader._skim
-
-    def counting(self, *args):
-        done = original(self, *args)
-        skims.append(done)
-        return done
-
-    monkeypatch.setattr(audit_reader.LogReader, "_skim", counting)
-    with open(path, "rb") as handle:
-        stamps = [float(line.split(b"audit(")[1].split(b":")[0]) for line in handle if b"audit(" in line]
-    start = str(int(sorted(stamps)[len(stamps) * 3 // 4]))
-    skimmed = window_run(start)
-    monkeypatch.setattr(audit_reader, "SKIM_MARGIN", 10 ** 12)  # nothing is ever old enough
-    assert window_run(start) == skimmed
-    if max(stamps) - min(stamps) > 2 * audit_reader.SKIM_MARGIN:
-        assert any(skims), "no block was skimmed"
