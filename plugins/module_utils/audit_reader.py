@@ -984,7 +984,7 @@ def record_state(record, last_source):
     item = {"text": record.text(), "source": record.source - last_source, "line": record.line}
     if record.previous is not None:
         item["previous"] = list(record.previous)
-    if record.companions:
+    if record.companions is not None:
         item["companions"] = [[source - last_source, line, raw.decode("utf-8", "replace")]
                               for source, line, raw in record.companions]
     return item

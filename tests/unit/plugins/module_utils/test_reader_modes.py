@@ -31,6 +31,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import auditgen  # noqa: E402  pylint: disable=wrong-import-position
 
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log  # noqa: E402
+
 NOW = 1800000000
 OPTIONS = dict(all_events=True, proof=True, raw=True, default_host="hv",
                uid_resolver={0: "root"}.get, now=NOW)
@@ -38,6 +40,7 @@ OPTIONS = dict(all_events=True, proof=True, raw=True, default_host="hv",
 V = ("pid=1523 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:virtqemud_t:s0 msg=")
 OK = ' exe="/usr/sbin/virtqemud" hostname=? addr=? terminal=? res=success\''
 U = "61616161-0000-4000-8000-000000000001"
+GUEST = "61616161-0000-4000-8000-000000000002"
 SERVICE = ("pid=1 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:init_t:s0 msg='unit=cron "
            "comm=\"systemd\" exe=\"/usr/lib/systemd/systemd\" hostname=? addr=? terminal=? res=success'")
 # a guest starts, the host reboots (auditd starts again, the kernel's serials restart at 20)
@@ -71,6 +74,60 @@ def test_reboot_inside_a_block_before_the_window(tmp_path):
 
 # ------------------------------------------------------------------ the logs
 
+AVC = ('avc:  denied  { read } for  pid=4242 comm="qemu-kvm"%s dev="dm-0" ino=1835101 '
+       "scontext=system_u:system_r:svirt_t:s0:c1,c2 tcontext=system_u:object_r:svirt_image_t:s0 tclass=file permissive=0")
+SYSCALL = ("arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=55d0c0a0b0c0 a2=80002 a3=0 items=1 ppid=1 "
+           'pid=4242 auid=4294967295 uid=107 gid=107 euid=107 tty=(none) ses=4294967295 comm="qemu-kvm" '
+           'exe="/usr/bin/qemu-system-x86_64" subj=system_u:system_r:svirt_t:s0:c1,c2 key=(null)')
+NOISE = ("pid=99 uid=0 auid=0 ses=3 msg='op=PAM:session_open grantors=pam_unix acct=\"root\" exe=\"/usr/sbin/crond\" "
+         "hostname=? addr=? terminal=cron res=success'")
+
+
+def avc_arrangements():
+    """A guest's AVC events in every arrangement the reader must put together (line list)."""
+    log = Log(t=1710144000.0, serial=1000)
+    log.boot_sequence("web", GUEST)
+    log.daemon("DAEMON_START", 77)
+
+    def event(*types, **kw):
+        serial = log.serial
+        log.serial += 1
+        log.tick(1)
+        for rtype in types:
+            if rtype == "AVC":
+                log.add("AVC", AVC % kw.get("name", ' name="disk%d.img"' % serial), serial=serial)
+            elif rtype == "SYSCALL":
+                log.add("SYSCALL", SYSCALL, serial=serial)
+            elif rtype == "PATH":
+                log.add("PATH", 'item=0 name="/var/lib/libvirt/images/p%d.img" inode=1 dev=fd:00' % serial, serial=serial)
+            elif rtype == "NOISE":
+                log.add("USER_START", NOISE)
+            elif rtype == "RESOURCE":
+                log.resource("web", GUEST, "disk", "attach", 'old-disk="?" new-disk="/img/hot%d.qcow2"' % serial)
+            else:
+                log.add(rtype, "x=%d" % serial, serial=serial)
+        return serial
+
+    event("AVC", "SYSCALL", "PROCTITLE")                           # as the kernel writes them
+    event("SYSCALL", "PATH", "AVC", name="")                        # the AVC after its other records (name from PATH)
+    event("AVC", "NOISE", "RESOURCE", "NOISE", "SYSCALL")           # other events (and one the engine reads) between
+    event("AVC", "AVC", "SYSCALL", "PATH", "AVC_PATH")              # two AVC records in one event
+    event(*(("SYSCALL",) + ("NOISE",) * 20 + ("AVC", "NOISE", "PATH")), name="")
+    event("AVC")                                                    # no other records (no syscall context)
+    far = event("AVC")
+    crowd = log.serial
+    log.serial += 1
+    for item in range(70):                                          # one event with 70 PATH records
+        log.add("PATH", 'item=%d name="/usr/lib/f%d" inode=1 dev=fd:00' % (item, item), serial=crowd)
+    log.add("SYSCALL", SYSCALL, serial=far)                         # too far away: not part of that event
+    log.daemon("DAEMON_END", 78)
+    log.tick(1).add("SYSCALL", SYSCALL.replace("uid=107", "uid=0"), serial=far)  # another time: another event
+    event("AVC", *(("NOISE",) * 3 + ("SYSCALL", "CWD", "PROCTITLE")))
+    log.tick(60).stop("web", GUEST)
+    return log.lines
+
+
+
 SHAPES = {
     "plain": dict(),
     "node": dict(node="hv01.example.com"),
@@ -84,9 +141,11 @@ SHAPES = {
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):
-    """Each shape of auditgen's bench log (small: 1200 lines, busy guests), as a list of files."""
+    """Each shape of auditgen's bench log (small: 1200 lines, busy guests), as a list of files; and the AVC events."""
     top = tmp_path_factory.mktemp("shapes")
-    out = {}
+    out = {"avc-arrangements": [str(top / "avc.log")]}
+    with open(out["avc-arrangements"][0], "w") as handle:
+        handle.write("\n".join(avc_arrangements()) + "\n")
     for name, options in sorted(SHAPES.items()):
         folder = top / name
         folder.mkdir()
@@ -107,7 +166,7 @@ def fixture_logs():
 
 
 LOGS = [pytest.param(("fixture", path), id=os.path.basename(path)) for path in fixture_logs()]
-LOGS += [pytest.param(("shape", name), id=name) for name in sorted(SHAPES)]
+LOGS += [pytest.param(("shape", name), id=name) for name in sorted(SHAPES) + ["avc-arrangements"]]
 
 
 @pytest.fixture(params=LOGS)
@@ -207,3 +266,47 @@ def test_incremental(paths, tmp_path):
         assert second.pop("checkpoint")["used"], second.get("warnings")
         second["sources"] = merged_sources(first["sources"], second["sources"])
         assert second == full, "cut after byte %d of %d" % (cut, len(data))
+
+
+def test_avc_arrangements_read_as_one_event_each(shapes):
+    """What the arrangements log is for: every AVC event with its own records, the far one without."""
+    result = run(paths=shapes["avc-arrangements"], **OPTIONS)
+    avcs = result["sessions"][0]["avcs"]
+    assert len(avcs) == 8
+    assert [item["user"] for item in avcs] == ["unknown(107)"] * 5 + [None, None, "unknown(107)"]
+    path = "/var/lib/libvirt/images/p%d.img"
+    assert [item["name"] for item in avcs] == ["disk1005.img", path % 1006, "disk1007.img", "disk1011.img", path % 1012,
+                                               "disk1034.img", "disk1035.img", "disk1037.img"]
+    raw = result["sessions"][0]["raw"]
+    assert [len(raw[item["id"]]) for item in avcs] == [3, 3, 2, 5, 3, 1, 1, 4]
+    assert [line.split()[0] for line in raw["1710144002.000:1006"]] == ["type=SYSCALL", "type=PATH", "type=AVC"]
+
+
+def test_every_cut_and_block_size_of_the_avc_arrangements(shapes, tmp_path, monkeypatch):
+    """The AVC events split at every line (checkpoint) and by blocks of every size."""
+    path = shapes["avc-arrangements"][0]
+    full = run(paths=[path], **OPTIONS)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    for size in range(40, 900, 29):
+        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        assert run(paths=[path], **OPTIONS) == full, "blocks of %d bytes" % size
+    monkeypatch.undo()
+    log = str(tmp_path / "audit.log")
+    state = str(tmp_path / "state.json")
+    with open(log, "wb") as handle:
+        handle.write(data)
+    full = run(paths=[log], **OPTIONS)
+    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
+    for cut in ends[:-1] + [end - 7 for end in ends[1::5]]:
+        with open(log, "wb") as handle:
+            handle.write(data[:cut])
+        if os.path.exists(state):
+            os.remove(state)
+        first = run(paths=[log], checkpoint=state, **OPTIONS)
+        with open(log, "wb") as handle:
+            handle.write(data)
+        second = run(paths=[log], checkpoint=state, **OPTIONS)
+        assert second.pop("checkpoint")["used"]
+        second["sources"] = merged_sources(first["sources"], second["sources"])
+        assert second == full, "cut after byte %d" % cut
