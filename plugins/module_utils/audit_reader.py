@@ -220,8 +220,6 @@ WANTED = frozenset((
 # auditd's own records: numbered by auditd, not by the kernel (no serial tracking)
 NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
-# whose only effect is a host event: not read when older than the window start
-HOST_EVENT_ONLY = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT"))
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
 SERIAL_RESET = "_SERIAL_RESET"
@@ -250,11 +248,10 @@ def wanted(rtype):
 
 
 # What a record type means to the reader: the engine wants it; it carries a
-# kernel serial; it may belong to an AVC's event; it is read only for a host event.
+# kernel serial; it may belong to an AVC's event.
 WANT = 1
 SERIAL = 2
 COMPANION = 4
-HOST_ONLY = 8
 
 
 def type_code(rtype):
@@ -264,8 +261,6 @@ def type_code(rtype):
         code |= SERIAL
         if not code & WANT:
             code |= COMPANION
-    if rtype in HOST_EVENT_ONLY:
-        code |= HOST_ONLY
     return code
 
 
@@ -507,9 +502,8 @@ class LogReader(object):
     files), the parse errors and the time span read so far.
     """
 
-    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False, skim_before=None):
+    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False):
         self.stats = stats
-        self.skim_before = skim_before
         self.tracker = tracker if tracker is not None else SerialTracker()
         self.keep_raw = keep_raw
         self.hold_partial = hold_partial
@@ -526,8 +520,10 @@ class LogReader(object):
         self.dup_keys = frozenset()
         self.dup_left = 0
         self.dup_count = 0
-        self.first_epoch = None  # of the first and last record read, also by earlier runs
-        self.last_epoch = None
+        # times of the first and last record of the files earlier runs read: those they finished
+        # (earliest first, latest last) and the one the checkpoint was written in
+        self.earlier = None
+        self.resumed = None
 
     # ------------------------------------------------------------------ one line
     def _read_line(self, raw, source, line):
@@ -695,13 +691,10 @@ class LogReader(object):
             marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
             marker.previous = previous
             items.append((base + k, 0, marker))
-        skim = self.skim_before
         finder = [0]
         for k in wanted_at:
             record = blk.picked.get(k)
             if record is None:
-                if skim is not None and blk.codes[k] & HOST_ONLY and _epoch(blk.found[k][2]) < skim:
-                    continue  # only a host event, before the window
                 record = self._read_line(blk.whole(k), source, blk.line_of(k))
                 if record is None:
                     continue
@@ -891,14 +884,34 @@ class LogReader(object):
                 source["duplicates"] = self.dup_count - dups_before
                 source["first_epoch"] = first
                 source["last_epoch"] = last
-                if first is not None:
-                    if self.first_epoch is None:
-                        self.first_epoch = first
-                    self.last_epoch = last
         if before_flush is not None:
             before_flush()
         for record in self.flush():
             yield record
+
+    def spans(self):
+        """``[earlier, last]``: (first, last) record times of the files finished before the last one, and of it.
+
+        As a full read sees them: each file's first and last record in log
+        order (the file a checkpoint was written in is one file across runs).
+        """
+        spans = [[source["first_epoch"], source["last_epoch"]] for source in self.stats.sources]
+        if self.resumed is not None and spans:
+            first, last = spans[0]
+            spans[0] = [self.resumed[0] if self.resumed[0] is not None else first,
+                        last if last is not None else self.resumed[1]]
+        if self.earlier is not None:
+            spans.insert(0, self.earlier)
+        done = [span for span in spans[:-1] if span[0] is not None]
+        earlier = [min(span[0] for span in done), max(span[1] for span in done)] if done else None
+        return [earlier, spans[-1] if spans else None]
+
+    def span(self):
+        """(first, last) record time over every file read, also by earlier runs (None, None without records)."""
+        spans = [span for span in self.spans() if span is not None and span[0] is not None]
+        if not spans:
+            return None, None
+        return min(span[0] for span in spans), max(span[1] for span in spans)
 
     def flush(self):
         """Everything held back (the end of the logs: no more records can join an AVC event)."""
@@ -931,8 +944,7 @@ class LogReader(object):
             "held": [[number - self.ordinal, record_state(record, last_source)] for number, dummy, record in self.held],
             "open": [[entry[0] - self.ordinal, entry[1] - self.ordinal, position[id(entry[2])]] for entry in self.open],
             "parse_errors": self.stats.parse_errors(),
-            "first_epoch": self.first_epoch,
-            "last_epoch": self.last_epoch,
+            "span": self.spans(),
         }
 
     def restore(self, state):
@@ -963,8 +975,7 @@ class LogReader(object):
         errors = state["parse_errors"]
         self.stats.parse_error_count = errors["count"]
         self.stats.parse_error_samples = list(errors["samples"])
-        self.first_epoch = state["first_epoch"]
-        self.last_epoch = state["last_epoch"]
+        self.earlier, self.resumed = state["span"]
         self.started = True
 
 

@@ -333,15 +333,9 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
-def _coverage(tracker, reader, stats, paths, missing_rotated, window_start, window_end, default_host):
+def _coverage(tracker, reader, paths, missing_rotated, window_start, window_end, default_host):
     # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
-    firsts = [src["first_epoch"] for src in stats.sources if src["first_epoch"] is not None]
-    lasts = [src["last_epoch"] for src in stats.sources if src["last_epoch"] is not None]
-    if reader.first_epoch is not None:
-        firsts.append(reader.first_epoch)
-        lasts.append(reader.last_epoch)
-    first = min(firsts) if firsts else None
-    last = max(lasts) if lasts else None
+    first, last = reader.span()
     reaches = None
     if window_start is not None:
         reaches = first is not None and first <= window_start
@@ -414,10 +408,9 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
     compact = None if (all_events or proof) else ("text" if checkpoint else "tally")
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
-    # with a window start (and no checkpoint, which keeps everything for later runs), records
-    # whose only effect is a host event before the window are not read
-    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),
-                       skim_before=window_start if not checkpoint else None)
+    # a window changes what is returned, not what is read: sessions that began before it
+    # are built from their first record on, serials and counts cover every file
+    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint))
     grouper = EventGrouper(keep_raw=keep_raw)
     warnings = []
     resume = None
@@ -479,7 +472,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
-        "coverage": _coverage(tracker, reader, stats, [source["path"] for source in stats.sources], missing_rotated,
+        "coverage": _coverage(tracker, reader, [source["path"] for source in stats.sources], missing_rotated,
                               window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},

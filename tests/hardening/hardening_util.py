@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 import atexit
 import binascii
 import collections
+import contextlib
 import datetime
 import json
 import os
@@ -271,6 +272,36 @@ def check_line_accounting(result, datas):
     counted = sum(s["records"] + s.get("duplicates", 0) for s in result["sources"]) + result["parse_errors"]["count"]
     assert lines - unicode_blank <= counted <= lines - ascii_blank, (
         "lines %d (blank %d..%d) but records+duplicates+parse errors = %d" % (lines, ascii_blank, unicode_blank, counted))
+
+
+# ------------------------------------------------------------------ reading modes
+
+@contextlib.contextmanager
+def patched(module, name, value):
+    """``module.name`` is ``value`` inside the block (for property tests, where fixtures cannot patch per case)."""
+    before = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
+
+
+def merged_sources(first, second):
+    """The sources of a run and of the run that went on from its checkpoint, as one read would list them."""
+    out = [dict(source) for source in first]
+    for number, source in enumerate(second):
+        if number == 0 and out and source["path"] == out[-1]["path"]:  # where the checkpoint was written
+            item = out[-1]
+            for key in ("bytes", "records", "duplicates"):
+                item[key] += source[key]
+            if source["last_epoch"] is not None:
+                item["last"], item["last_epoch"] = source["last"], source["last_epoch"]
+                if item["first_epoch"] is None:
+                    item["first"], item["first_epoch"] = source["first"], source["first_epoch"]
+        else:
+            out.append(dict(source))
+    return out
 
 
 # ------------------------------------------------------------------ writing logs
