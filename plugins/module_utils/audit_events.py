@@ -33,8 +33,9 @@ def companion_records(records, keep_raw):
     """``records`` with the companions of their AVC records read, in log order."""
     lines = {}
     for record in records:
-        for source, line, raw in record.companions or ():
-            lines[(source, line)] = raw
+        if record.companions is not None:
+            for source, line, raw in record.companions:
+                lines[(source, line)] = raw
     if not lines:
         return records
     keep = [((record.source, record.line), record) for record in records]
@@ -98,7 +99,7 @@ class Event(object):
         for record in self.wanted:
             if record.type == rtype:
                 return record
-        if self._records is None and not any(record.companions for record in self.wanted):
+        if self._records is None and all(record.companions is None for record in self.wanted):
             return None
         for record in self.records:
             if record.type == rtype:

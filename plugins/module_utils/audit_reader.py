@@ -484,6 +484,64 @@ def _skip(handle, offset):
             left -= len(data)
 
 
+_AT_START = (0, 0)  # walk from a block's start (to records of a block after the AVC's)
+
+
+def _match(blk, lo, hi, node, stamp, digits, skip):
+    """Records ``lo`` .. ``hi - 1`` of ``blk`` (but ``skip``) that belong to the event ``(node, stamp, digits)``."""
+    window = blk.digits[lo:hi]
+    count = window.count(digits)
+    out = []
+    at = -1
+    found = blk.found
+    codes = blk.codes
+    for dummy in range(count):
+        at = window.index(digits, at + 1)
+        k = lo + at
+        if (k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node
+                and (not found[k][1] or codes.get(k, 0) & COMPANION)):
+            out.append(k)
+    return out
+
+
+class _Companions(object):
+    """The other records of an AVC event: where they may be (``ranges``), and once looked at, which (``found``).
+
+    Each range is ``(block, lo, hi, skip, anchor)``: records ``lo`` .. ``hi - 1``
+    of the block but ``skip``; their lines are found walking from ``anchor``
+    (``(position of a newline, index of the line after it)``; None: from the
+    block's end).  Iterating gives ``(source, line number, line bytes)``.
+    """
+
+    __slots__ = ("node", "stamp", "digits", "ranges", "found")
+
+    def __init__(self, node, stamp, digits):
+        self.node = node
+        self.stamp = stamp
+        self.digits = digits
+        self.ranges = []
+        self.found = []
+
+    def resolve(self):
+        if self.ranges:
+            for blk, lo, hi, skip, anchor in self.ranges:
+                for j in _match(blk, lo, hi, self.node, self.stamp, self.digits, skip):
+                    if anchor is None:
+                        text = blk.text(j)
+                    else:
+                        text = _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1, anchor[0], anchor[1])
+                    self.found.append((blk.source_of(j), blk.line_of(j), text))
+            self.ranges = []  # the blocks are no longer held
+        return self.found
+
+    def __iter__(self):
+        return iter(self.resolve())
+
+
+def _listed(companions):
+    return companions.resolve() if isinstance(companions, _Companions) else companions
+
+
 class LogReader(object):
     """Reads log files into the records the engine needs (see ``records``).
 
@@ -514,7 +572,8 @@ class LogReader(object):
         self.recent = deque()    # the last blocks (_Block), covering at least OVERLAP records ...
         self.recent_count = 0    # ... this many
         self.held = []           # (record number, 0 marker / 1 record, Record) scanned, not handed out yet
-        self.open = []           # [AVC's number, last number of its window, Record, node, stamp, digits]
+        self.open = []           # [AVC's number, last number of its window, Record] of the AVCs still open
+        self.unresolved = deque()  # (number of the first record, _Companions) of AVCs, oldest first
         self.file_no = 0
         self.tail_keys = []      # restored: keys of the last records of the current file from earlier runs
         self.dup_keys = frozenset()
@@ -708,7 +767,9 @@ class LogReader(object):
         recent.append(blk)
         self.recent_count += count
         while self.recent_count - len(recent[0]) >= OVERLAP:
-            self.recent_count -= len(recent.popleft())
+            old = recent.popleft()
+            self.recent_count -= len(old)
+            self._forget(old)
         for record in self._ready():
             yield record
 
@@ -729,63 +790,47 @@ class LogReader(object):
         return [item[2] for item in ready]
 
     # ------------------------------------------------------------------ AVC events
-    def _match(self, blk, lo, hi, node, stamp, digits, skip=-1):
-        """Records ``lo`` .. ``hi - 1`` of ``blk`` that belong to the event ``(node, stamp, digits)``."""
-        window = blk.digits[lo:hi]
-        count = window.count(digits)
-        out = []
-        at = -1
-        found = blk.found
-        for dummy in range(count):
-            at = window.index(digits, at + 1)
-            k = lo + at
-            if (k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node
-                    and blk.companion_at(k, self._code)):
-                out.append(k)
-        return out
-
     def _companions(self, blk, k, record, finder):
-        """The other records of the AVC ``record`` (record ``k`` of ``blk``) within COMPANION_WINDOW records."""
-        stamp, digits, node = blk.found[k][2], blk.digits[k], record.node
+        """Where the other records of the AVC ``record`` (record ``k`` of ``blk``) may be: COMPANION_WINDOW records
+        around it, in this block, earlier ones and (while it is open) the next ones.  Looked at on first use."""
         count = len(blk)
-        found = []
+        found = blk.found[k]
+        companions = record.companions = _Companions(record.node, found[2], blk.digits[k])
+        number = blk.base + k
+        earliest = blk.base
         if k < COMPANION_WINDOW:
-            self._earlier(blk.base + k, node, stamp, digits, found)
-        near = self._match(blk, max(0, k - COMPANION_WINDOW), min(count, k + COMPANION_WINDOW + 1),
-                           node, stamp, digits, skip=k)
-        if near:
-            index = blk.line_of(k) - blk.first_line - 1
-            if k in blk.picked:
-                anchor = _line_start(blk.buf, index)
-            else:
-                anchor = blk.buf.find(b"\n" + blk.whole(k) + b"\n", finder[0])
-                finder[0] = anchor + 1
-            for j in near:
-                found.append((blk.source, blk.line_of(j),
-                              _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1, anchor, index)))
-        record.companions = found
+            for old in reversed(self.recent):
+                if old.base + len(old) <= number - COMPANION_WINDOW:
+                    break
+                companions.ranges.append((old, max(0, number - COMPANION_WINDOW - old.base), len(old), -1, None))
+                earliest = old.base
+        index = blk.line_of(k) - blk.first_line - 1
+        if k in blk.picked:
+            anchor = _line_start(blk.buf, index)
+        else:
+            anchor = blk.buf.find(b"\n" + blk.whole(k) + b"\n", finder[0])
+            finder[0] = anchor + 1
+        companions.ranges.append((blk, max(0, k - COMPANION_WINDOW), min(count, k + COMPANION_WINDOW + 1), k,
+                                  (anchor, index)))
+        self.unresolved.append((earliest, companions))
         if k + COMPANION_WINDOW >= count:
-            self.open.append([blk.base + k, blk.base + k + COMPANION_WINDOW, record, node, stamp, digits])
-
-    def _earlier(self, number, node, stamp, digits, found):
-        """Records of earlier blocks within COMPANION_WINDOW before record ``number``."""
-        for old in reversed(self.recent):
-            if old.base + len(old) <= number - COMPANION_WINDOW:
-                break
-            for j in self._match(old, max(0, number - COMPANION_WINDOW - old.base), len(old), node, stamp, digits):
-                found.append((old.source, old.line_of(j), old.text(j)))
+            self.open.append([number, number + COMPANION_WINDOW, record])
 
     def _complete(self, blk):
-        """Records of ``blk`` that belong to AVC events of earlier blocks."""
+        """The part of ``blk`` where AVC events of earlier blocks may have records."""
         still = []
         for entry in self.open:
-            number, last, record, node, stamp, digits = entry
-            hi = min(len(blk), last - blk.base + 1)
-            for j in self._match(blk, 0, hi, node, stamp, digits):
-                record.companions.append((blk.source, blk.line_of(j), blk.text_near_start(j)))
+            number, last, record = entry
+            record.companions.ranges.append((blk, 0, min(len(blk), last - blk.base + 1), -1, _AT_START))
             if last >= blk.base + len(blk):
                 still.append(entry)
         self.open = still
+
+    def _forget(self, blk):
+        """``blk`` leaves the recent blocks: the AVC events that may have records in it are looked at now."""
+        unresolved = self.unresolved
+        while unresolved and unresolved[0][0] <= blk.base:
+            unresolved.popleft()[1].resolve()
 
     # ------------------------------------------------------------------ files
     def next_file(self):
@@ -970,8 +1015,10 @@ class LogReader(object):
         self.open = []
         for number, last, at in state["open"]:
             record = self.held[at][2]
-            self.open.append([number, last, record, record.node, ("%s.%s" % (record.sec, record.ms)).encode("utf-8"),
-                              b"%d" % record.serial])
+            companions = _Companions(record.node, ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial)
+            companions.found = record.companions
+            record.companions = companions
+            self.open.append([number, last, record])
         errors = state["parse_errors"]
         self.stats.parse_error_count = errors["count"]
         self.stats.parse_error_samples = list(errors["samples"])
@@ -997,7 +1044,7 @@ def record_state(record, last_source):
         item["previous"] = list(record.previous)
     if record.companions is not None:
         item["companions"] = [[source - last_source, line, raw.decode("utf-8", "replace")]
-                              for source, line, raw in record.companions]
+                              for source, line, raw in _listed(record.companions)]
     return item
 
 

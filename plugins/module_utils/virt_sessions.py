@@ -621,10 +621,9 @@ class SessionEngine(object):
         return None
 
     # ------------------------------------------------------------------ kernel records
-    def _avc(self, host, event, avc):
-        fields = avc.fields()
-        syscall = event.find("SYSCALL")
-        sfields = syscall.fields() if syscall is not None else {}
+    @staticmethod
+    def _avc_name(event, fields):
+        """The object an AVC names (``name=``, else the first PATH record of its event)."""
         name = fields.get("name")
         if name is None:
             for record in event.records:
@@ -632,6 +631,17 @@ class SessionEngine(object):
                     name = record.fields().get("name")
                     if name:
                         break
+        return name
+
+    def _avc(self, host, event, avc):
+        body = avc.body
+        if "apparmor=" not in body and not any(level in body for level in host.by_level):
+            # a SELinux AVC names a running guest only through the guest's MCS level
+            # (_by_label), and its contexts are text of the record: no level, no guest
+            self._unattributed(event.epoch, 0)
+            return
+        fields = avc.fields()
+        name = None
         if "apparmor" in fields:
             if (fields.get("apparmor") or "").upper() == "STATUS":
                 return  # profile loads and replacements, not an access decision
@@ -639,6 +649,7 @@ class SessionEngine(object):
             result = (fields.get("apparmor") or "").lower()
             operation = fields.get("operation")
             profile = fields.get("profile") or fields.get("label")
+            name = self._avc_name(event, fields)
             session, matched_by = self._match_apparmor(host, profile, name)
             scontext = tcontext = None
         else:
@@ -651,6 +662,11 @@ class SessionEngine(object):
         if session is None:
             self._unattributed(event.epoch, 0)
             return
+        if lsm == "selinux":
+            name = self._avc_name(event, fields)
+        # the event's other records are read only for an AVC a guest owns
+        syscall = event.find("SYSCALL")
+        sfields = syscall.fields() if syscall is not None else {}
         user = None
         if syscall is not None:
             user = self._user(syscall, sfields)
