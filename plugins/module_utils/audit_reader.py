@@ -19,6 +19,7 @@ import operator
 import os
 import re
 import stat
+import weakref
 import zlib
 from collections import OrderedDict, deque
 from itertools import compress, repeat
@@ -320,7 +321,7 @@ class _Block(object):
     """
 
     __slots__ = ("buf", "nlines", "first_line", "source", "file_no", "base", "found", "digits", "node",
-                 "lines", "picked", "codes", "texts", "sources")
+                 "lines", "picked", "codes", "texts", "sources", "avcs", "anchors")
 
     def __init__(self, buf, nlines, first_line, source, file_no, found, lines, picked, node=None):
         self.buf = buf
@@ -339,6 +340,8 @@ class _Block(object):
         self.lines = lines
         self.picked = picked
         self.codes = {}      # record index -> type code, for the records the engine may want
+        self.avcs = []       # the AVC records, in order, and where their lines are (found on demand)
+        self.anchors = []
         self.texts = None    # restored from a checkpoint: the lines themselves ...
         self.sources = None  # ... and the source of each
 
@@ -347,6 +350,21 @@ class _Block(object):
 
     def line_of(self, k):
         return self.first_line + k + 1 if self.lines is None else self.lines[k]
+
+    def anchor(self, slot):
+        """The position of the newline before the line of the block's AVC number ``slot`` (``avcs``).
+
+        The lines are found in log order, each search going on from the last
+        (two AVC records of one event may be the same line).
+        """
+        anchors = self.anchors
+        while len(anchors) <= slot:
+            k = self.avcs[len(anchors)]
+            if k in self.picked:
+                anchors.append(_line_start(self.buf, self.line_of(k) - self.first_line - 1))
+            else:
+                anchors.append(self.buf.find(b"\n" + self.whole(k) + b"\n", anchors[-1] + 1 if anchors else 0))
+        return anchors[slot]
 
     def source_of(self, k):
         return self.source if self.sources is None else self.sources[k]
@@ -484,9 +502,6 @@ def _skip(handle, offset):
             left -= len(data)
 
 
-_AT_START = (0, 0)  # walk from a block's start (to records of a block after the AVC's)
-
-
 def _match(blk, lo, hi, node, stamp, digits, skip):
     """Records ``lo`` .. ``hi - 1`` of ``blk`` (but ``skip``) that belong to the event ``(node, stamp, digits)``."""
     window = blk.digits[lo:hi]
@@ -505,34 +520,47 @@ def _match(blk, lo, hi, node, stamp, digits, skip):
 
 
 class _Companions(object):
-    """The other records of an AVC event: where they may be (``ranges``), and once looked at, which (``found``).
+    """The other records of the AVC record ``k`` of ``blk``: looked for on first use, then listed in ``found``.
 
-    Each range is ``(block, lo, hi, skip, anchor)``: records ``lo`` .. ``hi - 1``
-    of the block but ``skip``; their lines are found walking from ``anchor``
-    (``(position of a newline, index of the line after it)``; None: from the
-    block's end).  Iterating gives ``(source, line number, line bytes)``.
+    They are the records of its event within COMPANION_WINDOW records before
+    and after it: in its block, in ``earlier`` blocks and in ``later`` ones
+    (``(block, number of records looked at)``, added while the AVC is open).
+    Iterating gives ``(source, line number, line bytes)``.
     """
 
-    __slots__ = ("node", "stamp", "digits", "ranges", "found")
+    __slots__ = ("blk", "k", "slot", "earlier", "later", "found", "__weakref__")
 
-    def __init__(self, node, stamp, digits):
-        self.node = node
-        self.stamp = stamp
-        self.digits = digits
-        self.ranges = []
+    def __init__(self, blk, k, earlier=None):
+        self.blk = blk
+        self.k = k
+        self.slot = len(blk.avcs)
+        blk.avcs.append(k)
+        self.earlier = earlier
+        self.later = None
         self.found = []
 
     def resolve(self):
-        if self.ranges:
-            for blk, lo, hi, skip, anchor in self.ranges:
-                for j in _match(blk, lo, hi, self.node, self.stamp, self.digits, skip):
-                    if anchor is None:
-                        text = blk.text(j)
-                    else:
-                        text = _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1, anchor[0], anchor[1])
-                    self.found.append((blk.source_of(j), blk.line_of(j), text))
-            self.ranges = []  # the blocks are no longer held
-        return self.found
+        if self.k is None:
+            return self.found
+        blk, k = self.blk, self.k
+        head = blk.found[k]
+        node, stamp, digits = _node_name(head[0]), head[2], blk.digits[k]
+        found = self.found
+        for old in self.earlier or ():
+            for j in _match(old, max(0, blk.base + k - COMPANION_WINDOW - old.base), len(old), node, stamp, digits, -1):
+                found.append((old.source_of(j), old.line_of(j), old.text(j)))
+        near = _match(blk, max(0, k - COMPANION_WINDOW), min(len(blk), k + COMPANION_WINDOW + 1), node, stamp, digits, k)
+        if near:
+            index = blk.line_of(k) - blk.first_line - 1
+            anchor = blk.anchor(self.slot)
+            for j in near:
+                found.append((blk.source, blk.line_of(j), _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1,
+                                                                    anchor, index)))
+        for later, count in self.later or ():
+            for j in _match(later, 0, count, node, stamp, digits, -1):
+                found.append((later.source_of(j), later.line_of(j), later.text_near_start(j)))
+        self.blk = self.k = self.earlier = self.later = None  # the blocks are no longer held
+        return found
 
     def __iter__(self):
         return iter(self.resolve())
@@ -573,7 +601,7 @@ class LogReader(object):
         self.recent_count = 0    # ... this many
         self.held = []           # (record number, 0 marker / 1 record, Record) scanned, not handed out yet
         self.open = []           # [AVC's number, last number of its window, Record] of the AVCs still open
-        self.unresolved = deque()  # (number of the first record, _Companions) of AVCs, oldest first
+        self.unresolved = deque()  # (number of the first record, weak reference to _Companions) of AVCs, oldest first
         self.file_no = 0
         self.tail_keys = []      # restored: keys of the last records of the current file from earlier runs
         self.dup_keys = frozenset()
@@ -750,7 +778,6 @@ class LogReader(object):
             marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
             marker.previous = previous
             items.append((base + k, 0, marker))
-        finder = [0]
         for k in wanted_at:
             record = blk.picked.get(k)
             if record is None:
@@ -758,7 +785,7 @@ class LogReader(object):
                 if record is None:
                     continue
             if record.type == "AVC":
-                self._companions(blk, k, record, finder)
+                self._companions(blk, k, record)
             items.append((base + k, 1, record))
         if items:
             items.sort(key=_ITEM_ORDER)
@@ -790,30 +817,21 @@ class LogReader(object):
         return [item[2] for item in ready]
 
     # ------------------------------------------------------------------ AVC events
-    def _companions(self, blk, k, record, finder):
-        """Where the other records of the AVC ``record`` (record ``k`` of ``blk``) may be: COMPANION_WINDOW records
-        around it, in this block, earlier ones and (while it is open) the next ones.  Looked at on first use."""
-        count = len(blk)
-        found = blk.found[k]
-        companions = record.companions = _Companions(record.node, found[2], blk.digits[k])
+    def _companions(self, blk, k, record):
+        """Notes where the other records of the AVC ``record`` (record ``k`` of ``blk``) may be (see _Companions)."""
         number = blk.base + k
         earliest = blk.base
+        earlier = None
         if k < COMPANION_WINDOW:
+            earlier = []
             for old in reversed(self.recent):
                 if old.base + len(old) <= number - COMPANION_WINDOW:
                     break
-                companions.ranges.append((old, max(0, number - COMPANION_WINDOW - old.base), len(old), -1, None))
+                earlier.append(old)
                 earliest = old.base
-        index = blk.line_of(k) - blk.first_line - 1
-        if k in blk.picked:
-            anchor = _line_start(blk.buf, index)
-        else:
-            anchor = blk.buf.find(b"\n" + blk.whole(k) + b"\n", finder[0])
-            finder[0] = anchor + 1
-        companions.ranges.append((blk, max(0, k - COMPANION_WINDOW), min(count, k + COMPANION_WINDOW + 1), k,
-                                  (anchor, index)))
-        self.unresolved.append((earliest, companions))
-        if k + COMPANION_WINDOW >= count:
+        companions = record.companions = _Companions(blk, k, earlier)
+        self.unresolved.append((earliest, weakref.ref(companions)))
+        if k + COMPANION_WINDOW >= len(blk):
             self.open.append([number, number + COMPANION_WINDOW, record])
 
     def _complete(self, blk):
@@ -821,16 +839,22 @@ class LogReader(object):
         still = []
         for entry in self.open:
             number, last, record = entry
-            record.companions.ranges.append((blk, 0, min(len(blk), last - blk.base + 1), -1, _AT_START))
+            companions = record.companions
+            if companions.later is None:
+                companions.later = []
+            companions.later.append((blk, min(len(blk), last - blk.base + 1)))
             if last >= blk.base + len(blk):
                 still.append(entry)
         self.open = still
 
     def _forget(self, blk):
-        """``blk`` leaves the recent blocks: the AVC events that may have records in it are looked at now."""
+        """``blk`` leaves the recent blocks: the AVC events still waiting (in the grouper) that may have records in it
+        are looked at now; those the engine is done with are gone."""
         unresolved = self.unresolved
         while unresolved and unresolved[0][0] <= blk.base:
-            unresolved.popleft()[1].resolve()
+            companions = unresolved.popleft()[1]()
+            if companions is not None:
+                companions.resolve()
 
     # ------------------------------------------------------------------ files
     def next_file(self):
@@ -1015,8 +1039,12 @@ class LogReader(object):
         self.open = []
         for number, last, at in state["open"]:
             record = self.held[at][2]
-            companions = _Companions(record.node, ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial)
+            # the blocks read before are gone: a block of the one record, found already, and the next ones
+            head = (b"node=" + record.node.encode("utf-8") if record.node else b"", _PICKED,
+                    ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial)
+            companions = _Companions(_Block(b"", 0, 0, 0, -1, [head], [record.line], {}), 0)
             companions.found = record.companions
+            companions.later = []
             record.companions = companions
             self.open.append([number, last, record])
         errors = state["parse_errors"]
