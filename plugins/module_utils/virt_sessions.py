@@ -47,6 +47,11 @@ HOST_EVENT_TYPES = {
     "DAEMON_ABORT": "audit_abort",
 }
 COMPACT_EVERY = 4096  # events between two passes that freeze ended sessions
+# AVCs and anomalies attributed to no session are counted per minute for the last day of the log
+# (before its newest such record), per hour for the 31 days before, per day before that
+BY_MINUTE = 24 * 60
+BY_HOUR = 31 * 24 * 60
+MAX_HOST_EVENTS = 4096  # per host: the newest are kept
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 
 
@@ -219,7 +224,10 @@ class SessionEngine(object):
         self.hosts = {}
         self.sessions = []
         self.host_events = []
-        self.unattributed = {}              # minute -> [AVCs, anomalies] attributed to no session
+        self.unattributed = {}              # first minute -> [AVCs, anomalies] attributed to no session
+        self.unattributed_newest = None     # (minutes, hours or days: see _compact_unattributed)
+        self._unattributed_limit = 4 * BY_MINUTE
+        self._host_events = {}              # host -> number of its host events
         self.unmatched_records = 0
         self.virt_records = 0
 
@@ -290,18 +298,63 @@ class SessionEngine(object):
     def _unattributed(self, epoch, kind):
         minute = int(epoch // 60)
         counts = self.unattributed.get(minute)
-        if counts is None:
-            counts = self.unattributed[minute] = [0, 0]
-        counts[kind] += 1
+        if counts is not None:
+            counts[kind] += 1
+            return
+        counts = self.unattributed[minute] = [0, 0]
+        counts[kind] = 1
+        if self.unattributed_newest is None or minute > self.unattributed_newest:
+            self.unattributed_newest = minute
+        if len(self.unattributed) > self._unattributed_limit:
+            self._compact_unattributed()
+            self._unattributed_limit = 2 * len(self.unattributed) + 4 * BY_MINUTE
+
+    def _width(self, minute):
+        """How many minutes the unattributed counts starting at ``minute`` cover (by its age, see BY_MINUTE)."""
+        age = self.unattributed_newest - minute
+        return 1 if age < BY_MINUTE else 60 if age < BY_HOUR else 1440
+
+    def _compact_unattributed(self):
+        """Counts older than a day (a month) before the newest go into their hour (day).
+
+        Where a minute ends up depends only on it and the newest minute, so
+        compacting now and again later gives what compacting once gives:
+        every way of reading a log ends with the same counts.
+        """
+        compact = {}
+        for minute, counts in self.unattributed.items():
+            width = self._width(minute)
+            key = minute - minute % width
+            total = compact.get(key)
+            if total is None:
+                compact[key] = list(counts)
+            else:
+                total[0] += counts[0]
+                total[1] += counts[1]
+        self.unattributed = compact
 
     def unattributed_in(self, start, end):
-        """(AVCs, anomalies) attributed to no session, in the minutes that overlap [start, end]."""
+        """(AVCs, anomalies) attributed to no session, in the minutes (hours, days) that overlap [start, end]."""
         avcs = anomalies = 0
+        if self.unattributed:
+            self._compact_unattributed()
         for minute, counts in self.unattributed.items():
-            if (start is None or minute * 60 + 60 > start) and (end is None or minute * 60 <= end):
+            if (start is None or (minute + self._width(minute)) * 60 > start) and (end is None or minute * 60 <= end):
                 avcs += counts[0]
                 anomalies += counts[1]
         return avcs, anomalies
+
+    def _note_host_event(self, item):
+        """Note a host event; a host keeps its newest MAX_HOST_EVENTS."""
+        self.host_events.append(item)
+        host = item["host"]
+        count = self._host_events[host] = self._host_events.get(host, 0) + 1
+        if count > MAX_HOST_EVENTS:
+            for index, old in enumerate(self.host_events):
+                if old["host"] == host:
+                    del self.host_events[index]
+                    break
+            self._host_events[host] -= 1
 
     def _use(self, target, event):
         """Record that ``event`` is evidence for a session (or a start sequence)."""
@@ -368,7 +421,7 @@ class SessionEngine(object):
 
     # ------------------------------------------------------------------ host events
     def _host_event(self, host, event, kind):
-        self.host_events.append({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
+        self._note_host_event({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
         if kind == "shutdown":
             host.shutdown = (event.epoch, event.id)
         elif kind == "boot":
@@ -381,13 +434,13 @@ class SessionEngine(object):
             sec, ms, serial = event.first.previous
             end_epoch, end_id = int(sec) + int(ms) / 1000.0, "%s.%s:%d" % (sec, ms, serial)
             if host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
-                self.host_events.append({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
+                self._note_host_event({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
                                          "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
         if host.shutdown is not None:
             end_epoch, end_id = host.shutdown
         elif end_epoch is not None:
             if host.open:
-                self.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
+                self._note_host_event({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
                                          "evidence": "host went down without SYSTEM_SHUTDOWN"})
         for session in list(host.open.values()):
             if host.shutdown is not None and _active_after(session, end_epoch):
@@ -763,6 +816,8 @@ class SessionEngine(object):
     # ------------------------------------------------------------------ state between runs
     def state(self):
         """Everything a later run needs to go on where this one stopped (before ``finish``)."""
+        if self.unattributed:
+            self._compact_unattributed()
         index = dict((id(session), n) for n, session in enumerate(self.sessions))
         running = set(id(session) for host in self.hosts.values() for session in host.open.values())
         hosts = {}
@@ -780,6 +835,7 @@ class SessionEngine(object):
             "hosts": hosts,
             "host_events": self.host_events,
             "unattributed": [[minute, counts[0], counts[1]] for minute, counts in sorted(self.unattributed.items())],
+            "unattributed_newest": self.unattributed_newest,
             "unmatched_records": self.unmatched_records,
             "virt_records": self.virt_records,
         }
@@ -799,6 +855,10 @@ class SessionEngine(object):
                 host.pending[uuid] = _pending_from_state(pending)
         self.host_events = list(state["host_events"])
         self.unattributed = dict((minute, [avcs, anomalies]) for minute, avcs, anomalies in state["unattributed"])
+        self.unattributed_newest = state["unattributed_newest"]
+        self._unattributed_limit = 2 * len(self.unattributed) + 4 * BY_MINUTE
+        for item in self.host_events:
+            self._host_events[item["host"]] = self._host_events.get(item["host"], 0) + 1
         self.unmatched_records = state["unmatched_records"]
         self.virt_records = state["virt_records"]
 

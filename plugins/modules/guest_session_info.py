@@ -250,7 +250,7 @@ host_events:
   description:
     - Host shutdowns (C(shutdown)), boots (C(boot)), reboots seen only by the event serial restarting
       (C(reboot_detected)), host crashes (C(crash), a reboot without shutdown while guests ran) and audit
-      daemon starts and stops (C(audit_start), C(audit_end), C(audit_abort)), in the window.
+      daemon starts and stops (C(audit_start), C(audit_end), C(audit_abort)), in the window (a host's newest 4096).
   returned: always
   type: list
   elements: dict
