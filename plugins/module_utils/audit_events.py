@@ -127,25 +127,35 @@ class EventGrouper(object):
     def add(self, record):
         """The events ``record`` completes (a list, often empty)."""
         pending = self.pending
-        if record.type.startswith("_"):
+        rtype = record.type
+        if rtype[0] == "_":
             # a marker (new boot): everything before it is complete
             out = [Event(group, self.keep_raw) for group in pending.values()]
             pending.clear()
             out.append(Event([record], self.keep_raw))
             return out
-        key = _key(record)
+        key = (record.node, record.sec, record.ms, record.serial)
+        if rtype.startswith("DAEMON_"):
+            # auditd numbers its own records: the same time and serial may belong to a kernel event
+            key += (rtype,)
         group = pending.get(key)
         if group is not None:
             group.append(record)
             return ()
-        out = []
-        while pending:
-            oldest_key = next(iter(pending))
-            oldest = pending[oldest_key]
-            if len(pending) < self.max_open and record.epoch - oldest[0].epoch <= self.max_age:
-                break
-            del pending[oldest_key]
-            out.append(Event(oldest, self.keep_raw))
+        out = ()
+        if pending:
+            epoch = record.epoch
+            max_age = self.max_age
+            full = len(pending) >= self.max_open
+            for oldest in pending.values():
+                if not full and epoch - oldest[0].epoch <= max_age:
+                    break
+                if not out:
+                    out = []
+                out.append(Event(oldest, self.keep_raw))
+                full = False
+            for dummy in out:
+                pending.popitem(last=False)
         pending[key] = [record]
         return out
 
@@ -169,8 +179,7 @@ def group_events(records, grouper=None, max_open=MAX_OPEN, max_age=MAX_AGE):
     """Yield Event objects from an iterable of records (through ``grouper`` when given)."""
     if grouper is None:
         grouper = EventGrouper(max_open, max_age)
+    add = grouper.add
     for record in records:
-        for event in grouper.add(record):
-            yield event
-    for event in grouper.flush():
-        yield event
+        yield from add(record)
+    yield from grouper.flush()

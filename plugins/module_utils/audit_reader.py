@@ -295,8 +295,8 @@ def _epoch(stamp):
     return int(sec) + int(ms) / 1000.0
 
 
-def _line_at(buf, index, anchor_pos, anchor_index):
-    """Line ``index`` of ``buf`` (bytes, without its newline), walking from the newline before line ``anchor_index``."""
+def _line_position(buf, index, anchor_pos, anchor_index):
+    """The position of the newline before line ``index`` of ``buf``, walking from the one before line ``anchor_index``."""
     pos = anchor_pos
     find = buf.find
     rfind = buf.rfind
@@ -306,7 +306,13 @@ def _line_at(buf, index, anchor_pos, anchor_index):
     while anchor_index > index:
         pos = rfind(b"\n", 0, pos)
         anchor_index -= 1
-    return buf[pos + 1:find(b"\n", pos + 1)]
+    return pos
+
+
+def _line_at(buf, index, anchor_pos, anchor_index):
+    """Line ``index`` of ``buf`` (bytes, without its newline), walking from the newline before line ``anchor_index``."""
+    pos = _line_position(buf, index, anchor_pos, anchor_index)
+    return buf[pos + 1:buf.find(b"\n", pos + 1)]
 
 
 class _Block(object):
@@ -354,16 +360,34 @@ class _Block(object):
     def anchor(self, slot):
         """The position of the newline before the line of the block's AVC number ``slot`` (``avcs``).
 
-        The lines are found in log order, each search going on from the last
-        (two AVC records of one event may be the same line).
+        The lines are found in log order, each from the one before: the
+        AVC's ``(SECONDS.MILLIS:SERIAL):`` is looked for and the line it is
+        in counted (records before it in its event share it).
         """
         anchors = self.anchors
+        buf = self.buf
         while len(anchors) <= slot:
             k = self.avcs[len(anchors)]
-            if k in self.picked:
-                anchors.append(_line_start(self.buf, self.line_of(k) - self.first_line - 1))
+            index = self.line_of(k) - self.first_line - 1
+            if anchors:
+                pos, at_index = anchors[-1], self.line_of(self.avcs[len(anchors) - 1]) - self.first_line - 1
             else:
-                anchors.append(self.buf.find(b"\n" + self.whole(k) + b"\n", anchors[-1] + 1 if anchors else 0))
+                pos, at_index = 0, 0
+            start = -1
+            if k not in self.picked:
+                needle = b"(" + self.found[k][2] + b":" + self.digits[k] + b"):"
+                at = buf.find(needle, pos)
+                while at >= 0:
+                    start = buf.rfind(b"\n", 0, at)
+                    line = at_index + buf.count(b"\n", pos, start)
+                    if line >= index:
+                        break
+                    at = buf.find(needle, at + 1)
+                if at < 0 or line != index:
+                    start = -1
+            if start < 0:  # read on its own (its stamp may not be written as the scan saw it)
+                start = _line_position(buf, index, pos, at_index)
+            anchors.append(start)
         return anchors[slot]
 
     def source_of(self, k):
@@ -407,11 +431,9 @@ class _Block(object):
             return lines
         return [lines[self.lines[j] - self.first_line - 1 - first] for j in range(k, len(self))]
 
-    def companion_at(self, k, code_of):
+    def companion_at(self, k):
         """Whether record ``k`` may belong to an AVC's event."""
-        if not self.found[k][1]:
-            return True
-        return bool(code_of(self, k) & COMPANION)
+        return not self.found[k][1] or bool(self.codes.get(k, 0) & COMPANION)
 
 
 _NODE_OF = operator.itemgetter(0)
@@ -513,8 +535,7 @@ def _match(blk, lo, hi, node, stamp, digits, skip):
     for dummy in range(count):
         at = window.index(digits, at + 1)
         k = lo + at
-        if (k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node
-                and (not found[k][1] or codes.get(k, 0) & COMPANION)):
+        if k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node and blk.companion_at(k):
             out.append(k)
     return out
 
@@ -628,21 +649,24 @@ class LogReader(object):
                 self.stats.parse_error(self.path, line, str(exc), text)
             return None
 
-    def _code(self, blk, k):
-        """The type code of record ``k`` of ``blk``, a record the engine may want."""
-        code = blk.codes.get(k)
-        if code is None:
-            record = blk.picked.get(k)
-            if record is not None:
-                code = type_code(record.type)
-            else:
-                text = blk.found[k][1]
-                raw = text[:text.find(b" ")]
-                code = self.raw_codes.get(raw)
-                if code is None:
-                    code = self.raw_codes[raw] = type_code(record_type(raw.decode("ascii")))
-            blk.codes[k] = code
-        return code
+    def _codes(self, blk):
+        """The type codes of the records of ``blk`` the engine may want (``blk.codes``); returns their indices."""
+        codes = blk.codes
+        raw_codes = self.raw_codes
+        picked = blk.picked
+        found = blk.found
+        at = list(compress(range(len(found)), map(_CAND_OF, found)))
+        for k in at:
+            text = found[k][1]
+            if text is _PICKED:
+                codes[k] = type_code(picked[k].type)
+                continue
+            raw = text[:text.find(b" ")]
+            code = raw_codes.get(raw)
+            if code is None:
+                code = raw_codes[raw] = type_code(record_type(raw.decode("ascii")))
+            codes[k] = code
+        return at
 
     # ------------------------------------------------------------------ a block
     def _scan(self, buf, source, first_line):
@@ -764,41 +788,48 @@ class LogReader(object):
             return
         if self.open:
             self._complete(blk)
-        skip = []
-        wanted_at = []
-        for k in compress(range(count), map(_CAND_OF, blk.found)):
-            code = self._code(blk, k)
-            if not code & SERIAL:
-                skip.append(k)
-            if code & WANT:
-                wanted_at.append(k)
+        codes = blk.codes
+        at = self._codes(blk)
+        skip = [k for k in at if not codes[k] & SERIAL]
         items = []
         for k, node, previous in self._follow(blk, set(skip), source):
             sec, ms = _stamp(blk.found[k][2])
             marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
             marker.previous = previous
             items.append((base + k, 0, marker))
-        for k in wanted_at:
-            record = blk.picked.get(k)
-            if record is None:
-                record = self._read_line(blk.whole(k), source, blk.line_of(k))
+        markers = bool(items)
+        found = blk.found
+        lines = blk.lines
+        first_line = blk.first_line + 1
+        read_line = self._read_line
+        for k in at:
+            if not codes[k] & WANT:
+                continue
+            node, text = found[k][:2]
+            if text is _PICKED:
+                record = blk.picked[k]
+            else:
+                record = read_line((node + b" type=" if node else b"type=") + text, source,
+                                   first_line + k if lines is None else lines[k])
                 if record is None:
                     continue
             if record.type == "AVC":
                 self._companions(blk, k, record)
             items.append((base + k, 1, record))
         if items:
-            items.sort(key=_ITEM_ORDER)
+            if markers:
+                items.sort(key=_ITEM_ORDER)
             self.held.extend(items)
         recent = self.recent
         recent.append(blk)
         self.recent_count += count
-        while self.recent_count - len(recent[0]) >= OVERLAP:
+        # a block stays while the newer ones hold fewer than OVERLAP records, and until two newer ones
+        # are read (the AVC events of a block are then handed out: few still wait in the grouper)
+        while len(recent) > 2 and self.recent_count - len(recent[0]) >= OVERLAP:
             old = recent.popleft()
             self.recent_count -= len(old)
             self._forget(old)
-        for record in self._ready():
-            yield record
+        yield from self._ready()
 
     def _ready(self):
         """The held records that no open AVC event precedes."""
@@ -934,8 +965,7 @@ class LogReader(object):
                             if first is None:
                                 first = _epoch(blk.found[0][2])
                             last = _epoch(blk.found[-1][2])
-                        for record in self._take(blk, number):
-                            yield record
+                        yield from self._take(blk, number)
             except _Damaged as exc:
                 stats.parse_error(path, lineno + 1, "compressed file ends early or is damaged (%s): "
                                   "every record before the damage was read" % exc, "")
@@ -955,8 +985,7 @@ class LogReader(object):
                 source["last_epoch"] = last
         if before_flush is not None:
             before_flush()
-        for record in self.flush():
-            yield record
+        yield from self.flush()
 
     def spans(self):
         """``[earlier, last]``: (first, last) record times of the files finished before the last one, and of it.
@@ -1003,7 +1032,7 @@ class LogReader(object):
             for j in range(first, len(old)):
                 recent.append([old.source_of(j) - last_source, old.line_of(j), _node_name(old.found[j][0]),
                                old.found[j][2].decode("utf-8"), old.digits[j].decode("ascii"),
-                               old.companion_at(j, self._code), texts[j - first].decode("utf-8", "replace")])
+                               old.companion_at(j), texts[j - first].decode("utf-8", "replace")])
             need -= take
         recent.sort(key=lambda item: (item[0], item[1]))
         position = dict((id(item[2]), n) for n, item in enumerate(self.held))
@@ -1055,14 +1084,6 @@ class LogReader(object):
 
 
 _ITEM_ORDER = operator.itemgetter(0, 1)
-
-
-def _line_start(buf, index):
-    """Position of the newline before line ``index`` of ``buf``."""
-    pos = 0
-    for dummy in range(index):
-        pos = buf.find(b"\n", pos + 1)
-    return pos
 
 
 def record_state(record, last_source):

@@ -79,7 +79,7 @@ class Record(object):
     """One audit record.  ``fields()`` is computed on first use."""
 
     __slots__ = ("node", "type", "sec", "ms", "serial", "epoch", "body",
-                 "enriched", "source", "line", "raw", "_fields", "previous", "companions")
+                 "enriched", "source", "line", "raw", "_fields", "previous", "companions", "_id")
 
     def __init__(self, node, rtype, sec, ms, serial, body, enriched, source, line, raw):
         self.node = node
@@ -96,11 +96,14 @@ class Record(object):
         self._fields = None
         self.previous = None
         self.companions = None     # of an AVC: the other records of its event, see audit_events.Event
+        self._id = None
 
     @property
     def id(self):
         """The event id ``SECONDS.MILLIS:SERIAL`` as written in the log."""
-        return "%s.%s:%d" % (self.sec, self.ms, self.serial)
+        if self._id is None:
+            self._id = "%s.%s:%d" % (self.sec, self.ms, self.serial)
+        return self._id
 
     def fields(self):
         """Decoded fields: outer fields, then the inner ``msg='...'`` ones."""

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import base64
 import json
+import re
 import time
 import zlib
 
@@ -195,6 +196,10 @@ class _Pending(object):
         self.virt = virt
 
 
+def _no_match(text):  # pylint: disable=unused-argument
+    return None
+
+
 class _Host(object):
     def __init__(self, name):
         self.name = name
@@ -202,9 +207,26 @@ class _Host(object):
         self.pending = {}         # uuid -> _Pending
         self.by_pid = {}          # pid -> Session
         self.by_level = {}        # level -> {uuid: Session}
+        self._level_search = None  # finds any of those levels in a text (made when asked for)
         self.last_epoch = None
-        self.last_id = None
+        self.last = None          # (SECONDS, MILLIS, serial) of the last event (its id is asked for rarely)
+        self._last_id = None
         self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
+
+    def level_search(self, text):
+        """A match when a level of a running session is in ``text`` (else None)."""
+        search = self._level_search
+        if search is None:
+            if self.by_level:
+                search = re.compile("|".join(map(re.escape, sorted(self.by_level)))).search
+            else:
+                search = _no_match
+            self._level_search = search
+        return search(text)
+
+    @property
+    def last_id(self):
+        return "%s.%s:%d" % self.last if self.last is not None else self._last_id
 
 
 class SessionEngine(object):
@@ -268,7 +290,10 @@ class SessionEngine(object):
                 levels.append(level)
         session.levels = tuple(levels)
         for level in levels:
-            host.by_level.setdefault(level, {})[session.uuid] = session
+            if level not in host.by_level:
+                host.by_level[level] = {}
+                host._level_search = None
+            host.by_level[level][session.uuid] = session
 
     def _unindex(self, host, session):
         if session.pid and host.by_pid.get(session.pid) is session:
@@ -279,6 +304,7 @@ class SessionEngine(object):
                 del group[session.uuid]
                 if not group:
                     del host.by_level[level]
+                    host._level_search = None
         if host.open.get(session.uuid) is session:
             del host.open[session.uuid]
 
@@ -399,7 +425,7 @@ class SessionEngine(object):
                 self._anomaly(host, event, first)
         if rtype not in DAEMON_TYPES:
             host.last_epoch = epoch
-            host.last_id = event.id
+            host.last = (first.sec, first.ms, first.serial)
 
     def _compact(self):
         """Freeze the sessions that ended before this event (they never change again)."""
@@ -451,6 +477,7 @@ class SessionEngine(object):
         host.pending.clear()
         host.by_pid.clear()
         host.by_level.clear()
+        host._level_search = None
         host.shutdown = None
 
     def _end_down(self, host, session, end_epoch, end_id):
@@ -688,7 +715,7 @@ class SessionEngine(object):
 
     def _avc(self, host, event, avc):
         body = avc.body
-        if "apparmor=" not in body and not any(level in body for level in host.by_level):
+        if "apparmor=" not in body and host.level_search(body) is None:
             # a SELinux AVC names a running guest only through the guest's MCS level
             # (_by_label), and its contexts are text of the record: no level, no guest
             self._unattributed(event.epoch, 0)
@@ -845,7 +872,7 @@ class SessionEngine(object):
         for name, item in state["hosts"].items():
             host = self.hosts[name] = _Host(name)
             host.last_epoch = item["last_epoch"]
-            host.last_id = item["last_id"]
+            host._last_id = item["last_id"]
             host.shutdown = tuple(item["shutdown"]) if item["shutdown"] else None
             for number in item["open"]:
                 session = self.sessions[number]
