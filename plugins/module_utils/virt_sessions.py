@@ -207,22 +207,31 @@ class _Host(object):
         self.pending = {}         # uuid -> _Pending
         self.by_pid = {}          # pid -> Session
         self.by_level = {}        # level -> {uuid: Session}
-        self._level_search = None  # finds any of those levels in a text (made when asked for)
+        self._level_search = None  # finds any of those levels in a text (made when asked for) ...
+        self._level_uses = 0       # ... after so many questions about the same levels
         self.last_epoch = None
         self.last = None          # (SECONDS, MILLIS, serial) of the last event (its id is asked for rarely)
         self._last_id = None
         self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
 
     def level_search(self, text):
-        """A match when a level of a running session is in ``text`` (else None)."""
+        """Whether a level of a running session is in ``text``.
+
+        One regular expression finds any of them; it is made once the same
+        levels have been asked about a few times (guests start and stop often
+        on some hosts, AVCs are rare on most).
+        """
         search = self._level_search
         if search is None:
+            self._level_uses += 1
+            if self._level_uses < 8:
+                return any(map(text.__contains__, self.by_level))
             if self.by_level:
                 search = re.compile("|".join(map(re.escape, sorted(self.by_level)))).search
             else:
                 search = _no_match
             self._level_search = search
-        return search(text)
+        return search(text) is not None
 
     @property
     def last_id(self):
@@ -292,7 +301,7 @@ class SessionEngine(object):
         for level in levels:
             if level not in host.by_level:
                 host.by_level[level] = {}
-                host._level_search = None
+                host._level_search, host._level_uses = None, 0
             host.by_level[level][session.uuid] = session
 
     def _unindex(self, host, session):
@@ -304,7 +313,7 @@ class SessionEngine(object):
                 del group[session.uuid]
                 if not group:
                     del host.by_level[level]
-                    host._level_search = None
+                    host._level_search, host._level_uses = None, 0
         if host.open.get(session.uuid) is session:
             del host.open[session.uuid]
 
@@ -477,7 +486,7 @@ class SessionEngine(object):
         host.pending.clear()
         host.by_pid.clear()
         host.by_level.clear()
-        host._level_search = None
+        host._level_search, host._level_uses = None, 0
         host.shutdown = None
 
     def _end_down(self, host, session, end_epoch, end_id):
@@ -715,7 +724,7 @@ class SessionEngine(object):
 
     def _avc(self, host, event, avc):
         body = avc.body
-        if "apparmor=" not in body and host.level_search(body) is None:
+        if "apparmor=" not in body and not host.level_search(body):
             # a SELinux AVC names a running guest only through the guest's MCS level
             # (_by_label), and its contexts are text of the record: no level, no guest
             self._unattributed(event.epoch, 0)
