@@ -223,6 +223,9 @@ NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CO
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
+# a longer line is a parse error, read past without being kept (no audit record comes near:
+# the kernel's are at most 8970 bytes, auditd's about as long plus their ENRICHED part)
+MAX_LINE = 2 << 20
 SERIAL_RESET = "_SERIAL_RESET"
 COMPANION_WINDOW = 64  # the other records of an AVC event lie within this many records of it
 
@@ -480,29 +483,60 @@ def _read(handle, size):
         return b"", exc
 
 
+class _LongLine(object):
+    """A line longer than MAX_LINE: its start (for the sample) and its size with its newline."""
+
+    __slots__ = ("head", "size")
+
+    def __init__(self, head, size):
+        self.head = head
+        self.size = size
+
+
 def _chunks(handle, hold_partial=False):
     """Blocks of whole lines, each with a newline in front (the scanners' patterns start with one).
 
     A block is read, cut after its last newline and joined with what the
-    last one left over (a single copy).  A last line without its newline is
-    left for the next run with ``hold_partial``; otherwise it is read when it
-    can be a whole record and reported as cut (``_Partial`` after the last
-    block) when it cannot.  A compressed file that ends early yields every
-    whole line before the damage, then raises ``_Damaged``.
+    last one left over (a single copy).  A line longer than MAX_LINE is not
+    kept: the reading goes past it and yields a _LongLine in its place.  A
+    last line without its newline is left for the next run with
+    ``hold_partial``; otherwise it is read when it can be a whole record and
+    reported as cut (``_Partial`` after the last block) when it cannot.  A
+    compressed file that ends early yields every whole line before the
+    damage, then raises ``_Damaged``.
     """
     rest = b""
+    long_line = None  # a line too long, being read past
     while True:
         data, damage = _read(handle, CHUNK)
+        end_of_file = not data
+        if long_line is not None and data:
+            end = data.find(b"\n")
+            if end < 0:
+                long_line.size += len(data)
+                data = b""
+            else:
+                long_line.size += end + 1
+                yield long_line
+                long_line = None
+                data = data[end + 1:]
         cut = data.rfind(b"\n") + 1
         if cut:
             yield b"".join((b"\n", rest, memoryview(data)[:cut]))
             rest = data[cut:]
         elif data:
             rest += data
+        if len(rest) > MAX_LINE:
+            long_line = _LongLine(rest[:MAX_SAMPLE_TEXT], len(rest))
+            rest = b""
         if damage is not None:
             raise _Damaged(damage)
-        if not data:
+        if end_of_file:
             break
+    if long_line is not None:
+        if not hold_partial:  # else left for the next run, which reads it when it is whole
+            yield long_line
+        return
     if rest and not hold_partial:
         usable = _usable_part(rest)
         if usable is not None:
@@ -957,6 +991,12 @@ class LogReader(object):
                     if offset:
                         _skip(handle, offset)
                     for buf in _chunks(handle, self.hold_partial):
+                        if buf.__class__ is _LongLine:
+                            nbytes += buf.size
+                            lineno += 1
+                            stats.parse_error(path, lineno, "line longer than %d bytes (%d bytes): not read"
+                                              % (MAX_LINE, buf.size), buf.head.decode("utf-8", "replace"))
+                            continue
                         nbytes += len(buf) - 1
                         blk = self._scan(buf, number, lineno)
                         lineno += blk.nlines

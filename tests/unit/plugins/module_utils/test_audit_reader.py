@@ -237,3 +237,62 @@ def test_overlapping_rotated_files_count_each_event_once(tmp_path, gz):
     assert [s["duplicates"] for s in twice["sources"]] == [0, 3]
     assert sum(s["records"] for s in twice["sources"]) == once["sources"][0]["records"]
     assert twice["coverage"]["serial_gaps"]["missing_events"] == 0
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 4096])
+def test_line_longer_than_the_cap_is_a_parse_error_not_kept_in_memory(tmp_path, monkeypatch, chunk):
+    """A line of 24 MiB: one parse error with its line number and start; the lines after it are read;
+    reading it holds a few MiB at most; a checkpoint written after it goes on after it."""
+    import tracemalloc
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    monkeypatch.setattr(audit_reader, "CHUNK", chunk)
+    log = Log()
+    log.boot_sequence("web", A)
+    before = ("\n".join(log.lines) + "\n").encode("utf-8")
+    after = Log(t=log.t + 60, serial=log.serial)
+    after.stop("web", A)
+    long_line = b"type=PROCTITLE msg=audit(1710144001.000:104): proctitle=" + b"41" * (12 << 20) + b"\n"
+    path = tmp_path / "audit.log"
+    path.write_bytes(before + long_line + ("\n".join(after.lines) + "\n").encode("utf-8"))
+    tracemalloc.start()
+    try:
+        result = run(paths=[str(path)], default_host="hv", now=1800000000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * audit_reader.MAX_LINE
+    assert [(s["name"], s["state"]) for s in result["sessions"]] == [("web", "stopped")]
+    errors = result["parse_errors"]
+    assert errors["count"] == 1
+    sample = errors["samples"][0]
+    assert (sample["line"], sample["text"]) == (6, long_line[:200].decode("ascii"))
+    assert "longer than %d bytes" % audit_reader.MAX_LINE in sample["reason"]
+    assert result["sources"][0]["records"] == 6
+    # resumed from a checkpoint written after the long line
+    state = str(tmp_path / "state.json")
+    path.write_bytes(before + long_line)
+    first = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
+    assert first["parse_errors"]["count"] == 1 and first["sources"][0]["records"] == 5
+    path.write_bytes(before + long_line + ("\n".join(after.lines) + "\n").encode("utf-8"))
+    second = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
+    assert second["checkpoint"]["resumed_at"]["line"] == 6
+    assert second["sessions"] == result["sessions"] and second["parse_errors"] == errors
+
+
+def test_unfinished_long_last_line_waits_for_the_next_run(tmp_path):
+    """A long last line still being written: left for the next run (with a checkpoint), which reads it whole."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    log = Log()
+    log.boot_sequence("web", A)
+    head = ("\n".join(log.lines) + "\n").encode("utf-8")
+    path = tmp_path / "audit.log"
+    state = str(tmp_path / "state.json")
+    path.write_bytes(head + b"x" * (audit_reader.MAX_LINE + 10))
+    first = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
+    assert first["parse_errors"]["count"] == 0 and first["sources"][0]["records"] == 5
+    path.write_bytes(head + b"x" * (audit_reader.MAX_LINE + 20) + b"\n")
+    second = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
+    assert second["checkpoint"]["resumed_at"] == {"path": str(path), "offset": len(head), "line": 5}
+    assert second["parse_errors"]["count"] == 1 and second["parse_errors"]["samples"][0]["line"] == 6
