@@ -466,11 +466,12 @@ class Host(object):
             self.event(records)
         for _dummy in range(self.rng.randint(1, 3)):
             self.tick(self.rng.uniform(0.001, 0.05))
-            self.event([("USER_AVC", "pid=1 uid=81 auid=%d ses=%d subj=system_u:system_r:system_dbusd_t:s0-s0:c0.c1023 "
-                                     "msg='avc:  denied  { send_msg } for msgtype=method_return dest=:1.%d spid=1 tpid=%d "
-                                     "scontext=system_u:system_r:init_t:s0 tcontext=system_u:system_r:%s:s0 tclass=dbus "
-                                     "permissive=1  exe=\"/usr/bin/dbus-broker\" sauid=81 hostname=? addr=? terminal=?'"
-                          % (UNSET, UNSET, self.rng.randint(10, 9999), pid, domain), 'UID="dbus" AUID="unset" SAUID="dbus"')])
+            body = ("pid=1 uid=81 auid=%d ses=%d subj=system_u:system_r:system_dbusd_t:s0-s0:c0.c1023 "
+                    "msg='avc:  denied  { send_msg } for msgtype=method_return dest=:1.%d spid=1 tpid=%d "
+                    "scontext=system_u:system_r:init_t:s0 tcontext=system_u:system_r:%s:s0 tclass=dbus "
+                    "permissive=1  exe=\"/usr/bin/dbus-broker\" sauid=81 hostname=? addr=? terminal=?'"
+                    % (UNSET, UNSET, self.rng.randint(10, 9999), pid, domain))
+            self.event([("USER_AVC", body, 'UID="dbus" AUID="unset" SAUID="dbus"')])
 
 
 # ---------------------------------------------------------------- demo --

@@ -609,8 +609,8 @@ class _Companions(object):
             index = blk.line_of(k) - blk.first_line - 1
             anchor = blk.anchor(self.slot)
             for j in near:
-                found.append((blk.source, blk.line_of(j), _line_at(blk.buf, blk.line_of(j) - blk.first_line - 1,
-                                                                    anchor, index)))
+                line = blk.line_of(j)
+                found.append((blk.source, line, _line_at(blk.buf, line - blk.first_line - 1, anchor, index)))
         for later, count in self.later or ():
             for j in _match(later, 0, count, node, stamp, digits, -1):
                 found.append((later.source_of(j), later.line_of(j), later.text_near_start(j)))

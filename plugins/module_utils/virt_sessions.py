@@ -470,13 +470,13 @@ class SessionEngine(object):
             end_epoch, end_id = int(sec) + int(ms) / 1000.0, "%s.%s:%d" % (sec, ms, serial)
             if host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
                 self._note_host_event({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
-                                         "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
+                                       "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
         if host.shutdown is not None:
             end_epoch, end_id = host.shutdown
         elif end_epoch is not None:
             if host.open:
                 self._note_host_event({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
-                                         "evidence": "host went down without SYSTEM_SHUTDOWN"})
+                                       "evidence": "host went down without SYSTEM_SHUTDOWN"})
         for session in list(host.open.values()):
             if host.shutdown is not None and _active_after(session, end_epoch):
                 # started or changed after the shutdown record: it ran until the last record of that boot

@@ -287,23 +287,6 @@ def patched(module, name, value):
         setattr(module, name, before)
 
 
-def merged_sources(first, second):
-    """The sources of a run and of the run that went on from its checkpoint, as one read would list them."""
-    out = [dict(source) for source in first]
-    for number, source in enumerate(second):
-        if number == 0 and out and source["path"] == out[-1]["path"]:  # where the checkpoint was written
-            item = out[-1]
-            for key in ("bytes", "records", "duplicates"):
-                item[key] += source[key]
-            if source["last_epoch"] is not None:
-                item["last"], item["last_epoch"] = source["last"], source["last_epoch"]
-                if item["first_epoch"] is None:
-                    item["first"], item["first_epoch"] = source["first"], source["first_epoch"]
-        else:
-            out.append(dict(source))
-    return out
-
-
 # ------------------------------------------------------------------ writing logs
 
 def enc(value):

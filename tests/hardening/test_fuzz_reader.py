@@ -24,11 +24,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hardening_util import (
-    FULL, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, merged_sources, patched,
-    read, sample_logs, sometimes, uuid_of, write,
+    FULL, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, patched, read,
+    sample_logs, sometimes, uuid_of, write,
 )
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import merged_sources
 
 LOGS = sample_logs()
 LOG_TEXT = dict((p, read(p)) for p in LOGS)

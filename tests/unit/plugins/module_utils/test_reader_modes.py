@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import auditgen  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log  # noqa: E402
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import merged_sources  # noqa: E402
 
 NOW = 1800000000
 OPTIONS = dict(all_events=True, proof=True, raw=True, default_host="hv",
@@ -124,7 +125,6 @@ def avc_arrangements():
     event("AVC", *(("NOISE",) * 3 + ("SYSCALL", "CWD", "PROCTITLE")))
     log.tick(60).stop("web", GUEST)
     return log.lines
-
 
 
 SHAPES = {
@@ -228,24 +228,6 @@ def test_window(paths, monkeypatch, tmp_path):
         assert second.pop("checkpoint")["used"]
         second["sources"] = merged_sources(first["sources"], second["sources"])
         assert second == full, window
-
-
-def merged_sources(first, second):
-    """The sources of a run and of the run that went on from its checkpoint, as one read would list them."""
-    out = [dict(source) for source in first]
-    for number, source in enumerate(second):
-        if number == 0 and out and source["path"] == out[-1]["path"]:  # where the checkpoint was written
-            item = out[-1]
-            item["bytes"] += source["bytes"]
-            item["records"] += source["records"]
-            item["duplicates"] += source["duplicates"]
-            if source["last_epoch"] is not None:
-                item["last"], item["last_epoch"] = source["last"], source["last_epoch"]
-                if item["first_epoch"] is None:
-                    item["first"], item["first_epoch"] = source["first"], source["first_epoch"]
-        else:
-            out.append(dict(source))
-    return out
 
 
 def test_incremental(paths, tmp_path):
