@@ -200,6 +200,9 @@ def _no_match(text):  # pylint: disable=unused-argument
     return None
 
 
+_CATEGORY = re.compile(r":c[0-9]")
+
+
 class _Host(object):
     def __init__(self, name):
         self.name = name
@@ -209,6 +212,7 @@ class _Host(object):
         self.by_level = {}        # level -> {uuid: Session}
         self._level_search = None  # finds any of those levels in a text (made when asked for) ...
         self._level_uses = 0       # ... after so many questions about the same levels
+        self._bare_levels = ()     # those without categories
         self.last_epoch = None
         self.last = None          # (SECONDS, MILLIS, serial) of the last event (its id is asked for rarely)
         self._last_id = None
@@ -217,14 +221,22 @@ class _Host(object):
     def level_search(self, text):
         """Whether a level of a running session is in ``text``.
 
-        One regular expression finds any of them; it is made once the same
-        levels have been asked about a few times (guests start and stop often
-        on some hosts, AVCs are rare on most).
+        Levels with categories (``s0:c107,c434``) can be there only when a
+        category (``:c`` and a digit) is; they are looked for one by one, and
+        with one regular expression once the same levels have been asked
+        about often (guests start and stop often on some hosts, AVCs are rare
+        on most).
         """
         search = self._level_search
         if search is None:
             self._level_uses += 1
-            if self._level_uses < 8:
+            if self._level_uses == 1:
+                self._bare_levels = tuple(level for level in self.by_level if _CATEGORY.search(level) is None)
+            if self._bare_levels and any(map(text.__contains__, self._bare_levels)):
+                return True
+            if _CATEGORY.search(text) is None:
+                return False
+            if self._level_uses < 64:
                 return any(map(text.__contains__, self.by_level))
             if self.by_level:
                 search = re.compile("|".join(map(re.escape, sorted(self.by_level)))).search
