@@ -273,7 +273,8 @@ coverage:
   returned: always
   type: dict
 parse_errors:
-  description: Lines that were not audit records - C(count) and up to 20 C(samples) (path, line, reason, text).
+  description: Lines that were not audit records - C(count) and up to 20 C(samples) (path, line, reason, text); with
+    O(checkpoint), also those of the runs before (as C(coverage) counts their records).
   returned: always
   type: dict
   sample: {count: 0, samples: []}
