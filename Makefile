@@ -130,8 +130,8 @@ demo: $(VENV_STAMP) stage ## guest_session_info on the sample logs (./output/), 
 		-e demo_output_dir="$(OUTPUT)" -e demo_samples_dir="$(ROOT)/tests/fixtures/samples"
 	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" ANSIBLE_LOCALHOST_WARNING=false \
 		ansible-playbook virtaudit.auvirt.fleet_report -i demo/inventory.yml \
-		-e fleet_report_dest="$(OUTPUT)/fleet-report"
-	@echo "results written to $(OUTPUT)/; fleet report: $(OUTPUT)/fleet-report/fleet_report.{html,md,csv,json}"
+		-e fleet_report_dest="$(OUTPUT)/fleet-report" -e fleet_report_results_dir="$(OUTPUT)/fleet-results"
+	@echo "results written to $(OUTPUT)/; fleet report: $(OUTPUT)/fleet-report/fleet_report.{html,md,csv,json} (host pages in fleet_report_hosts/)"
 
 # ----------------------------------------------------------------- clean --
 

@@ -2,6 +2,7 @@
 #   make molecule        molecule scenario: simulated fleet incl. an unreachable host
 #   make runner          the playbook under ansible-runner, judged by its artifacts
 #   make report-browser  the HTML report in headless Chromium (screenshot + script errors)
+#   make bench-fleet     benchmark at 10/200/1,000 hosts + one busy host (not in make test)
 # Unit tests of the fleet code run with `make units` (tests/unit).
 
 FLEET_STAMP := $(VENV)/.fleet-installed
@@ -35,3 +36,17 @@ report-browser: $(VENV_STAMP) stage chromium ## pytest tests/report_browser: HTM
 	@mkdir -p $(LOGS) $(FLEET_SHOTS)
 	$(IN_VENV) VIRTAUDIT_COLLECTIONS_PATH="$(CACHE)" FLEET_REPORT_SCREENSHOT_DIR="$(FLEET_SHOTS)" \
 		$(VPY) -m pytest -ra -p no:cacheprovider tests/report_browser 2>&1 | tee $(LOGS)/report-browser.log
+
+# ------------------------------------------------------------ benchmark --
+# Not part of `make test` (timings belong in a benchmark).  Generated fleets
+# are cached in .cache/bench-fleet/ (deterministic: tools/auditgen.py fleet).
+
+BENCH_FLEET_DIR := $(CACHE)/bench-fleet
+BENCH_FLEET_SIZES ?= 10,200,1000
+
+.PHONY: bench-fleet
+
+bench-fleet: $(VENV_STAMP) stage ## benchmark: the fleet report at 10/200/1,000 hosts and one busy host vs a bare playbook, with the targets
+	@mkdir -p $(BENCH_FLEET_DIR)
+	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(CACHE)" $(VPY) benchmarks/bench_fleet.py --dir $(BENCH_FLEET_DIR) \
+		--sizes $(BENCH_FLEET_SIZES) --busy 50M --json $(BENCH_FLEET_DIR)/results.json 2>&1 | tee $(BENCH_FLEET_DIR)/bench-fleet.log

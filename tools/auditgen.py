@@ -24,6 +24,10 @@ Scenarios:
   without an LSM label, a guest whose name needs escaping).
 * ``bench`` - a log of any size: guest lifecycles, hot-plug, cgroup
   records, AVCs, crashes and reboots mixed with background noise.
+* ``fleet`` - a fleet of N hypervisors over some days, one log per host:
+  about ``--sessions`` guest sessions per host, live migrations between
+  the hosts, crashes, failed starts, hot-plug, AVCs, host reboots and
+  background noise (the fleet report's benchmark).
 
 Usage::
 
@@ -31,15 +35,18 @@ Usage::
     python3 tools/auditgen.py bench --out FILE --records 100000 [--seed 7]
         [--guests 40] [--noise 0.8] [--node NAME] [--enriched] [--gzip]
     python3 tools/auditgen.py bench --out FILE --size 50M
+    python3 tools/auditgen.py fleet --out DIR --hosts 200 [--days 7]
+        [--sessions 170] [--seed 11]
 
 The functions are importable (``tools/`` is not part of the installed
 collection's plugins): ``demo_fleet()`` returns ``{host: [lines]}`` and
-``bench_lines()`` yields lines.
+``bench_lines()`` yields lines, ``write_fleet()`` writes a fleet's logs.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import heapq
 import binascii
 import gzip
 import heapq
@@ -759,6 +766,166 @@ def write_bench(path, records=None, size=None, gzip_output=False, rotate=0, gzip
     return stats
 
 
+# --------------------------------------------------------------- fleet --
+
+FLEET_START = 1767225600.0  # 2026-01-01T00:00:00Z
+
+
+def _fleet_host_name(index):
+    return "hv%04d" % index
+
+
+def write_fleet(out_dir, hosts=10, days=7.0, sessions=170, seed=11, start=FLEET_START, guests_per_host=9,
+                noise_per_hour=10.0, flush_lines=4000):
+    """Write ``hvNNNN.log`` for ``hosts`` hypervisors covering ``days`` days from ``start``.
+
+    Every host runs ``guests_per_host`` guests that are started and stopped
+    again and again so that a host logs about ``sessions`` sessions; a
+    guest that ends a run may crash (3 %) or be live-migrated to another
+    host (7 %: the destination logs ``start reason=migrated``, the source
+    ``stop reason=migrated`` seven seconds later); starts fail 3 % of the
+    time; running guests get devices hot-plugged and AVC denials; a fifth of
+    the hosts reboot once (with or without libvirt-guests).  The hosts are
+    simulated together in time order, so a migration is logged by both ends
+    at the same moment.  Returns ``{'hosts': [names], 'paths': [...],
+    'sessions', 'migrations', 'crashes', 'failed_starts', 'hotplugs',
+    'avcs', 'reboots', 'lines', 'bytes'}``.
+    """
+    if not os.path.isdir(out_dir):
+        os.makedirs(out_dir)
+    rng = random.Random("fleet:%s" % seed)
+    end = start + days * 86400.0
+    names = [_fleet_host_name(i + 1) for i in range(hosts)]
+    paths = [os.path.join(out_dir, name + ".log") for name in names]
+    for path in paths:
+        io.open(path, "w").close()
+    machines = []
+    for index, name in enumerate(names):
+        lsm = "apparmor" if index % 5 == 4 else "selinux"
+        daemon = "libvirtd" if lsm == "apparmor" else "virtqemud"
+        machines.append(Host(name, start - 3600.0, seed=seed, lsm=lsm, daemon=daemon, serial=1000 + rng.randint(0, 90000),
+                             daemon_pid=1200 + rng.randint(0, 600)))
+    # the mean session (run + idle) that gives about ``sessions`` per host
+    cycle = days * 86400.0 * guests_per_host / max(1, sessions)
+    run_mean, idle_mean = cycle * 0.85, cycle * 0.15
+    stats = dict(hosts=names, paths=paths, sessions=0, migrations=0, crashes=0, failed_starts=0, hotplugs=0, avcs=0,
+                 reboots=0, lines=0, bytes=0)
+    queue = []
+    counter = [0]
+
+    def schedule(when, host, action, guest=None):
+        counter[0] += 1
+        heapq.heappush(queue, (when, counter[0], host, action, guest))
+
+    number = 0
+    for index in range(hosts):
+        for _dummy in range(guests_per_host):
+            number += 1
+            guest = Guest("vm%05d" % number, _uuid(rng), _mac(rng), labelled=(number % 23 != 0))
+            guest.home = index
+            schedule(start + rng.uniform(0, idle_mean * 2), index, "start", guest)
+        if hosts > 1 and rng.random() < 0.2:
+            schedule(start + rng.uniform(0.1, 0.9) * days * 86400.0, index, "reboot")
+    placed = {}  # guest name -> host index where it runs
+    sizes = [0] * hosts
+
+    def flush(index, final=False):
+        host = machines[index]
+        if host.lines and (final or len(host.lines) >= flush_lines):
+            data = "\n".join(host.lines) + "\n"
+            with io.open(paths[index], "a", encoding="utf-8", newline="\n") as handle:
+                handle.write(data)
+            stats["lines"] += len(host.lines)
+            sizes[index] += len(data.encode("utf-8"))
+            del host.lines[:]
+
+    def fill(index, until):
+        host = machines[index]
+        while True:
+            gap = rng.expovariate(noise_per_hour / 3600.0) if noise_per_hour > 0 else until
+            if host.now + gap >= until:
+                break
+            host.tick(gap)
+            host.noise(1)
+        host.at(until)
+
+    while queue:
+        when, _count, index, action, guest = heapq.heappop(queue)
+        if when >= end:
+            continue
+        host = machines[index]
+        fill(index, when)
+        if action == "reboot":
+            running = [g for g in placed if placed[g][0] == index]
+            guests = [placed[g][1] for g in running]
+            clean = rng.random() < 0.5
+            host.reboot(guests=guests, clean=clean)
+            stats["reboots"] += 1
+            for guest_name in running:
+                down = placed.pop(guest_name)[1]
+                schedule(host.now + rng.uniform(60, 900), index, "start", down)
+        elif action == "start":
+            if guest.name in placed:
+                continue
+            ok = rng.random() > 0.03
+            host.start_guest(guest, reason=rng.choice(("booted",) * 9 + ("restored",)), ok=ok)
+            stats["sessions"] += 1
+            if not ok:
+                stats["failed_starts"] += 1
+                schedule(host.now + rng.uniform(60, 600), index, "start", guest)
+                continue
+            placed[guest.name] = (index, guest)
+            run = rng.expovariate(1.0 / run_mean)
+            if rng.random() < 0.15:
+                schedule(host.now + run * rng.uniform(0.1, 0.9), index, "hotplug", guest)
+            if rng.random() < 0.08:
+                schedule(host.now + run * rng.uniform(0.1, 0.9), index, "avc", guest)
+            schedule(host.now + run, index, "end", guest)
+        elif action in ("hotplug", "avc"):
+            if placed.get(guest.name, (None,))[0] != index or not guest.running:
+                continue
+            if action == "hotplug":
+                host.hotplug(guest, rng.choice(("pci", "usb", "disk", "net")))
+                stats["hotplugs"] += 1
+            else:
+                host.avc(guest)
+                stats["avcs"] += 1
+        elif action == "end":
+            if placed.get(guest.name, (None,))[0] != index or not guest.running:
+                continue
+            roll = rng.random()
+            if roll < 0.03:
+                host.crash_guest(guest)
+                stats["crashes"] += 1
+            elif roll < 0.10 and hosts > 1:
+                target = rng.randrange(hosts - 1)
+                target += target >= index
+                dest = machines[target]
+                fill(target, host.now)
+                dest.migrate_in(guest)
+                stats["sessions"] += 1
+                stats["migrations"] += 1
+                pid = guest.pid
+                host.at(dest.now + 7.0)
+                host.stop_guest(guest, "migrated")
+                guest.pid = pid  # running on the destination now
+                placed[guest.name] = (target, guest)
+                schedule(dest.now + rng.expovariate(1.0 / run_mean), target, "end", guest)
+                flush(target)
+                flush(index)
+                continue
+            else:
+                host.stop_guest(guest, rng.choice(("shutdown", "shutdown", "shutdown", "destroyed")))
+            placed.pop(guest.name, None)
+            schedule(host.now + rng.expovariate(1.0 / idle_mean), index, "start", guest)
+        flush(index)
+    for index in range(hosts):
+        fill(index, end)
+        flush(index, final=True)
+    stats["bytes"] = sum(sizes)
+    return stats
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Deterministic generator of libvirt hypervisor audit logs.")
     sub = parser.add_subparsers(dest="scenario")
@@ -782,6 +949,14 @@ def main(argv=None):
     bench.add_argument("--nodes", help="comma-separated node names: their logs interleaved by time, node= prefixes")
     bench.add_argument("--rotate", type=int, default=0, help="write a rotated set of N files (OUT.N-1 ... OUT.1, OUT)")
     bench.add_argument("--gzip-from", type=int, default=2, help="with --rotate: compress OUT.N from this N up")
+    fleet = sub.add_parser("fleet", help="N hypervisors' logs over some days, with live migrations between them")
+    fleet.add_argument("--out", required=True, help="directory for hv0001.log ...")
+    fleet.add_argument("--hosts", type=int, default=10)
+    fleet.add_argument("--days", type=float, default=7.0)
+    fleet.add_argument("--sessions", type=int, default=170, help="about this many guest sessions per host")
+    fleet.add_argument("--guests", type=int, default=9, help="guests per host")
+    fleet.add_argument("--noise", type=float, default=10.0, help="background events per host and hour")
+    fleet.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
     if args.scenario == "demo":
         for path in write_demo(args.out, args.seed):
@@ -806,6 +981,11 @@ def main(argv=None):
                             gzip_from=args.gzip_from, **kwargs)
         print(" ".join("%s=%s" % (key, ",".join(value) if isinstance(value, list) else value)
                        for key, value in sorted(stats.items())))
+        return 0
+    if args.scenario == "fleet":
+        stats = write_fleet(args.out, hosts=args.hosts, days=args.days, sessions=args.sessions, seed=args.seed,
+                            guests_per_host=args.guests, noise_per_hour=args.noise)
+        print(" ".join("%s=%s" % item for item in sorted(stats.items()) if item[0] not in ("hosts", "paths")))
         return 0
     parser.print_help()
     return 2

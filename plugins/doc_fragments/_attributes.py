@@ -19,6 +19,27 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
 """
 
+    # For modules with an action plugin of the same name (fleet_report_collect, fleet_report_write)
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  async:
+    description: Supports being used with the C(async) keyword.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+"""
+
+    PLATFORM = r"""
+options: {}
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+"""
+
     INFO_MODULE = r"""
 options: {}
 attributes:
@@ -116,5 +137,10 @@ options:
         returned, with a warning, and the previous checkpoint stays as it was.
       - Ended sessions are kept in it as compressed text, decoded only when a run returns their details.
       - Not written in check mode. A line that auditd is still writing is left for the next run.
+      - A checkpoint is used only when it can be trusted; otherwise all logs are read, with a warning, and a
+        new checkpoint is written. It must be a regular file (a FIFO or a device at this path is neither read
+        nor replaced) of at most 128 MiB, owned by the user the module runs as and not writable by group or
+        others, and its content must match the SHA-256 checksum in its first line (an edited or damaged file
+        is detected) and have the expected shape.
     type: path
 """

@@ -23,10 +23,16 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import RECORD_STATE_SHAPE
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError, parse_line
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import NonEmpty
 
 MAX_OPEN = 32
 MAX_AGE = 2.0
+
+# The shape of EventGrouper.state() in a checkpoint (module_utils/state_shape.py): the waiting events,
+# each a list of its records (audit_reader.record_state)
+STATE_SHAPE = [NonEmpty(RECORD_STATE_SHAPE)]
 
 
 def companion_records(records, keep_raw):

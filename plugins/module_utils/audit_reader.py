@@ -31,12 +31,36 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record impo
     record_type,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
+    AtLeast, Between, Maybe, Row,
+)
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_SAMPLES = 20
+# auditd.conf is about 1 KiB
+AUDITD_CONF_LIMIT = 1024 * 1024
 MAX_SAMPLE_TEXT = 200
+
+
+# The shapes of LogReader.state() and of record_state() in a checkpoint (module_utils/state_shape.py)
+_EPOCH = Between(0, 9999999999.999)  # an audit time: at most 10 digits of seconds
+_SPAN = Row(Maybe(_EPOCH), Maybe(_EPOCH))
+# sources are counted back from the last file read (0, -1, ...)
+RECORD_STATE_SHAPE = {"text": str, "source": int, "line": Maybe(AtLeast(0)),
+                      "previous": Maybe(Row(str, str, AtLeast(0))),
+                      "companions": Maybe([Row(int, AtLeast(0), str)])}
+STATE_SHAPE = {
+    "tail": [str],
+    "recent": [Row(int, AtLeast(0), Maybe(str), str, str, bool, str)],
+    "held": [Row(int, RECORD_STATE_SHAPE)],
+    "open": [Row(int, int, AtLeast(0))],
+    "parse_errors": {"count": AtLeast(0),
+                     "samples": [{"path": Maybe(str), "line": Maybe(AtLeast(0)), "reason": str, "text": str}]},
+    "span": Row(Maybe(_SPAN), Maybe(_SPAN)),
+}
 
 
 class LogAccessError(Exception):
@@ -53,31 +77,57 @@ class LogAccessError(Exception):
 
 
 def auditd_log_file(conf_path=AUDITD_CONF):
-    """The ``log_file`` setting of auditd.conf, or the default path."""
+    """The ``log_file`` setting of auditd.conf, or the default path.
+
+    An auditd.conf that does not exist or cannot be read means auditd's
+    default; one that is not a regular file (a FIFO would block, a device
+    never end) or is larger than AUDITD_CONF_LIMIT is a ValueError.
+    """
     try:
-        with open(conf_path, "r") as conf:
-            for line in conf:
-                key, sep, value = line.partition("=")
-                if sep and key.strip() == "log_file" and value.strip():
-                    return value.strip()
+        data, dummy = read_regular(conf_path, AUDITD_CONF_LIMIT)
+    except NotRegularFile as exc:
+        raise ValueError("auditd_conf: %s" % exc)
     except (IOError, OSError):
-        pass
+        return DEFAULT_LOG_FILE
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "log_file" and value.strip():
+            return value.strip()
     return DEFAULT_LOG_FILE
 
 
 _ROTATED = re.compile(r"^\.(\d+)(\.gz)?$")
+# auditd keeps at most num_logs = 999 files: the live log and log_file.1 .. log_file.998
+MAX_ROTATION = 999
+MAX_LISTED = 20
+
+
+def _ranges(numbers):
+    """[3, 4, 5, 7] -> [(3, 5), (7, 7)]"""
+    out = []
+    for number in sorted(numbers):
+        if out and number == out[-1][1] + 1:
+            out[-1] = (out[-1][0], number)
+        else:
+            out.append((number, number))
+    return out
 
 
 def default_log_set(log_file):
     """The live log and its rotated siblings, oldest first.
 
-    Returns ``(paths, missing)``: ``paths`` is ``[log.N, ..., log.1, log]``
-    (``log.N.gz`` where that is what exists); ``missing`` lists the rotation
-    numbers between 1 and the highest present that have no file.
+    Returns ``(paths, missing, skipped)``: ``paths`` is ``[log.N, ...,
+    log.1, log]`` (``log.N.gz`` where that is what exists); ``missing``
+    names the rotation numbers between 1 and the highest present that have
+    no file, a run of them as one ``log.{3..7}``; ``skipped`` is
+    ``{"count": N, "paths": [...]}`` of files that look like rotations but
+    carry a number auditd never writes (above MAX_ROTATION, e.g. a date):
+    they are not read, and at most MAX_LISTED are named.
     """
     directory = os.path.dirname(log_file) or "."
     base = os.path.basename(log_file)
     found = {}
+    skipped = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -86,17 +136,21 @@ def default_log_set(log_file):
         if not name.startswith(base):
             continue
         m = _ROTATED.match(name[len(base):])
-        if m:
-            num = int(m.group(1))
+        if not m:
+            continue
+        num = int(m.group(1))
+        if not 1 <= num <= MAX_ROTATION or m.group(1).startswith("0"):
+            skipped.append(os.path.join(directory, name))
+        elif num not in found or not m.group(2):
             # prefer the plain file when both audit.log.2 and audit.log.2.gz exist
-            if num not in found or not m.group(2):
-                found[num] = os.path.join(directory, name)
+            found[num] = os.path.join(directory, name)
     missing = []
     if found:
-        missing = [n for n in range(1, max(found) + 1) if n not in found]
+        for low, high in _ranges(set(range(1, max(found) + 1)) - set(found)):
+            missing.append("%s.%d" % (log_file, low) if low == high else "%s.{%d..%d}" % (log_file, low, high))
     paths = [found[n] for n in sorted(found, reverse=True)]
     paths.append(log_file)
-    return paths, ["%s.%d" % (log_file, n) for n in missing]
+    return paths, missing, {"count": len(skipped), "paths": sorted(skipped)[:MAX_LISTED]}
 
 
 def check_readable(path):
@@ -1127,8 +1181,10 @@ _ITEM_ORDER = operator.itemgetter(0, 1)
 
 
 def record_state(record, last_source):
-    """A record (or serial-restart marker) as JSON-ready data, with its source counted back from ``last_source``."""
-    item = {"text": record.text(), "source": record.source - last_source, "line": record.line}
+    """A record (or serial-restart marker) as JSON-ready data, with its source counted back from ``last_source``
+    (RECORD_STATE_SHAPE: ``previous`` is null but for a marker, ``companions`` but for an AVC record)."""
+    item = {"text": record.text(), "source": record.source - last_source, "line": record.line,
+            "previous": None, "companions": None}
     if record.previous is not None:
         item["previous"] = list(record.previous)
     if record.companions is not None:
@@ -1138,11 +1194,12 @@ def record_state(record, last_source):
 
 
 def record_from_state(item, keep_raw):
-    marker = "previous" in item
+    """The record of a ``record_state`` item (ParseError when its text is not a record)."""
+    marker = item["previous"] is not None
     record = parse_line(item["text"], item["source"], item["line"], keep_raw and not marker)
     if marker:
         record.previous = tuple(item["previous"])
-    if "companions" in item:
+    if item["companions"] is not None:
         record.companions = [(source, line, text.encode("utf-8")) for source, line, text in item["companions"]]
     return record
 

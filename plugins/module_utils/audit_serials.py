@@ -19,9 +19,20 @@ __metaclass__ = type
 
 import operator
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, Row
+
 RESET_TOLERANCE = 64
 MAX_GAP_DETAILS = 100
 RECENT_GAPS = 8
+
+
+# The shape of snapshot() in a checkpoint (module_utils/state_shape.py): checked before restore()
+STATE_SHAPE = {
+    "nodes": [Row(Maybe(str), int, str, str, int)],
+    "missing": AtLeast(0),
+    "gaps": [{"host": Maybe(str), "after_id": str, "before_id": str, "missing": AtLeast(0), "path": Maybe(str),
+              "line": Maybe(int), "_range": Row(int, int)}],
+}
 
 
 class SerialTracker(object):

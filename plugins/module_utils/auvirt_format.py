@@ -14,21 +14,20 @@ names, long user names and, always, the closing parenthesis of the
 duration.  Here the same widths are minimum widths only.  Every deliberate
 difference is listed in ``docs/auvirt-differences.md``.
 
-Times are printed like ``ctime()`` without seconds and year
-(``Mon Mar 11 08:00``), always in UTC.
-
-Free text taken from the log (guest names, user names, paths, commands…)
-is escaped so that a hostile value can never break the line and column
-structure: backslash becomes ``\\\\``, TAB ``\\t``, LF ``\\n``, CR ``\\r``,
-any other control character (C0, DEL, C1) ``\\xHH`` and the Unicode line
-and paragraph separators ``\\u2028``/``\\u2029``.
+The escaping of free text and the time columns are in
+``auvirt_text.py``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import math
-import time
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import (
+    ctime16,
+    duration_text,
+    escape,
+    period,
+    session_period,
+)
 
 __all__ = [
     'auvirt_lines',
@@ -39,23 +38,16 @@ __all__ = [
     'summary_lines',
 ]
 
-_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
-_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
-           'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
-
 # Minimum widths (auvirt used them as width *and* precision).
 NAME_WIDTH = 22
 UUID_WIDTH = 36
+HOST_WIDTH = 16
 USER_WIDTH = 11
-# auvirt: 32, which cuts the ")" of "Www Mmm dd HH:MM - HH:MM  (hh:mm)" (33).
-PERIOD_WIDTH = 33
 TYPE_WIDTH = 6
 RES_KIND_WIDTH = 12
 RES_REASON_WIDTH = 10
 AVC_OPERATION_WIDTH = 12
 AVC_RESULT_WIDTH = 10
-
-START_UNKNOWN = 'start unknown'
 
 # Row type prefixes of the --all-events view (auvirt: start stop resrc avc
 # anom; down as in the 2012 auvirt; lost and init are ours).
@@ -63,150 +55,17 @@ ROW_TYPES = ('start', 'stop', 'resrc', 'avc', 'anom', 'down', 'lost', 'init')
 
 _SUMMARY_LABEL_WIDTH = 32
 
-_LINE_BREAKERS = {
-    u'\u2028': u'\\u2028',
-    u'\u2029': u'\\u2029',
-}
-
-
-def escape(value):
-    """Make ``value`` safe for one TAB-separated column of one line.
-
-    ``None`` becomes the empty string (as auvirt printed NULL fields).
-    """
-    if value is None:
-        return u''
-    if not isinstance(value, str):
-        value = str(value)
-    out = []
-    for ch in value:
-        code = ord(ch)
-        if ch == u'\\':
-            out.append(u'\\\\')
-        elif ch == u'\t':
-            out.append(u'\\t')
-        elif ch == u'\n':
-            out.append(u'\\n')
-        elif ch == u'\r':
-            out.append(u'\\r')
-        elif code < 0x20 or 0x7f <= code <= 0x9f:
-            out.append(u'\\x%02x' % code)
-        elif ch in _LINE_BREAKERS:
-            out.append(_LINE_BREAKERS[ch])
-        else:
-            out.append(ch)
-    return u''.join(out)
-
-
-def _seconds(epoch):
-    """Whole seconds of an audit time (auvirt ignored the milliseconds)."""
-    return int(math.floor(float(epoch)))
-
-
-def ctime16(epoch):
-    """``ctime()`` of ``epoch`` in UTC cut to 16 characters: ``Mon Mar  1 08:00``."""
-    tm = time.gmtime(_seconds(epoch))
-    return u'%s %s %2d %02d:%02d' % (_DAYS[tm.tm_wday], _MONTHS[tm.tm_mon - 1],
-                                     tm.tm_mday, tm.tm_hour, tm.tm_min)
-
-
-def _hhmm(epoch):
-    tm = time.gmtime(_seconds(epoch))
-    return u'%02d:%02d' % (tm.tm_hour, tm.tm_min)
-
-
-def duration_text(start_epoch, end_epoch):
-    """``(hh:mm)`` or ``(D+hh:mm)`` like auvirt, complete.
-
-    The duration is computed from whole seconds and truncated to whole
-    minutes, as auvirt did.  A negative duration (clock stepped back) is
-    shown with a leading ``-`` instead of auvirt's garbage.
-    """
-    secs = _seconds(end_epoch) - _seconds(start_epoch)
-    sign = u''
-    if secs < 0:
-        sign = u'-'
-        secs = -secs
-    mins = (secs // 60) % 60
-    hours = (secs // 3600) % 24
-    days = secs // 86400
-    if days:
-        return u'(%s%d+%02d:%02d)' % (sign, days, hours, mins)
-    return u'(%s%02d:%02d)' % (sign, hours, mins)
-
-
-def _period(start_epoch, end_epoch=None, marker=None, suffix=None):
-    """Build a time-period column.
-
-    ``start_epoch`` None -> ``start unknown`` and the end with its date;
-    ``end_epoch`` set -> `` - HH:MM  (hh:mm)``; else ``marker`` (``failed``,
-    ``lost``…) -> `` - marker``; ``suffix`` (``crashed``, ``down``) is
-    appended after a space.  Padded to PERIOD_WIDTH, never cut.
-    """
-    if start_epoch is None:
-        text = u'%-16s' % START_UNKNOWN
-        if end_epoch is not None:
-            text += u' - ' + ctime16(end_epoch)
-        elif marker:
-            text += u' - ' + marker
-    else:
-        text = ctime16(start_epoch)
-        if end_epoch is not None:
-            text += u' - %-7s' % _hhmm(end_epoch)
-            text += duration_text(start_epoch, end_epoch)
-        elif marker:
-            text += u' - ' + marker
-    if suffix:
-        text += u' ' + suffix
-    return u'%-*s' % (PERIOD_WIDTH, text)
-
-
-def session_period(session):
-    """The period column of a session (default row and ``start`` row).
-
-    =========  ==================================================
-    state      rendering
-    =========  ==================================================
-    stopped    ``Mon Mar 11 08:00 - 11:16  (03:16)``
-    running    ``Mon Mar 11 08:12`` (no end, as auvirt)
-    failed     ``Mon Mar 11 08:10 - failed`` (as auvirt)
-    crashed    ``Mon Mar 11 08:20 - 08:50  (00:30) crashed``
-    down       ``Mon Mar 11 08:12 - 13:00  (04:48) down``
-    lost       ``Mon Mar 11 08:12 - lost``
-    =========  ==================================================
-
-    Without a start (partial session) the start reads ``start unknown``
-    and the end is printed with its date:
-    ``start unknown    - Mon Mar 11 08:50``, plus `` crashed``/`` down``.
-    """
-    state = session.get('state')
-    start = session.get('start_epoch')
-    end = session.get('end_epoch')
-    if state == 'failed':
-        return _period(start, None, marker=u'failed')
-    if state == 'running':
-        return _period(start, None)
-    if state == 'lost':
-        return _period(start, None, marker=u'lost')
-    if state == 'stopped':
-        return _period(start, end)
-    # crashed, down and any state this module does not know yet: show the
-    # end when known and name the state.
-    if end is None:
-        return _period(start, None, marker=escape(state) or None)
-    return _period(start, end, suffix=escape(state) or None)
-
 
 def _instant(epoch):
     """Period column of a row that has a single time (stop, avc, anom…)."""
-    return _period(epoch, None)
+    return period(epoch, None)
 
 
 def _resource_period(res):
     opened = res.get('opened_epoch')
     if res.get('result') == 'failed':
-        return _period(opened, None, marker=u'failed')
-    return _period(opened, res.get('closed_epoch'))
+        return period(opened, None, marker=u'failed')
+    return period(opened, res.get('closed_epoch'))
 
 
 def _id_key(event_id):
@@ -241,8 +100,12 @@ def _serial(event_id):
     return _id_key(event_id)[1]
 
 
-def _prefix(session, user, show_uuid):
+def _prefix(session, user, columns):
+    """Name, [host], [uuid], user; ``columns`` = (show_host, show_uuid)."""
+    show_host, show_uuid = columns
     cols = [u'%-*s' % (NAME_WIDTH, escape(session.get('name')))]
+    if show_host:
+        cols.append(u'%-*s' % (HOST_WIDTH, escape(session.get('host'))))
     if show_uuid:
         cols.append(u'%-*s' % (UUID_WIDTH, escape(session.get('uuid'))))
     cols.append(u'%-*s' % (USER_WIDTH, escape(user)))
@@ -286,7 +149,7 @@ def _row_key(session, epoch, event_id, order):
     return (float(epoch), session.get('host') or u'', _serial(event_id), order)
 
 
-def _session_rows(session, show_uuid, counter):
+def _session_rows(session, columns, counter):
     """All rows of one session for the --all-events view."""
     rows = []
     user = session.get('user')
@@ -299,7 +162,7 @@ def _session_rows(session, show_uuid, counter):
         rows.append(_Row(_row_key(session, epoch, event_id, counter[0]), text, proof))
 
     for res in session.get('resources') or []:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_resource_period(res))
         kind = res.get('kind')
         cols.append(u'%-*s' % (RES_KIND_WIDTH, escape(kind)))
@@ -317,7 +180,7 @@ def _session_rows(session, show_uuid, counter):
             [res.get('id'), res.get('close_id')])
 
     if session.get('start_id') is not None or session.get('start_epoch') is not None:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(session_period(session))
         if session.get('start_reason') is not None:
             cols.append(escape(session.get('start_reason')))
@@ -325,7 +188,7 @@ def _session_rows(session, show_uuid, counter):
             [session.get('start_id'), session.get('end_id')])
 
     if session.get('stop_reason') is not None and session.get('end_epoch') is not None:
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(session.get('end_epoch')))
         cols.append(escape(session.get('stop_reason')))
         add(u'stop', session.get('end_epoch'), session.get('end_id'), cols,
@@ -335,7 +198,7 @@ def _session_rows(session, show_uuid, counter):
     label_ids = [lab.get('id') for lab in session.get('security_labels') or []
                  if lab.get('model') != 'dac']
     for avc in session.get('avcs') or []:
-        cols = _prefix(session, avc.get('user') or u'?', show_uuid)
+        cols = _prefix(session, avc.get('user') or u'?', columns)
         cols.append(_instant(avc.get('epoch')))
         cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(avc.get('operation'))))
         cols.append(u'%-*s' % (AVC_RESULT_WIDTH, escape(avc.get('result'))))
@@ -345,7 +208,7 @@ def _session_rows(session, show_uuid, counter):
         add(u'avc', avc.get('epoch'), avc.get('id'), cols, label_ids + [avc.get('id')])
 
     for anom in session.get('anomalies') or []:
-        cols = _prefix(session, anom.get('user') or u'?', show_uuid)
+        cols = _prefix(session, anom.get('user') or u'?', columns)
         cols.append(_instant(anom.get('epoch')))
         cols.append(u'%-*s' % (AVC_OPERATION_WIDTH, escape(anom.get('type'))))
         sig = anom.get('sig')
@@ -363,7 +226,7 @@ def _session_rows(session, show_uuid, counter):
         if kind not in ('down', 'lost', 'init'):
             continue
         have_down = have_down or kind == 'down'
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(event.get('epoch')))
         detail = _detail_text(event.get('detail'))
         if detail:
@@ -371,15 +234,15 @@ def _session_rows(session, show_uuid, counter):
         add(kind, event.get('epoch'), event.get('id'), cols, [event.get('id')])
     if (session.get('state') == 'down' and not have_down
             and session.get('end_epoch') is not None):
-        cols = _prefix(session, user, show_uuid)
+        cols = _prefix(session, user, columns)
         cols.append(_instant(session.get('end_epoch')))
         add(u'down', session.get('end_epoch'), session.get('end_id'), cols,
             [session.get('end_id')])
     return rows
 
 
-def _default_row(session, show_uuid):
-    cols = _prefix(session, session.get('user'), show_uuid)
+def _default_row(session, columns):
+    cols = _prefix(session, session.get('user'), columns)
     cols.append(session_period(session))
     return u'\t'.join(cols), [session.get('start_id'), session.get('end_id')]
 
@@ -444,7 +307,7 @@ def summary_lines(summary):
 
 
 def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
-                 show_uuid=False, proof=False):
+                 show_uuid=False, proof=False, show_host="never"):
     """Render ``sessions`` (docs/session-model.md) like auvirt.
 
     Returns a list of lines without newline characters.
@@ -456,6 +319,10 @@ def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
       ``all_events`` keys;
     * ``summary_only``: only the summary block (``summary`` required);
     * ``show_uuid``: a UUID column after the name;
+    * ``show_host``: a host column after the name - ``never`` (auvirt had
+      none), ``always``, or ``auto``: when the sessions come from more than
+      one host (several ``node=`` names in the logs), where the same guest
+      on two hosts could not be told apart otherwise;
     * ``proof``: after each row ``    Proof:`` with the full event ids
       (``SECONDS.MILLIS:SERIAL``) and an empty line.  The ids are the ones
       auvirt gave for that kind of row: session/start row = start and end,
@@ -469,16 +336,19 @@ def auvirt_lines(sessions, summary=None, all_events=False, summary_only=False,
             raise ValueError('summary_only needs the summary dict')
         return summary_lines(summary)
 
+    if show_host == 'auto':
+        show_host = len(set(session.get('host') for session in sessions)) > 1
+    columns = (show_host in (True, 'always'), show_uuid)
     rows = []
     if all_events:
         counter = [0]
         for session in sessions:
-            rows.extend(_session_rows(session, show_uuid, counter))
+            rows.extend(_session_rows(session, columns, counter))
         rows.sort(key=lambda row: row.key)
         pairs = [(row.text, row.proof) for row in rows]
     else:
         ordered = sorted(enumerate(sessions), key=_session_sort_key)
-        pairs = [_default_row(session, show_uuid) for _index, session in ordered]
+        pairs = [_default_row(session, columns) for _index, session in ordered]
 
     lines = []
     for text, ids in pairs:

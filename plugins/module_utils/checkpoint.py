@@ -21,17 +21,39 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import stat
 import tempfile
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import GZIP_MAGIC, open_log
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_reader, audit_serials, virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
+    GZIP_MAGIC, open_log, record_from_state, record_state,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
 
 FORMAT = "virtaudit.auvirt checkpoint"
-VERSION = 3
+VERSION = 4
 HEAD_BYTES = 4096
+# A checkpoint of a 2 GiB log with every detail is about 10 MiB: a larger
+# file is not one of ours (and would cost gigabytes to parse).
+MAX_BYTES = 128 * 1024 * 1024
+
+
+# Everything a checkpoint holds, checked before any of it is used (module_utils/state_shape.py)
+STATE_SHAPE = {
+    "options": {"default_host": str, "engine": int, "raw": bool},
+    "position": {"inode": AtLeast(0), "dev": AtLeast(0), "head": str, "head_bytes": AtLeast(0),
+                 "size": Maybe(AtLeast(0)), "offset": AtLeast(0), "lines": AtLeast(0), "path": str},
+    "engine": virt_sessions.STATE_SHAPE,
+    "serials": audit_serials.STATE_SHAPE,
+    "reader": audit_reader.STATE_SHAPE,
+    "grouper": audit_events.STATE_SHAPE,
+    "written_at": str,
+}
 
 
 class CheckpointError(Exception):
-    """A checkpoint that cannot be read or written; ``str()`` says which and why."""
+    """A checkpoint that cannot be read, trusted or written; ``str()`` says which and why."""
 
 
 def identity(path):
@@ -58,18 +80,33 @@ def _is_gzip(path):
 
 
 def load(path):
-    """The checkpoint at ``path``, or None when there is none yet."""
+    """The checkpoint at ``path``, or None when there is none yet.
+
+    Raises CheckpointError (the caller warns and reads everything) for a
+    path that is not a regular file (a FIFO would block, a device never
+    end), a file larger than MAX_BYTES, a file another user owns or others
+    may write (it could plant sessions), damaged or edited content (the
+    header holds the SHA-256 of the state), and a state of the wrong shape.
+    """
+    data = read_private(path, MAX_BYTES, "checkpoint", CheckpointError)
+    if data is None:
+        return None
+    header, newline, payload = data.partition(b"\n")
     try:
-        with open(path, "r") as handle:
-            state = json.load(handle)
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None
-        raise CheckpointError("cannot read checkpoint %s: %s" % (path, exc.strerror or exc))
-    except ValueError as exc:
+        header = json.loads(header.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CheckpointError("checkpoint %s is not valid JSON (%s)" % (path, exc))
-    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
         raise CheckpointError("checkpoint %s was not written by this version of virtaudit.auvirt" % path)
+    if not newline or header.get("sha256") != hashlib.sha256(payload).hexdigest():
+        raise CheckpointError("checkpoint %s is damaged or was edited (its checksum does not match)" % path)
+    try:
+        state = json.loads(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise CheckpointError("checkpoint %s is not valid JSON (%s)" % (path, exc))
+    problem = check_shape(state, STATE_SHAPE, "state")
+    if problem:
+        raise CheckpointError("checkpoint %s does not have the expected content: %s" % (path, problem))
     return state
 
 
@@ -82,18 +119,18 @@ def plan(state, paths, options):
     candidates = []
     for index, path in enumerate(paths):
         try:
-            stat = os.stat(path)
+            info = os.stat(path)
             if not _same_start(path, position):
                 continue
         except (IOError, OSError):
             continue
-        same_inode = stat.st_ino == position["inode"] and stat.st_dev == position["dev"]
-        candidates.append((not same_inode, -index, index, stat))
+        same_inode = info.st_ino == position["inode"] and info.st_dev == position["dev"]
+        candidates.append((not same_inode, -index, index, info))
     if not candidates:
         return None, None, "the log file read last time (inode %s) is gone or was replaced" % position["inode"]
-    dummy, dummy2, index, stat = min(candidates)
+    dummy, dummy2, index, info = min(candidates)
     path = paths[index]
-    if not _is_gzip(path) and stat.st_size < position["offset"]:
+    if not _is_gzip(path) and info.st_size < position["offset"]:
         return None, None, "%s is shorter than when it was read last time (truncated)" % path
     return index, (position["offset"], position["lines"]), None
 
@@ -101,16 +138,25 @@ def plan(state, paths, options):
 def save(path, state):
     """Write ``state`` atomically: the previous checkpoint stays intact if anything fails."""
     directory = os.path.dirname(os.path.abspath(path))
-    state = dict(state, format=FORMAT, version=VERSION)
     try:
-        data = json.dumps(state, separators=(",", ":"), sort_keys=True)
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        # renaming over it would replace a FIFO or a device node (think /dev/null) with our file
+        raise CheckpointError("checkpoint %s is not a regular file: not written" % path)
+    try:
+        payload = json.dumps(state, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise CheckpointError("cannot encode checkpoint state: %s" % exc)
+    header = json.dumps({"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(payload).hexdigest()},
+                        sort_keys=True).encode("utf-8")
+    data = header + b"\n" + payload
     fd = None
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "wb") as handle:
             fd = None
             handle.write(data)
             handle.flush()
@@ -126,3 +172,49 @@ def save(path, state):
             os.close(fd)
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+
+
+def resume(path, paths, options, engine, tracker, reader, grouper, warnings):
+    """Go on from the checkpoint at ``path``: restore the engine, tracker, reader and event grouper.
+
+    Returns ``(paths, start, info)``: the paths still to read, ``(offset,
+    lines)`` already read of the first (or None) and the ``checkpoint``
+    result dict.  A checkpoint that cannot be used adds a warning and
+    leaves everything to be read.
+    """
+    info = {"path": path, "used": False, "saved": False}
+    try:
+        state = load(path)
+    except CheckpointError as exc:
+        warnings.append("%s; reading all logs" % exc)
+        return paths, None, info
+    if state is None:
+        return paths, None, info
+    index, start, reason = plan(state, paths, options)
+    if index is None:
+        warnings.append("checkpoint %s does not match the logs: %s; reading all logs" % (path, reason))
+        return paths, None, info
+    engine.restore(state["engine"])
+    tracker.restore(state["serials"])
+    reader.restore(state["reader"])
+    grouper.restore(state["grouper"], lambda item: record_from_state(item, reader.keep_raw))
+    paths = paths[index:]
+    info.update(used=True, resumed_at={"path": paths[0], "offset": start[0], "line": start[1]})
+    return paths, start, info
+
+
+def store(path, info, options, position, engine, tracker, reader, grouper, read_paths, written_at, warnings):
+    """Save where this run stopped; ``info['saved']`` tells whether it was written.
+
+    Called when every file is read, before the reader hands out the records
+    it holds back and the grouper the events still open: those go to the
+    next run (a record of an event may still follow in the log)."""
+    last = len(read_paths) - 1
+    state = {"options": options, "position": position, "engine": engine.state(),
+             "serials": tracker.snapshot(read_paths), "reader": reader.state(),
+             "grouper": grouper.state(lambda record: record_state(record, last)), "written_at": written_at}
+    try:
+        save(path, state)
+        info["saved"] = True
+    except CheckpointError as exc:
+        warnings.append(str(exc))

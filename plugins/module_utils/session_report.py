@@ -28,8 +28,6 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     auditd_log_file,
     check_readable,
     default_log_set,
-    record_from_state,
-    record_state,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import EventGrouper, group_events
@@ -39,7 +37,9 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions imp
     SessionEngine,
     iso,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import session_evidence
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
 _NO_STAMP = (None, None)
@@ -50,6 +50,7 @@ _OPENED_EPOCH = operator.itemgetter("opened_epoch")
 _CLOSED_EPOCH = operator.itemgetter("closed_epoch")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RUNNING_STATES = ("running",)
+_RANGE_RE = re.compile(r"\.\{(\d+)\.\.(\d+)\}$")
 
 
 def log_argument_spec():
@@ -98,9 +99,9 @@ def validate_uuids(uuids):
 
 
 def resolve_paths(paths, auditd_conf=AUDITD_CONF):
-    """The files to read, oldest first, and the rotated files that are missing."""
+    """The files to read, oldest first, the rotated files that are missing and those skipped (default_log_set)."""
     if paths:
-        return list(paths), []
+        return list(paths), [], {"count": 0, "paths": []}
     return default_log_set(auditd_log_file(auditd_conf))
 
 
@@ -238,8 +239,8 @@ def _timeline(session, memo, opened):
     return list(map(_LAST, sorted(keys)))
 
 
-def session_dict(session, all_events=False, proof=False, raw=False):
-    """A Session as the documented result dict."""
+def session_dict(session, all_events=False, proof=False, raw=False, evidence=False):
+    """A Session as the documented result dict (``evidence``: with the summary of session_evidence)."""
     if session.state == "failed":
         duration = 0.0
     elif session.start_epoch is not None and session.end_epoch is not None:
@@ -283,6 +284,8 @@ def session_dict(session, all_events=False, proof=False, raw=False):
         out["security_labels"] = [{"model": lab["model"], "vm_ctx": lab["vm_ctx"], "img_ctx": lab["img_ctx"],
                                    "id": lab["id"], "result": lab["result"]} for lab in session.labels]
         out["events"] = _timeline(session, memo, opened)
+    if evidence:
+        out["evidence"] = session_evidence(session.avcs, session.anomalies, session.resources)
     if proof:
         out["proof"] = sorted(set(session.ids), key=_event_key)
         if raw:
@@ -333,7 +336,7 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
-def _coverage(tracker, reader, paths, missing_rotated, window_start, window_end, default_host):
+def _coverage(tracker, reader, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
     # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
     first, last = reader.span()
     reaches = None
@@ -352,6 +355,7 @@ def _coverage(tracker, reader, paths, missing_rotated, window_start, window_end,
         "reaches_window_start": reaches,
         "serial_gaps": {"missing_events": tracker.missing, "gaps": tracker.gap_details(default_host, paths)},
         "missing_rotated_files": list(missing_rotated),
+        "skipped_files": skipped_files,
         "complete": complete,
     }
 
@@ -375,6 +379,31 @@ def _sources(stats):
     return out
 
 
+def migration_links(sessions):
+    """``{id(session): {"migrated_to": ..., "migrated_from": ...}}`` for both halves of every live migration
+    whose two hosts are in the logs (module_utils/migrations.py)."""
+    heads = [{"host": s.host, "uuid": s.uuid, "state": s.state, "start_epoch": s.start_epoch,
+              "start_reason": s.start_reason, "end_epoch": s.end_epoch, "stop_reason": s.stop_reason, "session": s}
+             for s in sessions if s.start_reason == "migrated" or s.stop_reason == "migrated"]
+    links = {}
+    for source, destination in pair_migrations(heads)[0]:
+        out, into = source["session"], destination["session"]
+        links.setdefault(id(out), {})["migrated_to"] = {
+            "host": into.host, "start": iso(into.start_epoch), "start_epoch": _r3(into.start_epoch),
+            "start_id": into.start_id}
+        links.setdefault(id(into), {})["migrated_from"] = {
+            "host": out.host, "end": iso(out.end_epoch), "end_epoch": _r3(out.end_epoch), "end_id": out.end_id}
+    return links
+
+
+def _linked(item, session, links):
+    """The session dict with its ``migrated_from`` / ``migrated_to`` (null unless both halves are known)."""
+    link = links.get(id(session), {})
+    item["migrated_from"] = link.get("migrated_from")
+    item["migrated_to"] = link.get("migrated_to")
+    return item
+
+
 def _checkpoint_position(stats):
     """Identity, offset and line of the last file read."""
     last = stats.sources[-1]
@@ -385,73 +414,82 @@ def _checkpoint_position(stats):
 
 def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, proof=False, raw=False,
         summary_only=False, auvirt_lines=False, show_uuid=False, default_host="localhost", now=None,
-        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True):
+        uid_resolver=None, boot_time=None, auditd_conf=AUDITD_CONF, checkpoint=None, save_checkpoint=True,
+        show_host="never", evidence=False):
     """Read the logs and return the documented result dict.
+
+    ``evidence`` adds to every session the short summary of its denials,
+    anomalies and hot-plugs that the fleet report needs (session_evidence).
 
     With ``checkpoint`` (a file path) only what is new since the run that
     wrote it is read, and the checkpoint is updated (unless
     ``save_checkpoint`` is false, e.g. in check mode).  Raises ValueError
     for bad options and LogAccessError for unreadable logs.
+
+    A checkpoint passes every check of checkpoint.load() before it is used;
+    should its content still break the run, the run is made again from the
+    logs alone, with a warning, and the checkpoint is written anew.
     """
-    if now is None:
-        now = time.time()
+    options = dict(paths=paths, start=start, end=end, vm=vm, uuid=uuid, all_events=all_events, proof=proof,
+                   raw=raw, summary_only=summary_only, auvirt_lines=auvirt_lines, show_uuid=show_uuid,
+                   show_host=show_host, evidence=evidence,
+                   default_host=default_host, now=time.time() if now is None else now, uid_resolver=uid_resolver,
+                   boot_time=boot_time, auditd_conf=auditd_conf, checkpoint=checkpoint,
+                   save_checkpoint=save_checkpoint)
+    resumed = []
+    try:
+        return _run(resumed=resumed, **options)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not resumed:
+            raise
+        warning = ("checkpoint %s could not be used (%s: %s); reading all logs"
+                   % (checkpoint, type(exc).__name__, exc))
+    return _run(resumed=None, warnings=[warning], **options)
+
+
+def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvirt_lines, show_uuid, show_host,
+         evidence, default_host, now, uid_resolver, boot_time, auditd_conf, checkpoint, save_checkpoint, resumed,
+         warnings=None):
+    """run(); ``resumed`` is a list that gets the checkpoint once its state is restored, or None not to use it."""
     window_start, window_end = parse_window(start, end, now, boot_time=boot_time)
     uuids = set(validate_uuids(uuid))
     names = set(vm or [])
-    paths, missing_rotated = resolve_paths(paths, auditd_conf)
+    paths, missing_rotated, skipped_files = resolve_paths(paths, auditd_conf)
     for path in paths:
         check_readable(path)
 
     stats = ReadStats()
     keep_raw = bool(proof and raw)
     # without details to return, ended sessions keep only what the summary (and a checkpoint) needs
-    compact = None if (all_events or proof) else ("text" if checkpoint else "tally")
+    compact = None if (all_events or proof or evidence) else ("text" if checkpoint else "tally")
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
     # a window changes what is returned, not what is read: sessions that began before it
     # are built from their first record on, serials and counts cover every file
     reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint))
     grouper = EventGrouper(keep_raw=keep_raw)
-    warnings = []
+    warnings = list(warnings or [])
     resume = None
     checkpoint_info = None
     save = None
     if checkpoint:
         # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
         options = {"default_host": default_host, "engine": checkpoints.VERSION, "raw": keep_raw}
-        checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
-        try:
-            state = checkpoints.load(checkpoint)
-        except checkpoints.CheckpointError as exc:
-            state = None
-            warnings.append("%s; reading all logs" % exc)
-        if state is not None:
-            index, resume, reason = checkpoints.plan(state, paths, options)
-            if index is None:
-                warnings.append("checkpoint %s does not match the logs: %s; reading all logs" % (checkpoint, reason))
-            else:
-                engine.restore(state["engine"])
-                tracker.restore(state["serials"])
-                reader.restore(state["reader"])
-                grouper.restore(state["grouper"], lambda item: record_from_state(item, keep_raw))
-                paths = paths[index:]
-                checkpoint_info.update(used=True, resumed_at={"path": paths[0], "offset": resume[0], "line": resume[1]})
+        if resumed is None:
+            checkpoint_info = {"path": checkpoint, "used": False, "saved": False}
+        else:
+            resumed.append(checkpoint)  # from here on, a failure is the checkpoint's (see run())
+            paths, resume, checkpoint_info = checkpoints.resume(checkpoint, paths, options, engine, tracker, reader,
+                                                                grouper, warnings)
+            if not checkpoint_info["used"]:
+                resumed.remove(checkpoint)
         if save_checkpoint:
             def save():
                 """Everything is read; the records still held back and the events still open go to the next run."""
-                if not stats.sources:
-                    return
-                read = [source["path"] for source in stats.sources]
-                last = len(read) - 1
-                state = {"options": options,
-                         "position": _checkpoint_position(stats), "engine": engine.state(),
-                         "serials": tracker.snapshot(read), "reader": reader.state(),
-                         "grouper": grouper.state(lambda record: record_state(record, last)), "written_at": iso(now)}
-                try:
-                    checkpoints.save(checkpoint, state)
-                    checkpoint_info["saved"] = True
-                except checkpoints.CheckpointError as exc:
-                    warnings.append(str(exc))
+                if stats.sources:
+                    checkpoints.store(checkpoint, checkpoint_info, options, _checkpoint_position(stats), engine,
+                                      tracker, reader, grouper, [source["path"] for source in stats.sources],
+                                      iso(now), warnings)
     for event in group_events(reader.records(paths, start=resume, before_flush=save), grouper):
         engine.feed(event)
     sessions = engine.finish()
@@ -461,6 +499,7 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
                 and (not names or s.name in names)
                 and _overlaps(s, window_start, window_end)]
     selected.sort(key=_sort_key)
+    links = migration_links(sessions)
 
     summary = summarize(selected, engine, window_start, window_end)
     host_events = []
@@ -468,12 +507,13 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         if (window_start is None or item["epoch"] >= window_start) and (window_end is None or item["epoch"] <= window_end):
             host_events.append(_timed(item))
     result = {
-        "sessions": [] if summary_only else [session_dict(s, all_events, proof, raw) for s in selected],
+        "sessions": [] if summary_only else [_linked(session_dict(s, all_events, proof, raw, evidence), s, links)
+                                             for s in selected],
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
         "coverage": _coverage(tracker, reader, [source["path"] for source in stats.sources], missing_rotated,
-                              window_start, window_end, default_host),
+                              skipped_files, window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},
     }
@@ -483,19 +523,22 @@ def run(paths=None, start=None, end=None, vm=None, uuid=None, all_events=False, 
         result["warnings"] = warnings
     if auvirt_lines:
         if summary_only or (all_events and proof) or not result["sessions"]:
-            detailed = [session_dict(s, all_events, proof, False) for s in selected]
+            detailed = [_linked(session_dict(s, all_events, proof, False), s, links) for s in selected]
         else:
             detailed = result["sessions"]
         result["auvirt_lines"] = format_auvirt_lines(detailed, summary=summary, all_events=all_events,
-                                                     summary_only=summary_only, show_uuid=show_uuid, proof=proof)
+                                                     summary_only=summary_only, show_uuid=show_uuid, proof=proof,
+                                                     show_host=show_host)
     return result
 
 
-def run_module(module, **options):
+def run_module(module, raise_log_errors=False, **options):
     """run() with the shared options of an AnsibleModule's params; fails the module on bad input.
 
     ``options`` are the extra run() options of the calling module.  Warnings
-    (checkpoint problems) go to ``module.warn``.  Returns the result.
+    (checkpoint problems) go to ``module.warn``.  Returns the result.  A log
+    that cannot be read fails the module, or with ``raise_log_errors`` raises
+    LogAccessError to the caller.
     """
     params = module.params
     try:
@@ -509,12 +552,52 @@ def run_module(module, **options):
             **options
         )
     except LogAccessError as exc:
+        if raise_log_errors:
+            raise
         module.fail_json(msg=str(exc), path=exc.path)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     return result
+
+
+def unavailable_facts(error, now=None):
+    """``compact_facts`` of a host whose audit log cannot be read (LogAccessError ``error``): all counts empty,
+    ``status`` says why (``no_audit_log``, ``permission_denied``, ``unreadable``) and ``message`` how."""
+    if error.permission:
+        status = "permission_denied"
+    elif error.reason == "no such file":
+        status = "no_audit_log"
+    else:
+        status = "unreadable"
+    return {
+        "status": status,
+        "message": str(error),
+        "states": dict((state, 0) for state in STATES),
+        "sessions": 0,
+        "running": [],
+        "last_event": None,
+        "last_event_epoch": None,
+        "first_event": None,
+        "first_event_epoch": None,
+        "avcs": 0,
+        "anomalies": 0,
+        "failed_operations": 0,
+        "coverage": {"complete": False, "reaches_window_start": None, "missing_events": 0, "missing_rotated_files": 0},
+        "parse_errors": 0,
+        "sources": 0,
+        "collected_at": iso(now if now is not None else time.time()),
+    }
+
+
+def _count_files(names):
+    """How many files ``log.2`` and ``log.{3..7}`` name (6)."""
+    total = 0
+    for name in names:
+        match = _RANGE_RE.search(name)
+        total += int(match.group(2)) - int(match.group(1)) + 1 if match else 1
+    return total
 
 
 def compact_facts(result, now=None):
@@ -527,6 +610,8 @@ def compact_facts(result, now=None):
     coverage = result["coverage"]
     summary = result["summary"]
     return {
+        "status": "ok",
+        "message": None,
         "states": dict(summary["states"]),
         "sessions": summary["sessions"],
         "running": running,
@@ -541,7 +626,7 @@ def compact_facts(result, now=None):
             "complete": coverage["complete"],
             "reaches_window_start": coverage["reaches_window_start"],
             "missing_events": coverage["serial_gaps"]["missing_events"],
-            "missing_rotated_files": len(coverage["missing_rotated_files"]),
+            "missing_rotated_files": _count_files(coverage["missing_rotated_files"]),
         },
         "parse_errors": result["parse_errors"]["count"],
         "sources": len(result["sources"]),

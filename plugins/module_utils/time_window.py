@@ -97,7 +97,12 @@ def _local_to_epoch(year, month, day, hour=0, minute=0, second=0, later=False):
     wall = calendar.timegm(fields + (0, 0, 0))
     offsets = set()
     for probe in (-2 * 86400, -86400, 0, 86400, 2 * 86400):
-        offsets.add(_utc_offset(wall + probe))
+        try:
+            offsets.add(_utc_offset(wall + probe))
+        except (OverflowError, ValueError, OSError):
+            pass  # beyond what the platform's localtime() can do (the year 10000)
+    if not offsets:
+        raise OverflowError("%04d-%02d-%02d is beyond what local time can express" % fields[:3])
     candidates = set(wall - offset for offset in offsets)
     try:
         candidates.add(int(time.mktime(fields + (0, 0, -1))))
@@ -119,26 +124,29 @@ def _local_today(now):
 
 
 def _period(keyword, today):
-    """First day and the day after the last day of a period keyword."""
-    one = datetime.timedelta(days=1)
+    """First day and the day after the last day of a period keyword.
+
+    The day after is None where it would be beyond the year 9999.
+    """
     if keyword == 'today':
-        return today, today + one
-    if keyword == 'yesterday':
-        return today - one, today
-    if keyword == 'this-week':
+        first, days = today, 1
+    elif keyword == 'yesterday':
+        first, days = today - datetime.timedelta(days=1), 1
+    elif keyword == 'this-week':
         # Weeks start on Sunday, as in auvirt (date.weekday(): Monday == 0).
-        first = today - datetime.timedelta(days=(today.weekday() + 1) % 7)
-        return first, first + datetime.timedelta(days=7)
-    if keyword == 'week-ago':
-        first = today - datetime.timedelta(days=7)
-        return first, first + one
-    if keyword == 'this-month':
+        first, days = today - datetime.timedelta(days=(today.weekday() + 1) % 7), 7
+    elif keyword == 'week-ago':
+        first, days = today - datetime.timedelta(days=7), 1
+    elif keyword == 'this-month':
         first = today.replace(day=1)
-        if first.month == 12:
-            return first, datetime.date(first.year + 1, 1, 1)
-        return first, datetime.date(first.year, first.month + 1, 1)
-    # this-year
-    return datetime.date(today.year, 1, 1), datetime.date(today.year + 1, 1, 1)
+        days = calendar.monthrange(first.year, first.month)[1]
+    else:  # this-year
+        first = datetime.date(today.year, 1, 1)
+        days = 366 if calendar.isleap(first.year) else 365
+    try:
+        return first, first + datetime.timedelta(days=days)
+    except OverflowError:
+        return first, None
 
 
 def _parse_clock(value, text):
@@ -200,6 +208,8 @@ def _parse_keyword(value, keyword, rest, now, is_end, boot_time):
     if not is_end:
         return _day_start(first)
     # The end of the period, but not later than now: 'end: today' is now.
+    if after is None:
+        return float(now)
     return min(_day_start(after) - END_EPSILON, float(now))
 
 
@@ -317,7 +327,21 @@ def parse_time(value, now, is_end=False, boot_time=None):
 
     match = _RELATIVE_RE.match(raw)
     if match:
-        return float(now) - int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+        back = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+        if back > now:
+            raise _error(value, "that is before 1970, where no audit log reaches")
+        return float(now) - back
+    try:
+        epoch = _parse_absolute(value, text, raw, now, is_end, boot_time)
+    except OverflowError:
+        epoch = MAX_EPOCH + 1
+    if epoch > MAX_EPOCH:
+        raise _error(value, "the end of that day or second is beyond the year 9999")
+    return epoch
+
+
+def _parse_absolute(value, text, raw, now, is_end, boot_time):
+    """parse_time() for everything but a time back from now."""
     match = _KEYWORD_RE.match(text)
     if match:
         return _parse_keyword(value, match.group(1), match.group(2), now, is_end, boot_time)

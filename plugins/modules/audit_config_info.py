@@ -30,7 +30,8 @@ options:
   libvirt_config_paths:
     description:
       - libvirt daemon configuration files to read C(audit_level) and C(audit_logging) from.
-      - Files that do not exist are reported with RV(libvirt[].exists=false).
+      - Files that do not exist are reported with RV(libvirt[].exists=false); a path that is not a regular file
+        (a FIFO, a device) or is larger than 1 MiB is reported with RV(libvirt[].error) and not read.
     type: list
     elements: path
     default:
@@ -72,7 +73,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 auditd_running:
-  description: Whether an C(auditd) process was found in the process table.
+  description:
+    - Whether the audit daemon runs. With C(auditctl -s) it is the process the kernel sends its audit records to
+      (its C(pid)); otherwise a process named C(auditd) that runs as root from a program named C(auditd)
+      (a process that only has the name is not counted, see RV(auditd_rejected)).
   returned: always
   type: bool
   sample: true
@@ -82,10 +86,23 @@ auditd_pid:
   type: int
   sample: 812
 auditd_source:
-  description: Where RV(auditd_running) was read (C(proc)).
+  description: Where RV(auditd_running) was read - C(auditctl) (the kernel's audit pid) or C(proc) (the process table).
   returned: always
   type: str
-  sample: proc
+  sample: auditctl
+auditd_rejected:
+  description: Processes named C(auditd) that are not the audit daemon, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{pid: 4242, reason: "runs as uid 65534, not root"}]
+  contains:
+    pid:
+      description: The process id.
+      type: int
+    reason:
+      description: Why it is not the audit daemon.
+      type: str
 audit_enabled:
   description:
     - Whether the kernel audits - C(true) for C(enabled 1) or C(2) (locked), C(false) for C(enabled 0)
@@ -142,102 +159,20 @@ libvirt_audit_enabled:
   sample: true
 """
 
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
-DEFAULT_LIBVIRT_CONFIGS = ["/etc/libvirt/libvirtd.conf", "/etc/libvirt/virtqemud.conf", "/etc/libvirt/virtlxcd.conf"]
-_SETTING_RE = re.compile(r"^\s*(audit_level|audit_logging)\s*=\s*(-?\d+)\s*(?:#.*)?$")
-
-
-def parse_libvirt_conf(text):
-    """``{'audit_level': int|None, 'audit_logging': int|None}`` from a libvirt .conf text (last setting wins)."""
-    values = {"audit_level": None, "audit_logging": None}
-    for line in text.splitlines():
-        match = _SETTING_RE.match(line)
-        if match:
-            values[match.group(1)] = int(match.group(2))
-    return values
-
-
-def read_libvirt_confs(paths):
-    out = []
-    for path in paths:
-        entry = {"path": path, "exists": False, "audit_level": None, "audit_logging": None}
-        if os.path.exists(path):
-            try:
-                with open(path, "rb") as handle:
-                    text = handle.read().decode("utf-8", "replace")
-            except (IOError, OSError) as exc:
-                entry["error"] = str(exc)
-            else:
-                entry["exists"] = True
-                entry.update(parse_libvirt_conf(text))
-        out.append(entry)
-    return out
-
-
-def effective_level(confs):
-    levels = [1 if c["audit_level"] is None else c["audit_level"] for c in confs if c["exists"]]
-    if not levels:
-        return None, None
-    level = min(levels)
-    return level, level != 0
-
-
-def parse_auditctl_status(text):
-    """``auditctl -s`` output (``enabled 1`` lines, or the old one-line ``AUDIT_STATUS: enabled=1 ...``) -> dict."""
-    values = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("AUDIT_STATUS:"):
-            for item in line[len("AUDIT_STATUS:"):].split():
-                key, _sep, value = item.partition("=")
-                values[key] = value
-            continue
-        parts = line.split(None, 1)
-        if len(parts) == 2:
-            values[parts[0]] = parts[1].strip()
-    out = {}
-    for key, value in values.items():
-        try:
-            out[key] = int(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
-def find_auditd(proc_path):
-    """Pid of a running auditd from the process table, or None."""
-    try:
-        names = os.listdir(proc_path)
-    except OSError:
-        return None
-    for name in sorted((n for n in names if n.isdigit()), key=int):
-        try:
-            with open(os.path.join(proc_path, name, "comm"), "rb") as handle:
-                comm = handle.read().decode("utf-8", "replace").strip()
-        except (IOError, OSError):
-            continue
-        if comm == "auditd":
-            return int(name)
-    return None
-
-
-def kernel_cmdline_audit(proc_path):
-    """False for ``audit=0`` on the kernel command line, True for ``audit=1``, None otherwise."""
-    try:
-        with open(os.path.join(proc_path, "cmdline"), "rb") as handle:
-            words = handle.read().decode("utf-8", "replace").split()
-    except (IOError, OSError):
-        return None
-    for word in words:
-        if word == "audit=0":
-            return False
-        if word == "audit=1":
-            return True
-    return None
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_config import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_LIBVIRT_CONFIGS,
+    CONFIG_LIMIT,
+    audit_config,
+    auditd_status,
+    effective_level,
+    find_auditd,
+    kernel_cmdline_audit,
+    parse_auditctl_status,
+    parse_libvirt_conf,
+    read_libvirt_confs,
+)
 
 
 def main():
@@ -250,29 +185,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    pid = find_auditd(params["proc_path"])
-    result = dict(changed=False, auditd_running=pid is not None, auditd_pid=pid, auditd_source="proc",
-                  audit_enabled=None, audit_enabled_source="unknown", audit_status={})
-    if params["use_auditctl"]:
-        auditctl = module.get_bin_path("auditctl")
-        if auditctl:
-            rc, out, _err = module.run_command([auditctl, "-s"])
-            if rc == 0:
-                status = parse_auditctl_status(out)
-                if isinstance(status.get("enabled"), int):
-                    result["audit_status"] = status
-                    result["audit_enabled"] = status["enabled"] in (1, 2)
-                    result["audit_enabled_source"] = "auditctl"
-                    if status.get("pid") and not result["auditd_running"]:
-                        result["auditd_running"], result["auditd_pid"], result["auditd_source"] = True, status["pid"], "auditctl"
-    if result["audit_enabled"] is None:
-        cmdline = kernel_cmdline_audit(params["proc_path"])
-        if cmdline is not None:
-            result["audit_enabled"], result["audit_enabled_source"] = cmdline, "cmdline"
-    confs = read_libvirt_confs(params["libvirt_config_paths"])
-    level, enabled = effective_level(confs)
-    result.update(libvirt=confs, libvirt_audit_level=level, libvirt_audit_enabled=enabled)
-    module.exit_json(**result)
+    result = audit_config(params["libvirt_config_paths"], params["use_auditctl"], params["proc_path"],
+                          module.get_bin_path, module.run_command)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ description:
     session counts per state, the guests running now, the first and last event time and whether the
     logs are complete.
   - Small enough for AWX fact storage, and usable as a facts module in C(FACTS_MODULES) with C(gather_facts).
+  - As a facts module it never fails fact gathering because of the audit log - on a host that has none
+    (not a hypervisor), or where it cannot be read (fact gathering without C(become); C(/var/log/audit) is
+    readable by root only), it returns empty counts with RV(ansible_facts.virt_sessions.status) saying why,
+    and a warning. Bad options (an invalid O(start), O(uuid), ...) still fail the task.
   - Full detail stays in M(virtaudit.auvirt.guest_session_info).
 author:
   - virtaudit.auvirt maintainers (!UNKNOWN)
@@ -64,6 +68,17 @@ ansible_facts:
       returned: always
       type: dict
       contains:
+        status:
+          description:
+            - C(ok) when the logs were read; C(no_audit_log) when the log does not exist, C(permission_denied)
+              when it may not be read (run with C(become)), C(unreadable) when it cannot be read otherwise (a
+              directory, a device). Then every count is 0 and RV(ansible_facts.virt_sessions.message) says why.
+          type: str
+          sample: ok
+        message:
+          description: Why the logs could not be read; null when RV(ansible_facts.virt_sessions.status) is C(ok).
+          type: str
+          sample: null
         states:
           description: Number of sessions per state (running, stopped, crashed, failed, down, lost).
           type: dict
@@ -102,7 +117,7 @@ ansible_facts:
           description: Failed starts plus failed resource operations.
           type: int
         coverage:
-          description: C(complete), C(reaches_window_start), C(missing_events), C(missing_rotated_files).
+          description: C(complete), C(reaches_window_start), C(missing_events), C(missing_rotated_files) (a count of files).
           type: dict
         parse_errors:
           description: Number of lines that were not audit records.
@@ -118,16 +133,23 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import (
+    LogAccessError,
     compact_facts,
     log_argument_spec,
     run_module,
+    unavailable_facts,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=log_argument_spec(), supports_check_mode=True)
-    result = run_module(module)
-    module.exit_json(changed=False, ansible_facts={"virt_sessions": compact_facts(result)})
+    try:
+        facts = compact_facts(run_module(module, raise_log_errors=True))
+    except LogAccessError as exc:
+        # fact gathering goes on: a host without a readable audit log has no sessions to report
+        module.warn("%s; virt_sessions facts are empty" % exc)
+        facts = unavailable_facts(exc)
+    module.exit_json(changed=False, ansible_facts={"virt_sessions": facts})
 
 
 if __name__ == "__main__":

@@ -63,6 +63,15 @@ options:
       - With O(auvirt_lines), add the UUID column (C(auvirt --show-uuid)).
     type: bool
     default: false
+  show_host:
+    description:
+      - With O(auvirt_lines), add a host column after the guest name, which C(auvirt) never had - so that the same
+        guest on two hosts (a migration, logs of several nodes in one file) can be told apart.
+      - V(never) is C(auvirt)'s layout; V(auto) adds the column when the sessions come from more than one host;
+        V(always) adds it anyway.
+    type: str
+    choices: [never, auto, always]
+    default: never
 notes:
   - libvirt records the libvirt daemon as the actor of every guest operation, never the client that asked for
     it, so RV(sessions[].user) is the daemon's user (normally C(root)).
@@ -191,6 +200,20 @@ sessions:
     end_id:
       description: Event id of what ended the session (stop record, shutdown, last record before a reboot, anomaly).
       type: str
+    migrated_to:
+      description:
+        - The other half of a live migration away from this host (C(stop_reason=migrated)) - C(host), C(start),
+          C(start_epoch) and C(start_id) of the guest's incoming start there; null unless the destination's
+          records are in the logs too (logs of several nodes in one file).
+      type: dict
+      sample: {host: hv2, start: "2024-03-11T09:00:00.000+00:00", start_epoch: 1710147600.0, start_id: "1710147600.000:3001"}
+    migrated_from:
+      description:
+        - The other half of a live migration to this host (C(start_reason=migrated)) - C(host), C(end),
+          C(end_epoch) and C(end_id) of the guest's stop on the source host; null unless the source's records are
+          in the logs too.
+      type: dict
+      sample: {host: hv1, end: "2024-03-11T09:00:05.000+00:00", end_epoch: 1710147605.0, end_id: "1710147605.000:7010"}
     resources:
       description: With O(all_events), every resource the guest held, with C(kind), C(reason), C(value), C(result),
         C(opened), C(closed), C(close_reason), C(id), C(close_id) and C(details).
@@ -268,8 +291,10 @@ coverage:
   description:
     - Whether the logs can tell the whole story of the window - C(reaches_window_start) (null without O(start)),
       C(serial_gaps) (event serials skipped within one boot - records the kernel dropped or that were cut out
-      of the files - with the count and where), C(missing_rotated_files), first and last record, and
-      C(complete).
+      of the files - with the count and where), C(missing_rotated_files) (rotation numbers between 1 and the
+      highest present that have no file; a run of them is one entry C(audit.log.{3..7})), C(skipped_files)
+      (C(count) and up to 20 C(paths) of files named like rotations with a number auditd never writes - 0,
+      a leading zero, above 999, such as a date - which are not read), first and last record, and C(complete).
   returned: always
   type: dict
 parse_errors:
@@ -320,12 +345,13 @@ def main():
         summary_only=dict(type="bool", default=False),
         auvirt_lines=dict(type="bool", default=False),
         show_uuid=dict(type="bool", default=False),
+        show_host=dict(type="str", default="never", choices=["never", "auto", "always"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     result = run_module(module, all_events=params["all_events"], proof=params["proof"], raw=params["raw"],
                         summary_only=params["summary_only"], auvirt_lines=params["auvirt_lines"],
-                        show_uuid=params["show_uuid"])
+                        show_uuid=params["show_uuid"], show_host=params["show_host"])
     module.exit_json(changed=False, **result)
 
 

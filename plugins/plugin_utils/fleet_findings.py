@@ -8,14 +8,24 @@ Every rule has an id, a default severity and a title; ``fleet_report_rules``
 them.  ``compute_findings(fleet, settings)`` returns the findings sorted by
 severity (highest first), time, host, guest and rule.
 
-A finding is ``{rule, severity, title, host, guest, uuid, time, epoch,
-detail, evidence}``; ``evidence`` lists the audit event ids
-(``SECONDS.MILLIS:SERIAL``, unique per host) it was derived from.
+Findings of the same rule, host and guest are grouped: a finding is
+``{rule, severity, title, host, guest, uuid, count, time, epoch, last_time,
+last_epoch, detail, evidence, occurrences, fingerprint}``; ``time``,
+``epoch`` are the first occurrence's, ``evidence`` lists the audit event
+ids (``SECONDS.MILLIS:SERIAL``, unique per host) of all occurrences (up to
+``MAX_EVIDENCE``), ``occurrences`` each occurrence's ``{time, epoch, detail,
+evidence}`` (up to ``MAX_OCCURRENCES``; ``count`` is exact) and
+``fingerprint`` a stable id of the group (rule, host, guest UUID and name)
+that stays the same from run to run.
+
+Session findings are computed from each session's ``evidence`` summary
+(module_utils/session_evidence.py), never from its full event lists.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import re
 
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
@@ -23,6 +33,7 @@ from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = dict((name, rank) for rank, name in enumerate(SEVERITIES))
 MAX_EVIDENCE = 50
+MAX_OCCURRENCES = 100
 
 # rule id -> (default severity, title)
 RULES = {
@@ -117,11 +128,12 @@ class _Collector(object):
         self.settings = settings
         self.items = []
 
-    def add(self, rule, host=None, guest=None, uuid=None, time=None, epoch=None, detail="", evidence=()):
+    def add(self, rule, host=None, guest=None, uuid=None, time=None, epoch=None, detail="", evidence=(), weight=1):
         conf = self.settings[rule]
         if not conf["enabled"]:
             return
         self.items.append({
+            "weight": weight,
             "rule": rule,
             "severity": conf["severity"],
             "title": conf["title"],
@@ -144,7 +156,7 @@ def _session_anchor(session):
 
 def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, hotplug_kinds=DEFAULT_HOTPLUG_KINDS,
                      report_end_epoch=None):
-    """All findings of ``fleet`` (the model without findings)."""
+    """All findings of ``fleet`` (the model without findings), grouped by rule, host and guest."""
     out = _Collector(settings)
     _host_findings(out, fleet)
     _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_epoch)
@@ -152,12 +164,49 @@ def compute_findings(fleet, settings, allowed_guests=None, max_session_hours=0, 
     for migration in fleet.get("unmatched_migrations", []):
         out.add("migration_unmatched", host=migration["host"], guest=migration["name"], uuid=migration["uuid"],
                 time=migration["time"], epoch=migration["epoch"], detail=migration["detail"], evidence=[migration["id"]])
-    return sorted(out.items, key=finding_sort_key)
+    return group_findings(out.items)
 
 
 def finding_sort_key(item):
     return (-SEVERITY_RANK[item["severity"]], item["epoch"] if item["epoch"] is not None else -1.0,
             item["host"] or "", item["guest"] or "", item["uuid"] or "", item["rule"], item["detail"])
+
+
+def fingerprint(rule, host=None, uuid=None, guest=None):
+    """Stable id of a finding group: the same rule, host and guest give the same id in every run."""
+    text = "\0".join((rule, host or "", uuid or "", guest or ""))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def group_findings(items):
+    """Occurrences -> one finding per (rule, host, guest UUID, guest name), sorted like single findings."""
+    groups = {}
+    for item in sorted(items, key=finding_sort_key):
+        key = (item["rule"], item["host"], item["uuid"], item["guest"])
+        group = groups.get(key)
+        occurrence = {"time": item["time"], "epoch": item["epoch"], "detail": item["detail"], "evidence": item["evidence"]}
+        if group is None:
+            groups[key] = group = dict(item, count=0, occurrences=[], evidence=[], last_time=item["time"], last_epoch=item["epoch"],
+                                       fingerprint=fingerprint(item["rule"], item["host"], item["uuid"], item["guest"]))
+        group["count"] += item.get("weight", 1)
+        if len(group["occurrences"]) < MAX_OCCURRENCES:
+            group["occurrences"].append(occurrence)
+        if len(group["evidence"]) < MAX_EVIDENCE:
+            group["evidence"] = _ids(group["evidence"], item["evidence"])
+        if item["epoch"] is not None and (group["last_epoch"] is None or item["epoch"] >= group["last_epoch"]):
+            group["last_time"], group["last_epoch"] = item["time"], item["epoch"]
+    out = []
+    for group in groups.values():
+        group.pop("weight", None)
+        if group["count"] > 1:
+            details = []
+            for occurrence in group["occurrences"]:
+                if occurrence["detail"] not in details:
+                    details.append(occurrence["detail"])
+            shown = "; ".join(details[:3]) + ("; ..." if len(details) > 3 else "")
+            group["detail"] = "%d occurrences: %s" % (group["count"], shown)
+        out.append(group)
+    return sorted(out, key=finding_sort_key)
 
 
 def _host_findings(out, fleet):
@@ -211,8 +260,12 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_e
     for session in fleet["sessions"]:
         host, guest, uuid = session["host"], session["name"], session["uuid"]
         state = session["state"]
+        evidence = session.get("evidence") or {}
+        avcs = evidence.get("avcs") or {}
+        anomalies = evidence.get("anomalies") or {}
+        attaches = evidence.get("attaches") or {}
         base_ids = [session.get("start_id"), session.get("end_id")]
-        anomaly_ids = [a.get("id") for a in session.get("anomalies") or []]
+        anomaly_ids = anomalies.get("ids") or []
         if state == "crashed":
             how = "stop reason %s" % session["stop_reason"] if session.get("stop_reason") else "qemu ended abnormally"
             out.add("guest_crashed", host, guest, uuid, session.get("end"), session.get("end_epoch"),
@@ -227,27 +280,26 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds, report_end_e
             anchor_epoch, anchor = _session_anchor(session)
             out.add("session_lost", host, guest, uuid, anchor, anchor_epoch,
                     "started again on the same host while this session never ended", _ids([session.get("start_id")]))
-        avcs = session.get("avcs") or []
-        if avcs:
-            first = avcs[0]
-            ops = sorted(set("%s %s" % (a.get("operation") or "?", a.get("name") or a.get("tclass") or "") for a in avcs))
-            out.add("avc_denial", host, guest, uuid, first.get("time"), first.get("epoch"),
-                    "%d denial(s): %s" % (len(avcs), "; ".join(o.strip() for o in ops[:5])), _ids([a.get("id") for a in avcs]))
-        anomalies = session.get("anomalies") or []
-        if anomalies:
-            first = anomalies[0]
-            types = sorted(set("%s%s" % (a.get("type"), " sig=%s" % a["sig"] if a.get("sig") is not None else "") for a in anomalies))
-            out.add("anomaly", host, guest, uuid, first.get("time"), first.get("epoch"),
-                    "%d anomaly record(s): %s" % (len(anomalies), ", ".join(types)), _ids(anomaly_ids))
-        for item in session.get("resources") or []:
-            if item.get("reason") != "attach" or item.get("result") != "success" or item.get("kind") not in kinds:
+        if avcs.get("count"):
+            out.add("avc_denial", host, guest, uuid, avcs.get("first"), avcs.get("first_epoch"),
+                    "%d denial(s): %s" % (avcs["count"], "; ".join((avcs.get("operations") or [])[:5])), _ids(avcs.get("ids") or []))
+        if anomalies.get("count"):
+            out.add("anomaly", host, guest, uuid, anomalies.get("first"), anomalies.get("first_epoch"),
+                    "%d anomaly record(s): %s" % (anomalies["count"], ", ".join(anomalies.get("types") or [])), _ids(anomaly_ids))
+        listed = 0
+        for item in attaches.get("items") or []:
+            if item.get("kind") not in kinds:
                 continue
-            details = item.get("details") or {}
+            listed += 1
             what = item["kind"]
-            if details.get("bus"):
-                what = "%s %s" % (details["bus"].upper() if details["bus"] in ("pci", "usb", "scsi") else details["bus"], what)
+            if item.get("bus"):
+                what = "%s %s" % (item["bus"].upper() if item["bus"] in ("pci", "usb", "scsi") else item["bus"], what)
             out.add("hotplug", host, guest, uuid, item.get("opened"), item.get("opened_epoch"),
                     "%s attached: %s" % (what, item.get("value")), _ids([item.get("id")]))
+        unlisted = sum(count for kind, count in (attaches.get("kinds") or {}).items() if kind in kinds) - listed
+        if unlisted > 0:
+            out.add("hotplug", host, guest, uuid, session.get("start"), session.get("start_epoch"),
+                    "%d more device(s) attached (not listed by the host)" % unlisted, (), weight=unlisted)
         if state != "failed" and not session.get("label"):
             anchor_epoch, anchor = _session_anchor(session)
             out.add("no_security_label", host, guest, uuid, anchor, anchor_epoch,

@@ -4,11 +4,13 @@
 """The fleet model: per-host module results -> one fleet view.
 
 ``build_fleet(targets, results, ...)`` takes the inventory names of the
-hosts that should have reported and, aligned with them, what each one left
-behind (``{'status': 'ok', 'result': <guest_session_info result>, 'audit':
-<audit_config_info result>}``, ``{'status': 'failed'|'unreachable', 'msg':
-...}`` or nothing at all).  It returns a plain dict (JSON-ready, ordered
-deterministically):
+hosts that should have reported and, aligned with them (or as a dict by
+host), what each one left behind - the records of fleet_results.py
+(``{'status': 'ok', 'result': <fleet_report_collect result>, 'audit':
+<audit_config_info result>, ...}``, ``{'status': 'failed'|'unreachable'|
+'missing', 'msg': ...}``) or nothing at all.  Sessions carry the short
+``evidence`` summary (module_utils/session_evidence.py), not their event
+lists.  It returns a plain dict (JSON-ready, ordered deterministically):
 
 * ``hosts`` - one entry per target with its status and counts,
 * ``missing_hosts`` - the targets without a usable result,
@@ -19,7 +21,8 @@ deterministically):
   reason=migrated`` of the same UUID (the guest runs on both while it
   moves; that overlap is expected),
 * ``guests`` - one history per UUID across hosts,
-* ``host_events``, ``findings`` (see fleet_findings) and ``summary``.
+* ``host_events``, ``findings`` (grouped, see fleet_findings), ``collection``
+  (which result files were merged: run, duplicates, partial) and ``summary``.
 
 Pure Python, no Ansible objects: unit-tested directly.
 """
@@ -27,15 +30,14 @@ Pure Python, no Ansible objects: unit-tested directly.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_findings
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
 STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 HOST_STATUSES = ("ok", "failed", "unreachable", "missing")
-# A destination may log its start a little after the source's stop when the
-# two clocks disagree; up to this many seconds is still one migration.
-DEFAULT_MIGRATION_SLACK = 300.0
+DEFAULT_MIGRATION_SLACK = DEFAULT_SLACK
 
 
 def _anchor(session):
@@ -57,7 +59,7 @@ def session_id(session):
 
 
 def _normalise_input(target, raw):
-    """One host's fact -> (status, msg, result, audit)."""
+    """One host's record -> (status, msg, result, audit)."""
     if not isinstance(raw, dict) or not raw:
         return "missing", "no result: the host was not part of this run (limit, failed earlier play) or never reported", None, None
     status = raw.get("status") or "missing"
@@ -66,7 +68,13 @@ def _normalise_input(target, raw):
     result = raw.get("result")
     if status == "ok" and not isinstance(result, dict):
         return "failed", "the host reported no guest_session_info result", None, None
+    if status != "ok":
+        return status, raw.get("msg"), None, None
     return status, raw.get("msg"), result, raw.get("audit") if isinstance(raw.get("audit"), dict) else None
+
+
+def _evidence_count(session, kind):
+    return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
 
 
 def _notable_skew(skew):
@@ -77,7 +85,8 @@ def _notable_skew(skew):
     return skew
 
 
-def _host_entry(name, status, msg, result, audit):
+def _host_entry(name, status, msg, result, audit, raw=None):
+    raw = raw if isinstance(raw, dict) else {}
     entry = {
         "name": name,
         "status": status,
@@ -99,6 +108,11 @@ def _host_entry(name, status, msg, result, audit):
         "last_record_epoch": None,
         "node_names": [],
         "clock_skew_seconds": None,
+        "collected": raw.get("collected"),
+        "collected_epoch": raw.get("collected_epoch"),
+        "run_id": raw.get("run_id"),
+        "result_file": raw.get("path"),
+        "window": raw.get("window") or None,
     }
     if result is None:
         return entry
@@ -129,65 +143,40 @@ def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
     """Pair outgoing and incoming live migrations of the same UUID across hosts.
 
     Sets ``migrated_to`` / ``migrated_from`` (session ids) on the sessions and
-    returns ``(migrations, unmatched)``.  A source session (``stop_reason``
-    ``migrated``) is paired with the incoming session (``start_reason``
-    ``migrated``, not a failed start) of the same UUID on another host that
-    started while the source ran (or at most ``slack`` seconds after it
-    stopped) and is closest to the source's stop.
+    returns ``(migrations, unmatched)``.  The pairing rule is the module's
+    (module_utils/migrations.py, ``pair_migrations``).
     """
-    by_uuid = {}
     for session in sessions:
-        session.setdefault("migrated_from", None)
-        session.setdefault("migrated_to", None)
-        by_uuid.setdefault(session["uuid"], []).append(session)
+        session["migrated_from"] = None
+        session["migrated_to"] = None
+    pairs, sources, destinations = pair_migrations(sessions, slack)
     migrations = []
-    unmatched = []
-    for uuid in sorted(by_uuid):
-        group = by_uuid[uuid]
-        outs = sorted((s for s in group if s.get("stop_reason") == "migrated" and s.get("end_epoch") is not None),
-                      key=lambda s: (s["end_epoch"], s["host"]))
-        ins = [s for s in group if s.get("start_reason") == "migrated" and s.get("state") != "failed"
-               and s.get("start_epoch") is not None]
-        used = set()
-        for out in outs:
-            best = None
-            for cand in ins:
-                if id(cand) in used or cand["host"] == out["host"]:
-                    continue
-                if cand["start_epoch"] > out["end_epoch"] + slack:
-                    continue
-                if out.get("start_epoch") is not None and cand["start_epoch"] < out["start_epoch"]:
-                    continue
-                if best is None or abs(out["end_epoch"] - cand["start_epoch"]) < abs(out["end_epoch"] - best["start_epoch"]):
-                    best = cand
-            if best is None:
-                unmatched.append({"host": out["host"], "name": out.get("name"), "uuid": uuid, "time": out.get("end"),
-                                  "epoch": out["end_epoch"], "id": out.get("end_id"),
-                                  "detail": "migrated away (stop reason=migrated); no host of this report logged the arrival"})
-                continue
-            used.add(id(best))
-            out["migrated_to"] = best["session_id"]
-            best["migrated_from"] = out["session_id"]
-            migrations.append({
-                "uuid": uuid,
-                "name": best.get("name") or out.get("name"),
-                "source_host": out["host"],
-                "destination_host": best["host"],
-                "source_session": out["session_id"],
-                "destination_session": best["session_id"],
-                "started": best.get("start"),
-                "started_epoch": best["start_epoch"],
-                "completed": out.get("end"),
-                "completed_epoch": out["end_epoch"],
-                "overlap_seconds": round(out["end_epoch"] - best["start_epoch"], 3),
-                "start_id": best.get("start_id"),
-                "stop_id": out.get("end_id"),
-            })
-        for cand in ins:
-            if id(cand) not in used:
-                unmatched.append({"host": cand["host"], "name": cand.get("name"), "uuid": uuid, "time": cand.get("start"),
-                                  "epoch": cand["start_epoch"], "id": cand.get("start_id"),
-                                  "detail": "arrived by live migration (start reason=migrated); no host of this report logged the departure"})
+    for out, best in pairs:
+        out["migrated_to"] = best["session_id"]
+        best["migrated_from"] = out["session_id"]
+        migrations.append({
+            "uuid": out["uuid"],
+            "name": best.get("name") or out.get("name"),
+            "source_host": out["host"],
+            "destination_host": best["host"],
+            "source_session": out["session_id"],
+            "destination_session": best["session_id"],
+            "started": best.get("start"),
+            "started_epoch": best["start_epoch"],
+            "completed": out.get("end"),
+            "completed_epoch": out["end_epoch"],
+            "overlap_seconds": round(out["end_epoch"] - best["start_epoch"], 3),
+            "start_id": best.get("start_id"),
+            "stop_id": out.get("end_id"),
+        })
+    unmatched = [{"host": out["host"], "name": out.get("name"), "uuid": out["uuid"], "time": out.get("end"),
+                  "epoch": out["end_epoch"], "id": out.get("end_id"),
+                  "detail": "migrated away (stop reason=migrated); no host of this report logged the arrival"}
+                 for out in sources]
+    unmatched.extend({"host": cand["host"], "name": cand.get("name"), "uuid": cand["uuid"], "time": cand.get("start"),
+                      "epoch": cand["start_epoch"], "id": cand.get("start_id"),
+                      "detail": "arrived by live migration (start reason=migrated); no host of this report logged the departure"}
+                     for cand in destinations)
     migrations.sort(key=lambda m: (m["started_epoch"], m["uuid"], m["source_host"], m["destination_host"]))
     unmatched.sort(key=lambda m: (m["epoch"], m["host"], m["uuid"]))
     return migrations, unmatched
@@ -228,9 +217,12 @@ def guest_histories(sessions, migrations, report_end=None):
 
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
-                generated_epoch=None, timezone="UTC"):
-    """The fleet model.  ``targets`` are inventory names, ``results`` the per-host facts aligned with them
-    (or a dict ``{name: fact}``).  ValueError for bad settings."""
+                generated_epoch=None, timezone="UTC", collection=None, copy=True):
+    """The fleet model.  ``targets`` are inventory names, ``results`` the per-host records aligned with them
+    (or a dict ``{name: record}``).  ``collection``: what was merged (run id, inputs, duplicates, partial),
+    kept as the model's ``collection``.  ``copy=False`` lets the model take the records' session dicts over
+    instead of copying them (the report step, which reads the records for this alone).
+    ValueError for bad settings."""
     settings = fleet_findings.rule_settings(rules)
     fleet_findings.compile_allow_list(allowed_guests)  # fail early on a bad pattern
     if fail_on not in (None, "", "none") and str(fail_on).lower() not in fleet_findings.SEVERITY_RANK:
@@ -250,12 +242,12 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
             continue
         seen_targets.add(target)
         status, msg, result, audit = _normalise_input(target, raw)
-        entry = _host_entry(target, status, msg, result, audit)
+        entry = _host_entry(target, status, msg, result, audit, raw)
         hosts.append(entry)
         if result is None:
             continue
         for item in result.get("sessions") or []:
-            session = dict(item)
+            session = dict(item) if copy else item
             session["inventory_host"] = target
             key = _dedupe_key(session)
             if key in seen:  # the same node's records read on two inventory hosts (central log + node)
@@ -265,8 +257,8 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
             sessions.append(session)
             entry["sessions"] += 1
             entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1
-            entry["avcs"] += len(session.get("avcs") or [])
-            entry["anomalies"] += len(session.get("anomalies") or [])
+            entry["avcs"] += _evidence_count(session, "avcs")
+            entry["anomalies"] += _evidence_count(session, "anomalies")
         for event in result.get("host_events") or []:
             item = dict(event)
             item["inventory_host"] = target
@@ -299,6 +291,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
         "unmatched_migrations": unmatched,
         "guests": guests,
         "host_events": host_events,
+        "collection": _collection(collection, hosts),
     }
     findings = fleet_findings.compute_findings(fleet, settings, allowed_guests=allowed_guests, max_session_hours=max_session_hours,
                                                hotplug_kinds=hotplug_kinds, report_end_epoch=report_end)
@@ -306,6 +299,15 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"]}) for rule, conf in sorted(settings.items()))
     fleet["summary"] = _summary(fleet, findings, fail_on)
     return fleet
+
+
+def _collection(collection, hosts):
+    """``collection`` completed: partial flag, the windows the hosts were asked for."""
+    out = {"this_run": False, "partial": False, "partial_reason": None, "inputs": [], "duplicates": [], "unused": [], "errors": []}
+    out.update(collection or {})
+    windows = set(((h["window"] or {}).get("start"), (h["window"] or {}).get("end")) for h in hosts if h["status"] == "ok")
+    out["host_windows_differ"] = len(windows) > 1
+    return out
 
 
 def _summary(fleet, findings, fail_on):
@@ -319,6 +321,7 @@ def _summary(fleet, findings, fail_on):
     if threshold is not None:
         rank = fleet_findings.SEVERITY_RANK[threshold]
         at_or_above = sum(1 for f in findings if fleet_findings.SEVERITY_RANK[f["severity"]] >= rank)
+    collection = fleet.get("collection") or {}
     reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
     return {
         "hosts": len(fleet["hosts"]),
@@ -330,10 +333,12 @@ def _summary(fleet, findings, fail_on):
         "guests": len(fleet["guests"]),
         "states": states,
         "migrations": len(fleet["migrations"]),
-        "avcs": sum(len(s.get("avcs") or []) for s in fleet["sessions"]) + sum(h["avcs_unattributed"] for h in fleet["hosts"]),
-        "anomalies": sum(len(s.get("anomalies") or []) for s in fleet["sessions"]) + sum(h["anomalies_unattributed"] for h in fleet["hosts"]),
+        "avcs": sum(h["avcs"] + h["avcs_unattributed"] for h in fleet["hosts"]),
+        "anomalies": sum(h["anomalies"] + h["anomalies_unattributed"] for h in fleet["hosts"]),
         "host_events": len(fleet["host_events"]),
         "findings": len(findings),
+        "finding_occurrences": sum(f["count"] for f in findings),
+        "partial": bool(collection.get("partial")),
         "severities": severities,
         "max_severity": worst,
         "fail_on": threshold,
@@ -355,6 +360,8 @@ def stats_artifact(fleet, report_paths=None):
         "states": dict(summary["states"]),
         "migrations": summary["migrations"],
         "findings": summary["findings"],
+        "finding_occurrences": summary["finding_occurrences"],
+        "partial": summary["partial"],
         "severities": dict(summary["severities"]),
         "max_severity": summary["max_severity"],
         "fail_on": summary["fail_on"],

@@ -1,13 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) virtaudit.auvirt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Presentation helpers of the fleet report: the view the HTML and Markdown
-templates render, the CSV text, Markdown escaping and the timeline geometry.
+"""Presentation of the fleet report: the views the HTML and Markdown templates
+render, the CSV rows, Markdown escaping and the timeline geometry.
 
-The view holds display strings (times in the report's zone, durations) and
-numbers (SVG coordinates); it never holds markup.  Every string that came
-from a log is escaped by the templates (``| e`` in HTML,
-``| virtaudit.auvirt.fleet_report_md`` in Markdown) and by ``to_csv`` here.
+* ``main_view(fleet, ...)`` - the main page: summary, findings per rule, the
+  findings (highest severity first), hosts, missing hosts, migrations,
+  guests; tables longer than ``max_rows`` are cut (the JSON and CSV files
+  and the host pages hold everything), and the timelines and sessions are
+  shown inline only when the fleet has at most ``inline_sessions`` sessions.
+* ``host_view(index, name, ...)`` - one host's page: its timeline,
+  sessions, findings, migrations and host events.  ``HostIndex(fleet)``
+  groups the model by host once, so every page costs what it shows.
+
+The views hold display strings (times in the report's zone, durations) and
+numbers (SVG coordinates); never markup.  The HTML templates are rendered
+with autoescaping; Markdown goes through ``md_escape``; CSV through
+``neutralise_cell``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,7 +24,9 @@ __metaclass__ = type
 
 import csv
 import datetime
+import hashlib
 import io
+import re
 
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import SEVERITIES, SEVERITY_RANK
@@ -52,6 +63,9 @@ CSV_COLUMNS = (
     "migrated_from", "migrated_to", "session_id", "start_id", "end_id",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+HOSTS_DIR = "fleet_report_hosts"
+DEFAULT_MAX_ROWS = 1000
+DEFAULT_INLINE_SESSIONS = 2000
 
 # timeline geometry (px)
 LABEL_WIDTH = 190
@@ -61,10 +75,13 @@ BAR_HEIGHT = 14
 AXIS_HEIGHT = 28
 TICK_STEPS = (60, 300, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400,
               30 * 86400, 91 * 86400, 365 * 86400)
+_UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def neutralise_cell(value):
     """A CSV cell that a spreadsheet will not run as a formula."""
+    if value.__class__ is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -93,24 +110,41 @@ def md_escape(value):
     return "".join(out)
 
 
-def _hotplugs(session):
-    return sum(1 for r in session.get("resources") or [] if r.get("reason") == "attach" and r.get("result") == "success")
+def host_page(name):
+    """Relative path of a host's page: ``fleet_report_hosts/<safe name>.html`` (a hash keeps odd names apart)."""
+    safe = _UNSAFE_FILE.sub("_", str(name))
+    if safe != str(name) or safe.startswith(".") or not safe:
+        safe = "%s-%s" % (safe.lstrip(".") or "host", hashlib.sha256(str(name).encode("utf-8", "surrogateescape")).hexdigest()[:8])
+    return "%s/%s.html" % (HOSTS_DIR, safe)
 
 
-def to_csv(fleet, timezone="UTC"):
-    """One row per session (``CSV_COLUMNS``), RFC 4180 quoting, formula cells neutralised."""
+def host_details_file(name):
+    """Relative path of a host's detail file (all_events): ``fleet_report_hosts/<safe name>.events.json``."""
+    return host_page(name)[:-len(".html")] + ".events.json"
+
+
+def _count(session, kind):
+    return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
+
+
+def write_csv(fleet, handle, timezone="UTC"):
+    """One row per session (``CSV_COLUMNS``), RFC 4180 quoting, formula cells neutralised, into ``handle``."""
     tzinfo = fleet_time.get_timezone(timezone)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_COLUMNS)
     for session in fleet["sessions"]:
         row = dict(session)
         row["start_local"] = fleet_time.format_time(session.get("start_epoch"), tzinfo, millis=True)
         row["end_local"] = fleet_time.format_time(session.get("end_epoch"), tzinfo, millis=True)
-        row["avcs"] = len(session.get("avcs") or [])
-        row["anomalies"] = len(session.get("anomalies") or [])
-        row["hotplugs"] = _hotplugs(session)
+        row["avcs"] = _count(session, "avcs")
+        row["anomalies"] = _count(session, "anomalies")
+        row["hotplugs"] = _count(session, "attaches")
         writer.writerow([neutralise_cell(row.get(col)) for col in CSV_COLUMNS])
+
+
+def to_csv(fleet, timezone="UTC"):
+    buf = io.StringIO()
+    write_csv(fleet, buf, timezone)
     return buf.getvalue()
 
 
@@ -132,19 +166,25 @@ def timeline_range(fleet):
     """(t0, t1) of the timelines: the window, else the span of the data."""
     window = fleet.get("window") or {}
     t0, t1 = window.get("start_epoch"), window.get("end_epoch")
-    points = []
-    for session in fleet["sessions"]:
-        for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
-            if session.get(key) is not None:
-                points.append(session[key])
-    for host in fleet["hosts"]:
-        for key in ("first_record_epoch", "last_record_epoch"):
-            if host.get(key) is not None:
-                points.append(host[key])
-    if t0 is None:
-        t0 = min(points) if points else fleet.get("generated_epoch") or 0.0
-    if t1 is None:
-        t1 = max(points + [fleet.get("generated_epoch") or t0]) if points else (fleet.get("generated_epoch") or t0)
+    if t0 is None or t1 is None:
+        low = high = None
+        for session in fleet["sessions"]:
+            for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
+                value = session.get(key)
+                if value is not None:
+                    low = value if low is None or value < low else low
+                    high = value if high is None or value > high else high
+        for host in fleet["hosts"]:
+            for key in ("first_record_epoch", "last_record_epoch"):
+                value = host.get(key)
+                if value is not None:
+                    low = value if low is None or value < low else low
+                    high = value if high is None or value > high else high
+        generated = fleet.get("generated_epoch")
+        if t0 is None:
+            t0 = low if low is not None else (generated or 0.0)
+        if t1 is None:
+            t1 = max(high, generated or high) if high is not None else (generated or t0)
     if t1 <= t0:
         t1 = t0 + 3600.0
     return t0, t1
@@ -153,76 +193,6 @@ def timeline_range(fleet):
 def _x(epoch, t0, t1):
     epoch = min(max(epoch, t0), t1)
     return round(LABEL_WIDTH + (epoch - t0) / (t1 - t0) * PLOT_WIDTH, 1)
-
-
-def timelines(fleet, tzinfo):
-    """Per reporting host: SVG geometry, one lane per guest, one bar per session coloured by state."""
-    t0, t1 = timeline_range(fleet)
-    step = _tick_step(t1 - t0)
-    if step < 86400:
-        # ticks on round local times (the zone's offset at the start of the range)
-        offset = fleet_time.to_datetime(t0, tzinfo).utcoffset().total_seconds()
-        first_tick = ((int(t0 + offset) // step) + 1) * step - offset
-    else:
-        first_tick = _next_local_midnight(t0, tzinfo, step)
-    ticks = []
-    tick = first_tick
-    while tick < t1 and len(ticks) < 40:
-        ticks.append({"x": _x(tick, t0, t1), "label": _tick_label(tick, step, tzinfo)})
-        tick += step
-    out = []
-    by_host = {}
-    for session in fleet["sessions"]:
-        by_host.setdefault(session["host"], []).append(session)
-    events_by_host = {}
-    for event in fleet.get("host_events") or []:
-        events_by_host.setdefault(event.get("host"), []).append(event)
-    for host in sorted(by_host):
-        sessions = by_host[host]
-        lanes = []
-        lane_of = {}
-        for session in sessions:
-            key = (session.get("name") or "", session["uuid"])
-            if key not in lane_of:
-                lane_of[key] = len(lanes)
-                lanes.append({"label": session.get("name") or session["uuid"], "uuid": session["uuid"]})
-        bars = []
-        for session in sessions:
-            lane = lane_of[(session.get("name") or "", session["uuid"])]
-            start = session.get("start_epoch")
-            if start is None:
-                start = session.get("first_seen_epoch") if session.get("first_seen_epoch") is not None else t0
-            end = session.get("end_epoch")
-            open_end = end is None
-            if open_end:
-                end = t1
-            x0, x1 = _x(start, t0, t1), _x(end, t0, t1)
-            width = max(round(x1 - x0, 1), 3.0)
-            y = AXIS_HEIGHT + lane * LANE_HEIGHT + (LANE_HEIGHT - BAR_HEIGHT) / 2.0
-            bars.append({
-                "x": x0, "y": y, "width": width, "height": BAR_HEIGHT,
-                "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
-                "state": session["state"],
-                "open_end": open_end,
-                "tooltip": "%s (%s) %s: %s -> %s%s" % (
-                    session.get("name") or "", session["uuid"], session["state"],
-                    fleet_time.format_time(session.get("start_epoch"), tzinfo) or "before the logs",
-                    fleet_time.format_time(session.get("end_epoch"), tzinfo) or ("still running" if session["state"] == "running" else "unknown"),
-                    " [%s]" % session["session_id"]),
-            })
-        markers = []
-        for event in events_by_host.get(host, []):
-            if event.get("type") in TIMELINE_MARKERS and event.get("epoch") is not None and t0 <= event["epoch"] <= t1:
-                markers.append({"x": _x(event["epoch"], t0, t1), "type": event["type"],
-                                "tooltip": "%s %s (%s)" % (HOST_EVENT_LABELS.get(event["type"], event["type"]),
-                                                           fleet_time.format_time(event["epoch"], tzinfo), event.get("id"))})
-        height = AXIS_HEIGHT + len(lanes) * LANE_HEIGHT + 6
-        for index, lane in enumerate(lanes):
-            lane["y"] = AXIS_HEIGHT + index * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
-            lane["row_y"] = AXIS_HEIGHT + index * LANE_HEIGHT
-        out.append({"host": host, "width": LABEL_WIDTH + PLOT_WIDTH + 10, "height": height, "plot_x": LABEL_WIDTH,
-                    "plot_width": PLOT_WIDTH, "lane_height": LANE_HEIGHT, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers})
-    return out
 
 
 def _next_local_midnight(t0, tzinfo, step):
@@ -235,106 +205,305 @@ def _next_local_midnight(t0, tzinfo, step):
     return epoch
 
 
-def build_view(fleet, timezone="UTC", title="Guest sessions - fleet report"):
-    """Everything the HTML and Markdown templates show, in display form."""
-    tzinfo = fleet_time.get_timezone(timezone)
+def timeline_axis(fleet, tzinfo):
+    """``(t0, t1, ticks)``: the one time axis of every timeline of the report (ticks on round local times)."""
+    t0, t1 = timeline_range(fleet)
+    step = _tick_step(t1 - t0)
+    if step < 86400:
+        offset = fleet_time.to_datetime(t0, tzinfo).utcoffset().total_seconds()
+        first_tick = ((int(t0 + offset) // step) + 1) * step - offset
+    else:
+        first_tick = _next_local_midnight(t0, tzinfo, step)
+    ticks = []
+    tick = first_tick
+    while tick < t1 and len(ticks) < 40:
+        ticks.append({"x": _x(tick, t0, t1), "label": _tick_label(tick, step, tzinfo)})
+        tick += step
+    return t0, t1, ticks
 
-    def when(epoch):
-        return fleet_time.format_time(epoch, tzinfo)
 
+def timeline(host, sessions, host_events, axis, tzinfo, when=None):
+    """SVG geometry of one host: one lane per guest, one bar per session coloured by state, host event markers.
+
+    ``when(epoch)``: the time as text (default: format_time in ``tzinfo``)."""
+    if when is None:
+        def when(epoch):
+            return fleet_time.format_time(epoch, tzinfo)
+    t0, t1, ticks = axis
+    lanes = []
+    lane_of = {}
+    for session in sessions:
+        key = (session.get("name") or "", session["uuid"])
+        if key not in lane_of:
+            lane_of[key] = len(lanes)
+            lanes.append({"label": _truncate(session.get("name") or session["uuid"], 28), "title": session["uuid"]})
+    bars = []
+    for session in sessions:
+        lane = lane_of[(session.get("name") or "", session["uuid"])]
+        start = session.get("start_epoch")
+        if start is None:
+            start = session.get("first_seen_epoch") if session.get("first_seen_epoch") is not None else t0
+        end = session.get("end_epoch")
+        open_end = end is None
+        if open_end:
+            end = t1
+        x0, x1 = _x(start, t0, t1), _x(end, t0, t1)
+        bars.append({
+            "x": x0, "y": AXIS_HEIGHT + lane * LANE_HEIGHT + (LANE_HEIGHT - BAR_HEIGHT) / 2.0, "width": max(round(x1 - x0, 1), 3.0),
+            "height": BAR_HEIGHT, "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"), "state": session["state"],
+            "open_end": open_end,
+            "tooltip": "%s (%s) %s: %s -> %s [%s]" % (
+                session.get("name") or "", session["uuid"], session["state"],
+                when(session.get("start_epoch")) or "before the logs",
+                when(session.get("end_epoch")) or ("still running" if session["state"] == "running" else "unknown"),
+                session["session_id"]),
+        })
+    markers = []
+    for event in host_events:
+        if event.get("type") in TIMELINE_MARKERS and event.get("epoch") is not None and t0 <= event["epoch"] <= t1:
+            markers.append({"x": _x(event["epoch"], t0, t1), "type": event["type"],
+                            "tooltip": "%s %s (%s)" % (HOST_EVENT_LABELS.get(event["type"], event["type"]),
+                                                       when(event["epoch"]), event.get("id"))})
+    height = AXIS_HEIGHT + len(lanes) * LANE_HEIGHT + 6
+    for number, lane in enumerate(lanes):
+        lane["y"] = AXIS_HEIGHT + number * LANE_HEIGHT + LANE_HEIGHT / 2.0 + 4
+    return {"host": host, "width": LABEL_WIDTH + PLOT_WIDTH + 10, "height": height, "plot_x": LABEL_WIDTH, "plot_width": PLOT_WIDTH,
+            "label_x": LABEL_WIDTH - 8, "lanes": lanes, "bars": bars, "ticks": ticks, "markers": markers}
+
+
+def _truncate(text, length):
+    return text if len(text) <= length else text[:length - 3] + "..."
+
+
+class HostIndex(object):
+    """The fleet model grouped by host, built once for the host pages and the hosts table."""
+
+    def __init__(self, fleet, timezone="UTC"):
+        self.fleet = fleet
+        self.tzinfo = fleet_time.get_timezone(timezone)
+        self._times = {}
+        self.axis = timeline_axis(fleet, self.tzinfo)
+        self.sessions = {}
+        for session in fleet["sessions"]:
+            self.sessions.setdefault(session.get("inventory_host") or session["host"], []).append(session)
+        self.hosts = dict((h["name"], h) for h in fleet["hosts"])
+        # node name -> inventory host (a node's records may be read on another inventory host)
+        self.node_of = {}
+        for name, items in self.sessions.items():
+            for session in items:
+                self.node_of.setdefault(session["host"], name)
+        for host in fleet["hosts"]:
+            self.node_of.setdefault(host["name"], host["name"])
+            for node in host.get("node_names") or []:
+                self.node_of.setdefault(node, host["name"])
+        self.findings = {}
+        for item in fleet["findings"]:
+            owner = self.node_of.get(item.get("host") or "", item.get("host"))
+            if owner is not None:
+                self.findings.setdefault(owner, []).append(item)
+        self.migrations = {}
+        for item in fleet["migrations"]:
+            for end in (item["source_host"], item["destination_host"]):
+                owner = self.node_of.get(end, end)
+                bucket = self.migrations.setdefault(owner, [])
+                if not bucket or bucket[-1] is not item:
+                    bucket.append(item)
+        self.host_events = {}
+        for event in fleet.get("host_events") or []:
+            owner = event.get("inventory_host") or self.node_of.get(event.get("host"), event.get("host"))
+            self.host_events.setdefault(owner, []).append(event)
+
+    def when(self, epoch):
+        """The time as text; a page shows most times twice (table and timeline)."""
+        text = self._times.get(epoch)
+        if text is None:
+            if len(self._times) > 100000:
+                self._times.clear()
+            text = self._times[epoch] = fleet_time.format_time(epoch, self.tzinfo)
+        return text
+
+
+def _finding_row(item, index):
+    owner = index.node_of.get(item.get("host") or "") if item.get("host") else None
+    return {
+        "severity": item["severity"], "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
+        "rule": item["rule"], "title": item["title"], "host": item["host"] or "", "guest": item["guest"] or "",
+        "uuid": item["uuid"] or "", "time": index.when(item["epoch"]), "epoch": item["epoch"] if item["epoch"] is not None else "",
+        "last": index.when(item.get("last_epoch")) if item.get("count", 1) > 1 else "",
+        "count": item.get("count", 1), "detail": item["detail"], "evidence": ", ".join(item["evidence"]),
+        "fingerprint": item.get("fingerprint") or "",
+        "page": host_page(owner) if owner in index.hosts and index.hosts[owner]["status"] == "ok" else "",
+    }
+
+
+def _host_row(host, index):
+    coverage = host.get("coverage") or {}
+    audit = host.get("audit") or {}
+    levels = ["%s: %s" % (c.get("path"), c.get("audit_level") if c.get("audit_level") is not None else "default")
+              for c in audit.get("libvirt", []) or [] if c.get("exists")]
+    severities = dict((s, 0) for s in SEVERITIES)
+    for item in index.findings.get(host["name"], []):
+        severities[item["severity"]] += 1
+    worst = None
+    for severity in SEVERITIES:
+        if severities[severity]:
+            worst = severity
+    reaches = coverage.get("reaches_window_start")
+    return {
+        "name": host["name"], "status": host["status"], "msg": host.get("msg") or "",
+        "page": host_page(host["name"]) if host["status"] == "ok" else "",
+        "sessions": host["sessions"], "states": host["states"],
+        "findings": sum(severities.values()), "worst": worst or "", "worst_rank": SEVERITY_RANK[worst] if worst else -1,
+        "worst_colour": SEVERITY_COLOURS.get(worst, "#9e9e9e"),
+        "first_record": index.when(host.get("first_record_epoch")), "last_record": index.when(host.get("last_record_epoch")),
+        "first_record_epoch": host.get("first_record_epoch") or "",
+        "last_record_epoch": host.get("last_record_epoch") or "",
+        "complete": coverage.get("complete"),
+        "covers": ("yes" if reaches else ("no" if reaches is False else "n/a")) if host["status"] == "ok" else "",
+        "missing_events": ((coverage.get("serial_gaps") or {}).get("missing_events") or 0) if coverage else "",
+        "parse_errors": (host.get("parse_errors") or {}).get("count", "") if host["status"] == "ok" else "",
+        "auditd": _tri(audit.get("auditd_running"), "running", "NOT running") if audit else "not checked",
+        "audit_enabled": _tri(audit.get("audit_enabled"), "enabled", "DISABLED") if audit else "not checked",
+        "libvirt_audit": "; ".join(levels) if levels else ("no libvirt configuration found" if audit else "not checked"),
+        "sources": ", ".join(str(s.get("path")) for s in host.get("sources") or []),
+        "collected": index.when(host.get("collected_epoch")) or host.get("collected") or "",
+        "clock_skew": fleet_time.format_duration(abs(host["clock_skew_seconds"])) + (" ahead" if host["clock_skew_seconds"] > 0 else " behind")
+        if host.get("clock_skew_seconds") is not None else "",
+    }
+
+
+def _session_row(session, index):
+    return {
+        "host": session["host"], "name": session.get("name") or "", "uuid": session["uuid"], "state": session["state"],
+        "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
+        "start": index.when(session.get("start_epoch")) or "(before the logs)", "start_epoch": session.get("start_epoch") or "",
+        "end": index.when(session.get("end_epoch")) or ("" if session["state"] == "running" else "(unknown)"),
+        "end_epoch": session.get("end_epoch") or "",
+        "duration": fleet_time.format_duration(session.get("duration_seconds")),
+        "duration_seconds": session.get("duration_seconds") if session.get("duration_seconds") is not None else "",
+        "start_reason": session.get("start_reason") or "", "stop_reason": session.get("stop_reason") or "",
+        "label": session.get("label") or "", "user": session.get("user") or "", "virt": session.get("virt") or "",
+        "pid": session.get("pid") if session.get("pid") is not None else "",
+        "migrated_from": session.get("migrated_from") or "", "migrated_to": session.get("migrated_to") or "",
+        "avcs": _count(session, "avcs"), "anomalies": _count(session, "anomalies"), "hotplugs": _count(session, "attaches"),
+        "session_id": session["session_id"],
+    }
+
+
+def _migration_row(item, index):
+    return {
+        "name": item["name"] or "", "uuid": item["uuid"], "source": item["source_host"], "destination": item["destination_host"],
+        "started": index.when(item["started_epoch"]), "started_epoch": item["started_epoch"],
+        "completed": index.when(item["completed_epoch"]), "overlap": fleet_time.format_duration(item["overlap_seconds"]),
+        "overlap_seconds": item["overlap_seconds"], "evidence": "%s, %s" % (item.get("start_id") or "?", item.get("stop_id") or "?"),
+    }
+
+
+def _event_row(event, index):
+    return {"host": event.get("host") or "", "type": HOST_EVENT_LABELS.get(event.get("type"), event.get("type") or ""),
+            "time": index.when(event.get("epoch")), "epoch": event.get("epoch") or "", "id": event.get("id") or "",
+            "evidence": event.get("evidence") or ""}
+
+
+def _table(items, row, index, max_rows):
+    return {"rows": [row(item, index) for item in items[:max_rows]], "total": len(items), "shown": min(len(items), max_rows)}
+
+
+def _common(fleet, index, title):
     window = fleet.get("window") or {}
     summary = fleet["summary"]
-    findings = []
-    for item in fleet["findings"]:
-        findings.append({
-            "severity": item["severity"], "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
-            "rule": item["rule"], "title": item["title"], "host": item["host"] or "", "guest": item["guest"] or "",
-            "uuid": item["uuid"] or "", "time": when(item["epoch"]), "epoch": item["epoch"] if item["epoch"] is not None else "",
-            "detail": item["detail"], "evidence": ", ".join(item["evidence"]),
-        })
-    hosts = []
-    for host in fleet["hosts"]:
-        coverage = host.get("coverage") or {}
-        audit = host.get("audit") or {}
-        levels = ["%s: %s" % (c.get("path"), c.get("audit_level") if c.get("audit_level") is not None else "default")
-                  for c in audit.get("libvirt", []) or [] if c.get("exists")]
-        hosts.append({
-            "name": host["name"], "status": host["status"], "msg": host.get("msg") or "",
-            "sessions": host["sessions"], "states": host["states"],
-            "first_record": when(host.get("first_record_epoch")), "last_record": when(host.get("last_record_epoch")),
-            "first_record_epoch": host.get("first_record_epoch") or "",
-            "complete": coverage.get("complete"),
-            "reaches_window_start": coverage.get("reaches_window_start"),
-            "missing_events": ((coverage.get("serial_gaps") or {}).get("missing_events") or 0) if coverage else "",
-            "parse_errors": (host.get("parse_errors") or {}).get("count", "") if host["status"] == "ok" else "",
-            "auditd": _tri(audit.get("auditd_running"), "running", "NOT running") if audit else "not checked",
-            "audit_enabled": _tri(audit.get("audit_enabled"), "enabled", "DISABLED") if audit else "not checked",
-            "libvirt_audit": "; ".join(levels) if levels else ("no libvirt configuration found" if audit else "not checked"),
-            "sources": ", ".join(str(s.get("path")) for s in host.get("sources") or []),
-        })
-    sessions = []
-    for session in fleet["sessions"]:
-        sessions.append({
-            "host": session["host"], "name": session.get("name") or "", "uuid": session["uuid"], "state": session["state"],
-            "colour": STATE_COLOURS.get(session["state"], "#9e9e9e"),
-            "start": when(session.get("start_epoch")) or "(before the logs)", "start_epoch": session.get("start_epoch") or "",
-            "end": when(session.get("end_epoch")) or ("" if session["state"] == "running" else "(unknown)"),
-            "end_epoch": session.get("end_epoch") or "",
-            "duration": fleet_time.format_duration(session.get("duration_seconds")),
-            "duration_seconds": session.get("duration_seconds") if session.get("duration_seconds") is not None else "",
-            "start_reason": session.get("start_reason") or "", "stop_reason": session.get("stop_reason") or "",
-            "label": session.get("label") or "", "user": session.get("user") or "", "virt": session.get("virt") or "",
-            "pid": session.get("pid") if session.get("pid") is not None else "",
-            "migrated_from": session.get("migrated_from") or "", "migrated_to": session.get("migrated_to") or "",
-            "avcs": len(session.get("avcs") or []), "anomalies": len(session.get("anomalies") or []), "hotplugs": _hotplugs(session),
-            "session_id": session["session_id"],
-        })
-    migrations = []
-    for item in fleet["migrations"]:
-        migrations.append({
-            "name": item["name"] or "", "uuid": item["uuid"], "source": item["source_host"], "destination": item["destination_host"],
-            "started": when(item["started_epoch"]), "started_epoch": item["started_epoch"],
-            "completed": when(item["completed_epoch"]), "overlap": fleet_time.format_duration(item["overlap_seconds"]),
-            "overlap_seconds": item["overlap_seconds"], "evidence": "%s, %s" % (item.get("start_id") or "?", item.get("stop_id") or "?"),
-        })
-    guests = []
-    for guest in fleet["guests"]:
-        guests.append({
-            "name": guest["name"] or "", "uuid": guest["uuid"], "names": ", ".join(guest["names"]), "hosts": " -> ".join(guest["hosts"]),
-            "sessions": len(guest["sessions"]), "migrations": guest["migrations"], "runtime": fleet_time.format_duration(guest["runtime_seconds"]),
-            "runtime_seconds": guest["runtime_seconds"], "last_state": guest["last_state"] or "",
-            "colour": STATE_COLOURS.get(guest["last_state"], "#9e9e9e"),
-        })
-    host_events = []
-    for event in fleet.get("host_events") or []:
-        host_events.append({"host": event.get("host") or "", "type": HOST_EVENT_LABELS.get(event.get("type"), event.get("type") or ""),
-                            "time": when(event.get("epoch")), "epoch": event.get("epoch") or "", "id": event.get("id") or "",
-                            "evidence": event.get("evidence") or ""})
-    severity_cards = [{"severity": s, "count": summary["severities"][s], "colour": SEVERITY_COLOURS[s]} for s in reversed(SEVERITIES)]
-    state_cards = [{"state": s, "count": summary["states"].get(s, 0), "colour": STATE_COLOURS[s]} for s in STATE_COLOURS]
-    window_text = "%s - %s" % (when(window.get("start_epoch")) or "beginning of the logs", when(window.get("end_epoch")) or "end of the logs")
+    collection = fleet.get("collection") or {}
     return {
         "title": title,
-        "generated": when(fleet.get("generated_epoch")),
-        "timezone": timezone or "UTC",
-        "window": window_text,
+        "generated": index.when(fleet.get("generated_epoch")),
+        "timezone": fleet.get("timezone") or "UTC",
+        "window": "%s - %s" % (index.when(window.get("start_epoch")) or "beginning of the logs",
+                               index.when(window.get("end_epoch")) or "end of the logs"),
         "window_start_input": window.get("start_input") or "",
         "window_end_input": window.get("end_input") or "",
         "summary": summary,
-        "verdict": _verdict(summary),
-        "severity_cards": severity_cards,
-        "state_cards": state_cards,
+        "partial": bool(collection.get("partial")),
+        "partial_reason": collection.get("partial_reason") or "",
         "state_colours": [{"state": s, "colour": c} for s, c in STATE_COLOURS.items()],
-        "findings": findings,
+    }
+
+
+def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_rows=DEFAULT_MAX_ROWS,
+              inline_sessions=DEFAULT_INLINE_SESSIONS, index=None):
+    """Everything the main HTML page and the Markdown report show, in display form."""
+    index = index or HostIndex(fleet, timezone)
+    summary = fleet["summary"]
+    collection = fleet.get("collection") or {}
+    rules = {}
+    for item in fleet["findings"]:
+        entry = rules.setdefault(item["rule"], {"rule": item["rule"], "title": item["title"], "severity": item["severity"],
+                                                "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
+                                                "findings": 0, "occurrences": 0, "hosts": set()})
+        entry["findings"] += 1
+        entry["occurrences"] += item.get("count", 1)
+        if item.get("host"):
+            entry["hosts"].add(item["host"])
+    rule_rows = sorted(rules.values(), key=lambda r: (-r["rank"], -r["findings"], r["rule"]))
+    for entry in rule_rows:
+        entry["hosts"] = len(entry["hosts"])
+    inline = len(fleet["sessions"]) <= inline_sessions
+    hosts = [_host_row(h, index) for h in fleet["hosts"]]
+    view = _common(fleet, index, title)
+    view.update({
+        "verdict": _verdict(summary),
+        "severity_cards": [{"severity": s, "count": summary["severities"][s], "colour": SEVERITY_COLOURS[s]} for s in reversed(SEVERITIES)],
+        "state_cards": [{"state": s, "count": summary["states"].get(s, 0), "colour": STATE_COLOURS[s]} for s in STATE_COLOURS],
+        "rule_summary": rule_rows,
+        "findings": _table(fleet["findings"], _finding_row, index, max_rows),
         "hosts": hosts,
         "missing_hosts": [h for h in hosts if h["status"] != "ok"],
-        "timelines": timelines(fleet, tzinfo),
-        "sessions": sessions,
-        "migrations": migrations,
-        "guests": guests,
-        "host_events": host_events,
+        "hosts_pages": dict((h["name"], h["page"]) for h in hosts),
+        "migrations": _table(fleet["migrations"], _migration_row, index, max_rows),
+        "guests": _table(fleet["guests"], _guest_row, index, max_rows),
+        "host_events": _table(fleet.get("host_events") or [], _event_row, index, max_rows),
+        "inline": inline,
+        "timelines": [timeline(name, index.sessions.get(name, []), index.host_events.get(name, []), index.axis, index.tzinfo, index.when)
+                      for name in sorted(index.sessions)] if inline else [],
+        "sessions": _table(fleet["sessions"], _session_row, index, len(fleet["sessions"])) if inline else None,
+        "collection": {
+            "this_run": bool(collection.get("this_run")), "inputs": collection.get("inputs") or [],
+            "duplicates": collection.get("duplicates") or [], "unused": collection.get("unused") or [],
+            "errors": collection.get("errors") or [], "windows_differ": bool(collection.get("host_windows_differ")),
+        },
         "rules": [{"rule": r, "enabled": c["enabled"], "severity": c["severity"]} for r, c in sorted(fleet.get("rules", {}).items())],
+        "max_rows": max_rows,
+    })
+    return view
+
+
+def _guest_row(guest, index):
+    return {
+        "name": guest["name"] or "", "uuid": guest["uuid"], "names": ", ".join(guest["names"]), "hosts": " -> ".join(guest["hosts"]),
+        "sessions": len(guest["sessions"]), "migrations": guest["migrations"], "runtime": fleet_time.format_duration(guest["runtime_seconds"]),
+        "runtime_seconds": guest["runtime_seconds"], "last_state": guest["last_state"] or "",
+        "colour": STATE_COLOURS.get(guest["last_state"], "#9e9e9e"),
     }
+
+
+def host_view(index, name, title="Guest sessions - fleet report"):
+    """One host's page: its timeline, sessions, findings, migrations and host events."""
+    fleet = index.fleet
+    host = index.hosts[name]
+    sessions = index.sessions.get(name, [])
+    view = _common(fleet, index, title)
+    view.update({
+        "host": _host_row(host, index),
+        "coverage": host.get("coverage") or {},
+        "parse_error_samples": (host.get("parse_errors") or {}).get("samples") or [],
+        "timeline": timeline(name, sessions, index.host_events.get(name, []), index.axis, index.tzinfo, index.when),
+        "sessions": [_session_row(s, index) for s in sessions],
+        "findings": [_finding_row(f, index) for f in index.findings.get(name, [])],
+        "migrations": [_migration_row(m, index) for m in index.migrations.get(name, [])],
+        "host_events": [_event_row(e, index) for e in index.host_events.get(name, [])],
+        "sources": host.get("sources") or [],
+        "back": "../fleet_report.html",
+    })
+    return view
 
 
 def _tri(value, yes, no):

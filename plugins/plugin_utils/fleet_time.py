@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import math
 import re
 import time
 
@@ -73,16 +74,61 @@ def to_datetime(epoch, tzinfo):
     return datetime.datetime.fromtimestamp(epoch, tzinfo)
 
 
+# (zone, quarter hour) -> (offset seconds, zone name); a report formats the same few hours thousands of times
+_OFFSETS = {}
+_BUCKET = 900
+
+
+def _zone_at(epoch, tzinfo):
+    moment = datetime.datetime.fromtimestamp(epoch, tzinfo)
+    offset = moment.utcoffset()
+    return (None if offset is None else offset.total_seconds()), (moment.tzname() or moment.strftime("%z"))
+
+
+def _offset(second, tzinfo):
+    """(offset, name) of ``tzinfo`` at the whole second ``second``, from a cache by quarter hour.
+
+    A quarter hour is cached only when the zone has the same offset and name at
+    its first and its last second, so no change of offset lies inside it."""
+    key = (id(tzinfo), second // _BUCKET)
+    cached = _OFFSETS.get(key)
+    if cached is not None:
+        return cached
+    first = key[1] * _BUCKET
+    here = _zone_at(first, tzinfo)
+    if here != _zone_at(first + _BUCKET - 1, tzinfo) or here[0] is None or here[0] != int(here[0]):
+        return _zone_at(second, tzinfo)
+    if len(_OFFSETS) > 100000:
+        _OFFSETS.clear()
+    _OFFSETS[key] = here
+    return here
+
+
 def format_time(epoch, tzinfo, with_zone=True, millis=False):
-    """``epoch`` rendered in ``tzinfo``; '' for None."""
+    """``epoch`` rendered in ``tzinfo`` (``2024-03-11 09:00:01 CET``); '' for None.
+
+    The same text as ``datetime.fromtimestamp(epoch, tzinfo).strftime(...)``,
+    with the zone's offset looked up once per quarter hour."""
     if epoch is None:
         return ""
-    moment = to_datetime(epoch, tzinfo)
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    # whole seconds and microseconds as datetime.fromtimestamp rounds them
+    frac, whole = math.modf(epoch)
+    micro = round(frac * 1e6)
+    whole = int(whole)
+    if micro >= 1000000:
+        whole, micro = whole + 1, micro - 1000000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1000000
+    offset, name = _offset(whole, tzinfo)
+    if offset is None:
+        moment = to_datetime(epoch, tzinfo)
+        text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    else:
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole + int(offset)))
     if millis:
-        text += ".%03d" % (moment.microsecond // 1000)
+        text += ".%03d" % (micro // 1000)
     if with_zone:
-        text += " " + (moment.tzname() or moment.strftime("%z"))
+        text += " " + name
     return text
 
 

@@ -54,6 +54,12 @@ NO_EXTRA_COLUMNS = ('start', 'stop', 'anom', 'down', 'lost', 'init')
 ID_RE = re.compile(r'^\d+\.\d{3}:\d+$')
 
 
+def must_fail(required, no_auvirt_here):
+    """A missing auvirt fails the run when VIRTAUDIT_REQUIRE_AUVIRT is set - unless the
+    distribution's audit package has no auvirt at all (audit-userspace >= 4.0)."""
+    return bool(required) and not no_auvirt_here
+
+
 def passwd_resolver(uid):
     """What auvirt does for a raw log: the local passwd database."""
     try:

@@ -3,9 +3,10 @@
 # differential tests, without leaving an audit daemon running and without
 # touching the host's audit rules.
 #
-# Exit status: 0 = /usr/bin/auvirt is there; 2 = cannot install (not root,
-# no apt-get, package not available, e.g. a distribution with audit >= 4.0
-# where auvirt no longer exists); 1 = something went wrong.
+# Exit status: 0 = /usr/bin/auvirt is there; 3 = this distribution's auditd
+# is audit-userspace >= 4.0, which has no auvirt at all (Debian 13, ...):
+# nothing is installed; 2 = cannot install (not root, no apt-get, package
+# not available); 1 = something went wrong.
 #
 # The package's maintainer scripts would start auditd through invoke-rc.d /
 # deb-systemd-invoke.  Both honour /usr/sbin/policy-rc.d: if none exists, a
@@ -17,6 +18,17 @@ set -u
 
 AUVIRT=/usr/bin/auvirt
 [ -x "$AUVIRT" ] && exit 0
+
+# audit-userspace 4.0 removed auvirt: an installed or installable auditd 4.x
+# cannot give it (the package version is 1:4.x on Debian)
+no_auvirt() {
+    [ -n "$1" ] && dpkg --compare-versions "$1" ge 1:4.0~ 2>/dev/null
+}
+installed=$(dpkg-query -W -f='${Version}' auditd 2>/dev/null || true)
+if no_auvirt "$installed"; then
+    echo "install_auvirt: the installed auditd $installed (audit-userspace >= 4.0) has no auvirt" >&2
+    exit 3
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "install_auvirt: $AUVIRT missing and not root; cannot install Debian's auditd" >&2
@@ -52,6 +64,11 @@ fi
 if ! apt-cache show auditd >/dev/null 2>&1; then
     echo "install_auvirt: no auditd package known to apt" >&2
     exit 2
+fi
+candidate=$(apt-cache policy auditd 2>/dev/null | awk '/Candidate:/ {print $2}')
+if no_auvirt "$candidate"; then
+    echo "install_auvirt: this distribution's auditd $candidate (audit-userspace >= 4.0) has no auvirt" >&2
+    exit 3
 fi
 apt-get install -y -qq --no-install-recommends auditd >&2
 RC=$?

@@ -350,6 +350,18 @@ def test_our_periods_are_complete():
     assert 'Mon Mar 11 13:30 - 15:33  (1+02:02)' in periods
 
 
+# ------------------------------------------ when auvirt cannot be had
+
+@pytest.mark.parametrize('required, no_auvirt_here, fails', [
+    ('1', False, True),     # CI on Debian 12: auvirt must be installed and compared live
+    ('1', True, False),     # audit >= 4.0: there is no auvirt to require (the summary says PARTLY SKIPPED)
+    (None, False, False),   # a developer's machine without root: skipped, loudly
+    ('', True, False),
+])
+def test_a_missing_auvirt_fails_only_where_it_could_be_had(required, no_auvirt_here, fails):
+    assert ac.must_fail(required, no_auvirt_here) is fails
+
+
 # ----------------------------------------------- the normaliser itself
 
 def test_normalise_cuts_like_printf():

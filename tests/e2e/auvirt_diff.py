@@ -16,7 +16,9 @@ from __future__ import absolute_import, division, print_function
 import difflib
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 from ground_truth import TOLERANCE, expected_summary
@@ -35,11 +37,18 @@ SUMMARY_KEYS = {
 }
 
 
-def run_auvirt(log, *options):
-    """Return (command line, stdout text); raise RuntimeError on failure."""
-    cmd = [AUVIRT, "--file", log] + list(options)
+def run_auvirt(log, *options, **kwargs):
+    """Return (command line, stdout text); raise RuntimeError on failure.
+
+    root: the platform's root ("/" = the host); for a chroot, LOG must be inside it
+    and auvirt runs there (it links the platform's libauparse)."""
+    root = kwargs.get("root", "/")
+    prefix = [] if root == "/" else ["chroot", root]
+    inner = log if root == "/" else "/" + os.path.relpath(log, root)
+    cmd = [AUVIRT, "--file", inner] + list(options)
     env = dict(os.environ, TZ="UTC", LC_ALL="C")
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120, check=False)
+    proc = subprocess.run(prefix + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120,
+                          check=False)
     if proc.returncode != 0:
         raise RuntimeError("%s exited %d: %s"
                            % (" ".join(cmd), proc.returncode, proc.stderr.decode("utf-8", "replace")))
@@ -228,23 +237,35 @@ def compare_resources(rows, expected):
     return diffs
 
 
-def compare(log, expected, engine_summary, collection_lines):
-    """Run auvirt three ways; return (differences, report text)."""
+def compare(log, expected, engine_summary, collection_lines, root="/"):
+    """Run auvirt four ways (in the platform's ROOT); return (differences, line diff, outputs)."""
+    if root != "/":
+        scratch = tempfile.mkdtemp(prefix="virtaudit-e2e-auvirt-", dir=os.path.join(root, "tmp"))
+        try:
+            copy = os.path.join(scratch, "audit.log")
+            shutil.copy2(log, copy)
+            return _compare(copy, expected, engine_summary, collection_lines, root)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _compare(log, expected, engine_summary, collection_lines, root)
+
+
+def _compare(log, expected, engine_summary, collection_lines, root):
     outputs = {}
-    cmd, text = run_auvirt(log, "--show-uuid")
+    cmd, text = run_auvirt(log, "--show-uuid", root=root)
     outputs[cmd] = text
     rows = parse_rows(text, show_uuid=True)
     diffs = compare_sessions(rows, expected)
 
-    cmd, text = run_auvirt(log, "--summary")
+    cmd, text = run_auvirt(log, "--summary", root=root)
     outputs[cmd] = text
     diffs += compare_summary(parse_summary(text), expected, engine_summary)
 
-    cmd, text = run_auvirt(log, "--all-events", "--show-uuid")
+    cmd, text = run_auvirt(log, "--all-events", "--show-uuid", root=root)
     outputs[cmd] = text
     diffs += compare_events(parse_rows(text, show_uuid=True, all_events=True), expected)
 
-    cmd, plain = run_auvirt(log)
+    cmd, plain = run_auvirt(log, root=root)
     outputs[cmd] = plain
     line_diff = list(difflib.unified_diff(plain.splitlines(), list(collection_lines), "auvirt",
                                           "guest_session_info auvirt_lines", lineterm="", n=0))

@@ -3,11 +3,18 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Drive real guests through a real libvirtd while a real auditd writes the log.
 
-Run as root:  python3 tests/e2e/capture.py --out DIR [--formats RAW,ENRICHED]
+Run as root:  python3 tests/e2e/capture.py --out DIR [--platform NAME] [--formats RAW,ENRICHED]
+
+The platform (tests/e2e/platforms.py) is the host's own Debian release,
+driven on "/", or another one, driven in a root made by make_root.sh
+(debootstrap, cached): then every command runs through ``chroot ROOT``,
+proc, sysfs, /sys/fs/cgroup, /dev, /dev/pts and a fresh /run are mounted
+into the root for the run and unmounted afterwards.
 
 What it does (docs/e2e.md has the long version):
 
-1. installs the packages when missing (install_packages.sh), refuses to run
+1. installs the packages when missing (install_packages.sh on the host,
+   make_root.sh for a chroot), refuses to run
    next to an audit daemon or libvirt daemon it did not start, and takes a
    lock so that two runs never overlap;
 2. starts virtlogd and libvirtd in the foreground as its own children, with
@@ -20,8 +27,9 @@ What it does (docs/e2e.md has the long version):
    that pass's guests;
 4. tears everything down in ``finally`` (and on SIGTERM/SIGINT/SIGHUP):
    guests destroyed and undefined, daemons stopped by the pids it started,
-   the kernel audit state and /dev/kvm permissions restored, the temporary
-   directory removed.
+   the kernel audit state and /dev/kvm permissions restored, firewall
+   chains and tables libvirt made removed, the temporary directory removed,
+   the root's mounts undone.
 
 Everything the test needs is written to DIR: per format ``audit.log``,
 ``actions.jsonl`` (the ground truth, one JSON object per action, written as
@@ -38,10 +46,11 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import errno
 import fcntl
-import grp
+import glob
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import stat
@@ -52,8 +61,12 @@ import time
 import traceback
 import xml.etree.ElementTree as ET
 
+import platforms
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 INSTALL_SCRIPT = os.path.join(HERE, "install_packages.sh")
+MAKE_ROOT_SCRIPT = os.path.join(HERE, "make_root.sh")
 LOCK_FILE = "/run/lock/virtaudit-e2e.lock"
 QEMU_BIN = "/usr/bin/qemu-system-x86_64"
 SKIP = 77
@@ -209,21 +222,79 @@ def alive(pid):
         return False
 
 
-def audit_status():
-    rc, out = run(["auditctl", "-s"], timeout=10)
-    if rc != 0:
-        return None, out
+def thread_waits(pid):
+    """Where the threads of PID wait (kernel wchan and thread name), for a daemon that does not stop."""
+    waits = {}
+    for task in sorted(glob.glob("/proc/%d/task/*" % pid)):
+        try:
+            with open(task + "/comm") as handle:
+                comm = handle.read().strip()
+            with open(task + "/wchan") as handle:
+                wchan = handle.read().strip() or "-"
+        except (IOError, OSError):
+            continue
+        key = "%s:%s" % (comm, wchan)
+        waits[key] = waits.get(key, 0) + 1
+    return ", ".join("%s x%d" % item for item in sorted(waits.items())) or "?"
+
+
+def parse_audit_status(out):
+    """auditctl -s output -> {key: first word of the value}."""
     status = {}
     for line in out.splitlines():
         parts = line.split(None, 1)
         if len(parts) == 2:
             status[parts[0]] = parts[1].split()[0]
-    return status, out
+    return status
 
 
-def pkg_version(name):
-    rc, out = run(["dpkg-query", "-W", "-f=${Version}", name], timeout=10)
-    return out if rc == 0 else None
+def pids_of(name):
+    """pids of the live processes whose command name is NAME (any root: one pid namespace)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % entry) as handle:
+                comm = handle.read().strip()
+        except (IOError, OSError):
+            continue
+        if comm == name[:15] and alive(int(entry)):
+            pids.add(int(entry))
+    return pids
+
+
+def group_id(root, name):
+    """gid of group NAME in ROOT/etc/group (not the host's group database), else None."""
+    try:
+        with open(os.path.join(root, "etc/group")) as handle:
+            for line in handle:
+                fields = line.strip().split(":")
+                if len(fields) >= 3 and fields[0] == name:
+                    return int(fields[2])
+    except (IOError, OSError, ValueError):
+        pass
+    return None
+
+
+def machine_cgroups():
+    """libvirt's "machine" cgroup directories (every v1 hierarchy and the v2 one)."""
+    found = set()
+    for top in ("/sys/fs/cgroup", "/sys/fs/cgroup/*", "/sys/fs/cgroup/*/*"):
+        found.update(p for p in glob.glob(top + "/machine") if os.path.isdir(p))
+    return found
+
+
+def mounts_under(path):
+    """Mount points at or below PATH, deepest first (from /proc/self/mounts)."""
+    path = os.path.realpath(path).rstrip("/")
+    found = []
+    with open("/proc/self/mounts") as handle:
+        for line in handle:
+            point = line.split()[1].replace("\\040", " ")
+            if point == path or point.startswith(path + "/"):
+                found.append(point)
+    return sorted(found, key=lambda p: (-p.count("/"), p))
 
 
 def wait_for(predicate, timeout, what, step=0.05):
@@ -252,9 +323,15 @@ def qemu_pid_of(uuid):
 
 
 class Capture(object):
-    def __init__(self, out, formats, tmp_parent=None):
+    def __init__(self, out, formats, platform, tmp_parent=None):
         self.out = os.path.abspath(out)
         self.formats = formats
+        self.platform = platform
+        self.where, self.root = platforms.placement(platform, REPO)
+        self.chroot = self.where == "chroot"
+        self.mounts = []            # mount points we made in the root, in order
+        self.firewall_before = None
+        self.cgroups_before = None
         self.tmp_parent = tmp_parent
         self.tmp = None
         self.lock = None
@@ -272,11 +349,43 @@ class Capture(object):
         self.fmt = None
         self.foreign_dnsmasq = set()
         self.run_libvirt_existed = True
+        self.meta["platform"] = {"name": platform["name"], "title": platform["title"],
+                                 "codename": platform["codename"], "where": self.where, "root": self.root}
 
     # ------------------------------------------------------------ helpers --
 
+    def host(self, path):
+        """The host's path of a path as the platform's commands see it."""
+        return os.path.join(self.root, path.lstrip("/")) if self.chroot else path
+
+    def inner(self, path):
+        """The platform's view of a host path (inside the root for a chroot)."""
+        if not self.chroot:
+            return path
+        root = self.root.rstrip("/")
+        if not (path == root or path.startswith(root + "/")):
+            raise ValueError("%s is outside the root %s" % (path, root))
+        return path[len(root):] or "/"
+
+    def command(self, cmd):
+        """A command line of the platform: through chroot(8) for a chroot."""
+        return (["chroot", self.root] + list(cmd)) if self.chroot else list(cmd)
+
+    def run(self, cmd, timeout=120, check=False):
+        return run(self.command(cmd), timeout=timeout, check=check)
+
+    def audit_status(self):
+        rc, out = self.run(["auditctl", "-s"], timeout=10)
+        if rc != 0:
+            return None, out
+        return parse_audit_status(out), out
+
+    def pkg_version(self, name):
+        rc, out = self.run(["dpkg-query", "-W", "-f=${Version}", name], timeout=10)
+        return out if rc == 0 else None
+
     def virsh(self, *args, **kwargs):
-        return run(["virsh", "-q", "-c", self.uri] + list(args), timeout=kwargs.get("timeout", 120))
+        return self.run(["virsh", "-q", "-c", self.uri] + list(args), timeout=kwargs.get("timeout", 120))
 
     def record(self, guest, event, before, after, rc=0, command=None, output="", **info):
         self.seq += 1
@@ -294,7 +403,7 @@ class Capture(object):
         """Run one virsh command as a ground-truth action."""
         cmd = ["virsh", "-q", "-c", self.uri] + list(args)
         before = time.time()
-        rc, out = run(cmd, timeout=120)
+        rc, out = self.run(cmd, timeout=120)
         after = time.time()
         entry = self.record(guest, event, before, after, rc, cmd, out, **info)
         if expect_rc is not None and rc != expect_rc:
@@ -339,7 +448,7 @@ class Capture(object):
         """A start-like action: record it with the qemu pid and the live configuration."""
         before = time.time()
         cmd = ["virsh", "-q", "-c", self.uri] + list(args)
-        rc, out = run(cmd, timeout=120)
+        rc, out = self.run(cmd, timeout=120)
         after = time.time()
         if rc != 0:
             self.record(guest, event, before, after, rc, cmd, out)
@@ -354,7 +463,7 @@ class Capture(object):
         """A stop-like virsh action; settled = when libvirt reported the guest shut off."""
         before = time.time()
         cmd = ["virsh", "-q", "-c", self.uri] + list(args)
-        rc, out = run(cmd, timeout=120)
+        rc, out = self.run(cmd, timeout=120)
         after = time.time()
         if rc != 0:
             self.record(guest, event, before, after, rc, cmd, out)
@@ -393,25 +502,32 @@ class Capture(object):
                 time.sleep(5)
 
         started = time.time()
-        proc = subprocess.run(["bash", INSTALL_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        if self.chroot:
+            cmd = ["bash", MAKE_ROOT_SCRIPT, self.platform["codename"], self.root] + platforms.PACKAGES
+        else:
+            cmd = ["bash", INSTALL_SCRIPT] + platforms.PACKAGES
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL, check=False)
-        text = proc.stdout.decode("utf-8", "replace")
+        text = proc.stdout.decode("utf-8", "replace").strip() or "(no output)"
         self.meta["install_seconds"] = round(time.time() - started, 1)
-        self.meta["install_output_tail"] = text.strip().splitlines()[-3:]
+        self.meta["install_output_tail"] = text.splitlines()[-3:]
         if proc.returncode == 2:
-            raise Skip("packages missing and not installable: %s" % text.strip().splitlines()[-1])
+            raise Skip("%s: packages missing and not installable: %s"
+                       % (self.platform["title"], text.splitlines()[-1]))
         if proc.returncode != 0:
-            raise RuntimeError("install_packages.sh failed (rc=%d): %s" % (proc.returncode, text[-2000:]))
-        log(text.strip().splitlines()[-1])
+            raise RuntimeError("%s failed (rc=%d): %s" % (os.path.basename(cmd[1]), proc.returncode, text[-2000:]))
+        log(text.splitlines()[-1])
+        if self.chroot:
+            self.mount_root()
 
-        status, out = audit_status()
+        status, out = self.audit_status()
         if status is None or "enabled" not in status:
             raise Skip("the kernel refuses auditing here (auditctl -s: %s)" % (out.strip() or "no status"))
         self.meta["audit_status_before"] = status
         if status.get("enabled") == "2":
             raise Skip("kernel auditing is locked (enabled 2, immutable); cannot enable/disable it for the test")
         # reading the status is not enough (a user namespace may read it): set it to what it is
-        rc, out = run(["auditctl", "-e", status["enabled"]], timeout=10)
+        rc, out = self.run(["auditctl", "-e", status["enabled"]], timeout=10)
         if rc != 0:
             raise Skip("the kernel refuses audit control here (auditctl -e %s: %s)" % (status["enabled"], out.strip()))
         self.audit_before = status
@@ -419,27 +535,31 @@ class Capture(object):
         if pid and alive(pid):
             raise Skip("another audit daemon (pid %d) owns the kernel audit channel; refusing to disturb it" % pid)
         for daemon in ("libvirtd", "virtqemud", "virtlogd"):
-            rc, out = run(["pidof", daemon], timeout=10)
-            if rc == 0:
+            pids = pids_of(daemon)
+            if pids:
                 raise Skip("a %s not started by this test is running (pid %s); refusing to disturb it"
-                           % (daemon, out.strip()))
-        rc, out = run(["pidof", "dnsmasq"], timeout=10)
-        self.foreign_dnsmasq = set(out.split()) if rc == 0 else set()
-        self.run_libvirt_existed = os.path.exists("/run/libvirt")
+                           % (daemon, " ".join(str(p) for p in sorted(pids))))
+        self.foreign_dnsmasq = pids_of("dnsmasq")
+        self.run_libvirt_existed = os.path.exists(self.host("/run/libvirt"))
+        self.firewall_before = self.firewall()
+        self.cgroups_before = machine_cgroups()
 
-        self.meta["versions"] = {
-            "auditd": pkg_version("auditd"),
-            "libvirt-daemon": pkg_version("libvirt-daemon"),
-            "libvirt-clients": pkg_version("libvirt-clients"),
-            "qemu-system-x86": pkg_version("qemu-system-x86"),
-            "qemu-utils": pkg_version("qemu-utils"),
-            "kernel": platform.release(),
-        }
+        self.meta["versions"] = dict((name, self.pkg_version(name)) for name in (
+            "auditd", "libvirt-daemon", "libvirt-clients", "qemu-system-x86", "qemu-utils"))
+        self.meta["versions"]["kernel"] = platform.release()
+        self.meta["versions"]["os"] = platforms.os_release(self.host("/etc/os-release")).get("PRETTY_NAME")
 
     def setup_kvm(self):
-        forced = os.environ.get("VIRTAUDIT_E2E_VIRT")
-        if forced == "qemu":
+        """The guests' virt type and why; /dev/kvm made usable by the platform's kvm group when it can be.
+
+        Also when TCG is forced: libvirt 11 probes qemu's capabilities again on
+        every call (about 55 s each) when /dev/kvm is not usable by its qemu user."""
+        virt, why = self._kvm()
+        if os.environ.get("VIRTAUDIT_E2E_VIRT") == "qemu":
             return "qemu", "forced by VIRTAUDIT_E2E_VIRT=qemu"
+        return virt, why
+
+    def _kvm(self):
         if not os.path.exists("/dev/kvm"):
             return "qemu", "/dev/kvm does not exist"
         try:
@@ -447,11 +567,12 @@ class Capture(object):
             os.close(fd)
         except OSError as exc:
             return "qemu", "/dev/kvm cannot be opened: %s" % exc
-        # qemu runs as libvirt-qemu (group kvm): without udev /dev/kvm may be root-only
-        try:
-            kvm_gid = grp.getgrnam("kvm").gr_gid
-        except KeyError:
-            return "qemu", "no kvm group"
+        # qemu runs as libvirt-qemu (group kvm of the platform, whose gid a
+        # chroot does not share with the host): /dev/kvm may be root-only or
+        # belong to the host's kvm group
+        kvm_gid = group_id(self.root, "kvm")
+        if kvm_gid is None:
+            return "qemu", "no kvm group in %s/etc/group" % self.root.rstrip("/")
         st = os.stat("/dev/kvm")
         if st.st_gid != kvm_gid or (st.st_mode & 0o060) != 0o060:
             saved = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
@@ -466,7 +587,7 @@ class Capture(object):
 
     def start_daemon(self, name, cmd, logfile):
         handle = open(logfile, "ab")
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(self.command(cmd), stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
                                 start_new_session=True, close_fds=True)
         handle.close()
         self.children[name] = proc
@@ -482,7 +603,8 @@ class Capture(object):
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.meta["teardown"].append("%s pid %d ignored SIGTERM for %ss; SIGKILL" % (name, proc.pid, timeout))
+                self.meta["teardown"].append("%s pid %d ignored SIGTERM for %ss; SIGKILL (threads waiting in: %s)"
+                                             % (name, proc.pid, timeout, thread_waits(proc.pid)))
                 proc.kill()
                 proc.wait(10)
         log("stopped %s pid %d (rc %s)" % (name, proc.pid, proc.returncode))
@@ -493,19 +615,23 @@ class Capture(object):
         os.makedirs(sockdir, 0o700)
         conf = os.path.join(self.tmp, "virtlogd.conf")
         with open(conf, "w") as handle:
-            handle.write(VIRTLOGD_CONF.format(log=os.path.join(self.tmp, "virtlogd.log")))
-        self.start_daemon("virtlogd", ["virtlogd", "-f", conf, "-p", os.path.join(self.tmp, "virtlogd.pid")],
+            handle.write(VIRTLOGD_CONF.format(log=self.inner(os.path.join(self.tmp, "virtlogd.log"))))
+        self.start_daemon("virtlogd", ["virtlogd", "-f", self.inner(conf),
+                                       "-p", self.inner(os.path.join(self.tmp, "virtlogd.pid"))],
                           os.path.join(self.tmp, "virtlogd.out"))
-        wait_for(lambda: os.path.exists("/run/libvirt/virtlogd-sock") or self.children["virtlogd"].poll() is not None,
+        sock = self.host("/run/libvirt/virtlogd-sock")
+        wait_for(lambda: os.path.exists(sock) or self.children["virtlogd"].poll() is not None,
                  20, "virtlogd's socket")
         if self.children["virtlogd"].poll() is not None:
             raise RuntimeError("virtlogd exited: %s" % self.tail("virtlogd.out"))
 
         conf = os.path.join(self.tmp, "libvirtd.conf")
         with open(conf, "w") as handle:
-            handle.write(LIBVIRTD_CONF.format(sockdir=sockdir, log=os.path.join(self.tmp, "libvirtd.log")))
-        self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % sockdir
-        self.start_daemon("libvirtd", ["libvirtd", "-f", conf, "-p", os.path.join(self.tmp, "libvirtd.pid")],
+            handle.write(LIBVIRTD_CONF.format(sockdir=self.inner(sockdir),
+                                              log=self.inner(os.path.join(self.tmp, "libvirtd.log"))))
+        self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.inner(sockdir)
+        self.start_daemon("libvirtd", ["libvirtd", "-f", self.inner(conf),
+                                       "-p", self.inner(os.path.join(self.tmp, "libvirtd.pid"))],
                           os.path.join(self.tmp, "libvirtd.out"))
 
         def ready():
@@ -540,13 +666,13 @@ class Capture(object):
     # ------------------------------------------------------------ auditd --
 
     def start_auditd(self, confdir, logname):
-        proc = self.start_daemon("auditd", ["auditd", "-n", "-s", "nochange", "-c", confdir],
+        proc = self.start_daemon("auditd", ["auditd", "-n", "-s", "nochange", "-c", self.inner(confdir)],
                                  os.path.join(self.tmp, logname))
 
         def ready():
             if proc.poll() is not None:
                 raise RuntimeError("auditd exited (rc %s): %s" % (proc.returncode, self.tail(logname)))
-            status = audit_status()[0]
+            status = self.audit_status()[0]
             return status is not None and status.get("pid") == str(proc.pid)
         wait_for(ready, 20, "auditd to register with the kernel", step=0.05)
         self.auditd = proc
@@ -559,9 +685,9 @@ class Capture(object):
 
     def set_audit(self, enabled=None, backlog=None):
         if enabled is not None:
-            run(["auditctl", "-e", str(enabled)], timeout=10, check=True)
+            self.run(["auditctl", "-e", str(enabled)], timeout=10, check=True)
         if backlog is not None:
-            run(["auditctl", "-b", str(backlog)], timeout=10, check=True)
+            self.run(["auditctl", "-b", str(backlog)], timeout=10, check=True)
 
     def restore_audit(self):
         if self.audit_before is None:
@@ -572,30 +698,32 @@ class Capture(object):
     # --------------------------------------------------------- lifecycle --
 
     def write_guests(self, images, xmldir):
+        """The guests' disks and XML; IMAGES and XMLDIR are the platform's paths."""
         guests = []
         for guest in GUESTS:
             guest = dict(guest)
             guest["disk"] = os.path.join(images, guest["key"] + (".missing.qcow2" if guest.get("missing_disk") else ".qcow2"))
             if not guest.get("missing_disk"):
-                run(["qemu-img", "create", "-q", "-f", "qcow2", guest["disk"], "16M"], check=True)
+                self.run(["qemu-img", "create", "-q", "-f", "qcow2", guest["disk"], "16M"], check=True)
             xml = DOMAIN_XML.format(virt=self.virt, name=guest["name"], uuid=guest["uuid"], disk=guest["disk"],
                                     mac=guest["mac"], emulator=QEMU_BIN,
                                     maxmem=MAXMEM_XML if guest.get("dimm") else u"",
                                     cpu=CPU_XML if guest.get("dimm") else u"")
             guest["xml"] = os.path.join(xmldir, guest["key"] + ".xml")
-            with open(guest["xml"], "wb") as handle:
+            with open(self.host(guest["xml"]), "wb") as handle:
                 handle.write(xml.encode("utf-8"))
             guests.append(guest)
         extra = os.path.join(images, "extra.qcow2")
-        run(["qemu-img", "create", "-q", "-f", "qcow2", extra, "8M"], check=True)
+        self.run(["qemu-img", "create", "-q", "-f", "qcow2", extra, "8M"], check=True)
         late = os.path.join(images, "late.qcow2")
-        run(["qemu-img", "create", "-q", "-f", "qcow2", late, "8M"], check=True)
+        self.run(["qemu-img", "create", "-q", "-f", "qcow2", late, "8M"], check=True)
         dimm = os.path.join(xmldir, "dimm.xml")
-        with open(dimm, "w") as handle:
+        with open(self.host(dimm), "w") as handle:
             handle.write(DIMM_XML)
         return dict((g["key"], g) for g in guests), extra, late, dimm
 
     def lifecycle(self, images, xmldir, confdir):
+        """The scripted lifecycle; IMAGES and XMLDIR are the platform's paths, CONFDIR the host's."""
         g, extra, late, dimm = self.write_guests(images, xmldir)
         with open(os.path.join(self.pass_dir, "guests.json"), "w") as handle:
             json.dump([dict((k, v) for k, v in guest.items() if k != "xml") for guest in g.values()],
@@ -678,7 +806,7 @@ class Capture(object):
         os.chmod(images, 0o755)
         logfile = os.path.join(logdir, "audit.log")
         with open(os.path.join(confdir, "auditd.conf"), "w") as handle:
-            handle.write(AUDITD_CONF.format(log=logfile, fmt=fmt, plugins=plugins))
+            handle.write(AUDITD_CONF.format(log=self.inner(logfile), fmt=fmt, plugins=self.inner(plugins)))
         os.chmod(os.path.join(confdir, "auditd.conf"), 0o640)
 
         self.actions = open(os.path.join(self.pass_dir, "actions.jsonl"), "w")
@@ -687,15 +815,15 @@ class Capture(object):
             self.start_auditd(confdir, "auditd-%s-1.out" % fmt)
             info["auditd_pid"] = self.auditd.pid
             self.set_audit(enabled=1, backlog=8192)
-            status = audit_status()[0]
+            status = self.audit_status()[0]
             info["lost_before"] = int(status.get("lost", "0"))
             time.sleep(0.3)
-            g = self.lifecycle(images, xmldir, confdir)
+            g = self.lifecycle(self.inner(images), self.inner(xmldir), confdir)
 
             # the end of the capture: e2e-delta is still running
             time.sleep(0.5)
             before = time.time()
-            status = audit_status()[0]
+            status = self.audit_status()[0]
             info["lost_after"] = int(status.get("lost", "0"))
             self.stop_auditd()
             self.record(None, "daemon:auditd-stop", before, time.time(), 0, ["auditd", "stop"], "",
@@ -716,20 +844,25 @@ class Capture(object):
     # ----------------------------------------------------------- teardown --
 
     def teardown(self):
-        """Undo everything; every step runs even when an earlier one fails (failures go to meta.json)."""
+        """Undo everything; every step runs even when an earlier one fails (failures go to meta.json).
+
+        Returns the names of the steps that failed (the run then fails)."""
         steps = self.meta["teardown"]
         for name, step in (("guests", self._td_guests), ("daemons", self._td_daemons), ("qemu", self._td_qemu),
-                           ("dnsmasq", self._td_dnsmasq), ("audit state", self.restore_audit),
-                           ("/dev/kvm", self._td_kvm), ("files", self._td_files)):
+                           ("dnsmasq", self._td_dnsmasq), ("firewall", self._td_firewall),
+                           ("audit state", self.restore_audit), ("/dev/kvm", self._td_kvm),
+                           ("files", self._td_files), ("cgroups", self._td_cgroups), ("mounts", self._td_mounts)):
             try:
                 step()
             except Exception as exc:  # pylint: disable=broad-except
                 steps.append("%s: %s" % (name, exc))
+                self.meta.setdefault("teardown_failed", []).append(name)
                 log("TEARDOWN STEP FAILED (%s): %s" % (name, exc))
         if self.audit_before is not None:
-            self.meta["audit_status_after"] = audit_status()[0]
+            self.meta["audit_status_after"] = self.audit_status()[0]
         if self.lock is not None:
             self.lock.close()
+        return self.meta.get("teardown_failed")
 
     def _td_guests(self):
         if self.uri and "libvirtd" in self.children:
@@ -750,10 +883,106 @@ class Capture(object):
                 os.kill(pid, signal.SIGKILL)
 
     def _td_dnsmasq(self):
-        rc, out = run(["pidof", "dnsmasq"], timeout=10)
-        for pid in (set(out.split()) if rc == 0 else set()) - self.foreign_dnsmasq:
-            self.meta["teardown"].append("stopped dnsmasq pid %s started during the run" % pid)
-            os.kill(int(pid), signal.SIGTERM)
+        for pid in sorted(pids_of("dnsmasq") - self.foreign_dnsmasq):
+            self.meta["teardown"].append("stopped dnsmasq pid %d started during the run" % pid)
+            os.kill(pid, signal.SIGTERM)
+
+    def _td_firewall(self):
+        """Remove the chains and tables libvirt made during the run (never ones that were there before)."""
+        if self.firewall_before is None:
+            return
+        new = sorted(self.firewall() - self.firewall_before)
+        for tool, table, chain in new:
+            if tool == "nft":
+                continue
+            rc, out = self.run([tool, "-t", table, "-S"], timeout=30)
+            for line in out.splitlines() if rc == 0 else []:
+                words = shlex.split(line)
+                if words[:1] == ["-A"] and "-j" in words and words[words.index("-j") + 1] == chain:
+                    self.run([tool, "-t", table, "-D"] + words[1:], timeout=30, check=True)
+        for tool, table, chain in new:
+            if tool == "nft":
+                self.run(["nft", "delete", "table", table, chain], timeout=30, check=True)
+            else:
+                self.run([tool, "-t", table, "-F", chain], timeout=30, check=True)
+        for tool, table, chain in new:
+            if tool != "nft":
+                self.run([tool, "-t", table, "-X", chain], timeout=30, check=True)
+        for item in new:
+            self.meta["teardown"].append("removed firewall %s %s %s made by libvirt" % item)
+
+    def _td_cgroups(self):
+        """libvirt's empty "machine" cgroups made during the run (its guests' own are gone with them)."""
+        if self.cgroups_before is None:
+            return
+        for path in sorted(machine_cgroups() - self.cgroups_before, key=lambda p: -p.count("/")):
+            os.rmdir(path)
+            self.meta["teardown"].append("removed the empty cgroup %s made by libvirt" % path)
+
+    def firewall(self):
+        """libvirt's firewall objects now: (iptables|ip6tables, table, chain) and (nft, family, table)."""
+        found = set()
+        for tool in ("iptables", "ip6tables"):
+            rc, out = self.run([tool + "-save"], timeout=30)
+            table = None
+            for line in out.splitlines() if rc == 0 else []:
+                if line.startswith("*"):
+                    table = line[1:].strip()
+                elif line.startswith(":") and table and line[1:].upper().startswith("LIBVIRT"):
+                    found.add((tool, table, line[1:].split()[0]))
+        rc, out = self.run(["nft", "list", "tables"], timeout=30)
+        for line in out.splitlines() if rc == 0 else []:
+            words = line.split()
+            if len(words) == 3 and words[0] == "table" and "libvirt" in words[2]:
+                found.add(("nft", words[1], words[2]))
+        return found
+
+    # the root's mounts for a chroot platform: (mount arguments, mount point in
+    # the root).  /sys/fs/cgroup with everything mounted below it (cgroup v1
+    # hierarchies, or the v2 one); binds are made slaves, so that undoing them
+    # never propagates back to the host's own mounts
+    ROOT_MOUNTS = (
+        (["-t", "proc", "proc"], "/proc"),
+        (["-t", "sysfs", "sysfs"], "/sys"),
+        (["--rbind", "/sys/fs/cgroup"], "/sys/fs/cgroup"),
+        (["--bind", "/dev"], "/dev"),
+        (["--bind", "/dev/pts"], "/dev/pts"),
+        (["--bind", "/dev/shm"], "/dev/shm"),
+        (["-t", "tmpfs", "-o", "mode=0755,nosuid,nodev", "tmpfs"], "/run"),
+    )
+
+    def mount_root(self):
+        """What libvirtd, qemu and auditd need in the root: proc, sysfs, cgroups, devices, a fresh /run."""
+        stale = mounts_under(self.root)
+        if stale:
+            self.meta["teardown"].append("unmounted %s left by an earlier run" % " ".join(stale))
+            self.unmount(stale)
+        for args, target in self.ROOT_MOUNTS:
+            bind = args[0] in ("--bind", "--rbind")
+            if bind and not os.path.ismount(args[1]):
+                continue
+            path = self.host(target)
+            self.mounts.append(path)
+            run(["mount"] + args + [path], timeout=30, check=True)
+            if bind:
+                run(["mount", "--make-rslave", path], timeout=30, check=True)
+        log("mounted %s" % " ".join(self.inner(p) for p in mounts_under(self.root)))
+
+    def unmount(self, points):
+        for point in points:
+            rc, out = run(["umount", point], timeout=30)
+            if rc != 0:
+                self.meta["teardown"].append("umount %s: %s; detached lazily" % (point, out))
+                run(["umount", "-l", point], timeout=30, check=True)
+
+    def _td_mounts(self):
+        """Every mount in the root, deepest first (what --rbind brought along too)."""
+        if not self.chroot:
+            return
+        self.unmount(mounts_under(self.root))
+        self.mounts = []
+        if mounts_under(self.root):
+            raise RuntimeError("still mounted in the root: %s" % " ".join(mounts_under(self.root)))
 
     def _td_kvm(self):
         if self.kvm_saved is not None:
@@ -765,9 +994,9 @@ class Capture(object):
         # libvirt's runtime directory, when no libvirt daemon had made it before us
         # (every daemon that could use it was ours and is stopped now)
         if not self.run_libvirt_existed and "libvirtd" not in self.children and "virtlogd" not in self.children:
-            shutil.rmtree("/run/libvirt", ignore_errors=True)
+            shutil.rmtree(self.host("/run/libvirt"), ignore_errors=True)
         for guest in GUESTS:
-            path = "/var/log/libvirt/qemu/%s.log" % guest["name"]
+            path = self.host("/var/log/libvirt/qemu/%s.log" % guest["name"])
             if os.path.exists(path):
                 os.unlink(path)
         if self.tmp and os.path.isdir(self.tmp):
@@ -782,7 +1011,8 @@ class Capture(object):
     def main(self):
         os.makedirs(self.out)
         self.preflight()
-        self.tmp = tempfile.mkdtemp(prefix="virtaudit-e2e-", dir=self.tmp_parent)
+        # a chroot's commands see only the root: the private directory is in its /tmp
+        self.tmp = tempfile.mkdtemp(prefix="virtaudit-e2e-", dir=self.host("/tmp") if self.chroot else self.tmp_parent)
         os.chmod(self.tmp, 0o755)     # qemu (libvirt-qemu) must reach the images
         self.virt, why = self.setup_kvm()
         self.start_libvirt()
@@ -804,12 +1034,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True, help="output directory (must not exist)")
     parser.add_argument("--formats", default="RAW,ENRICHED", help="auditd log_format of each pass")
-    parser.add_argument("--tmp-parent", default=None, help="where the temporary directory goes")
+    parser.add_argument("--platform", default=None,
+                        help="platform of tests/e2e/platforms.py (default: the host's own release)")
+    parser.add_argument("--tmp-parent", default=None, help="where the temporary directory goes (host platform)")
     args = parser.parse_args(argv)
     formats = [f.strip().upper() for f in args.formats.split(",") if f.strip()]
+    if args.platform:
+        plat = platforms.by_name(args.platform)
+    else:
+        plat = [p for p in platforms.PLATFORMS if p["codename"] == platforms.host_codename()]
+        if not plat:
+            parser.error("the host is none of the platforms; name one with --platform")
+        plat = plat[0]
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
-    cap = Capture(args.out, formats, args.tmp_parent)
+    cap = Capture(args.out, formats, plat, args.tmp_parent)
     rc = 0
     try:
         cap.main()
@@ -831,7 +1070,9 @@ def main(argv=None):
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         try:
-            cap.teardown()
+            if cap.teardown():
+                rc = rc if rc == 1 else 1
+                log("TEARDOWN INCOMPLETE: %s" % cap.meta["teardown_failed"])
         except Exception:  # pylint: disable=broad-except
             rc = rc or 1
             log("TEARDOWN FAILED: %s" % traceback.format_exc())

@@ -3,21 +3,25 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the real-hypervisor end-to-end test (docs/e2e.md).
 
-* ``capture``: runs capture.py once per pytest session (real auditd, libvirtd
-  and qemu; RAW then ENRICHED) and returns its output directory.  When the
+Every test runs once per platform (tests/e2e/platforms.py: Debian 12 and
+Debian 13, one on the host, the other in a debootstrap root) and log format.
+
+* ``capture``: runs capture.py once per platform (real auditd, libvirtd and
+  qemu; RAW then ENRICHED) and returns its output directory.  When the
   machine cannot do it (not root, packages not installable, the kernel
-  refuses auditing, another audit/libvirt daemon is running) every test that
-  needs it is SKIPPED with the reason and a banner is printed at the end -
-  never passed.  VIRTAUDIT_REQUIRE_E2E=1 turns the skip into a failure.
+  refuses auditing, another audit/libvirt daemon is running) every test of
+  that platform is SKIPPED with the reason and a banner is printed at the
+  end - never passed.  VIRTAUDIT_REQUIRE_E2E=1 turns the skip into a failure.
 * ``playbook_result``: the collection run through a real ``ansible-playbook``
-  against localhost on the captured log of one format.
+  against localhost on the captured log of one platform and format.
 
 Environment:
-  VIRTAUDIT_E2E_OUTPUT   output directory (default .cache/e2e in the checkout); emptied first
-  VIRTAUDIT_E2E_REUSE    judge an existing capture directory instead of making a new one
-  VIRTAUDIT_E2E_FORMATS  formats to capture (default RAW,ENRICHED)
-  VIRTAUDIT_E2E_VIRT     "qemu" forces TCG even where /dev/kvm works
-  VIRTAUDIT_E2E_KEEP_TMP keep the temporary directory (images, configs, daemon logs)
+  VIRTAUDIT_E2E_OUTPUT    output directory (default .cache/e2e in the checkout); emptied first
+  VIRTAUDIT_E2E_REUSE     judge an existing output directory (PLATFORM/capture in it) instead of capturing
+  VIRTAUDIT_E2E_PLATFORMS platforms to run (default all: debian12,debian13)
+  VIRTAUDIT_E2E_FORMATS   formats to capture (default RAW,ENRICHED)
+  VIRTAUDIT_E2E_VIRT      "qemu" forces TCG even where /dev/kvm works
+  VIRTAUDIT_E2E_KEEP_TMP  keep the temporary directory (images, configs, daemon logs)
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,28 +40,65 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-CAPTURE_TIMEOUT = 540
+import platforms  # noqa: E402  pylint: disable=wrong-import-position
+import records  # noqa: E402  pylint: disable=wrong-import-position
+
+# a cold debootstrap root is made inside the capture (about 70 s from a near mirror)
+CAPTURE_TIMEOUT = 1200
 PLAYBOOK_TIMEOUT = 300
 FORMATS = [f.strip().upper() for f in os.environ.get("VIRTAUDIT_E2E_FORMATS", "RAW,ENRICHED").split(",") if f.strip()]
+PLATFORMS = platforms.selected()
 
-_STATE = {"capture": None, "skip": None, "error": None, "notes": [], "timings": {}}
+# per platform name: capture directory, skip reason or error, timings;
+# per (platform, format): the record traits (records.py) and package versions
+_STATE = {"platforms": {}, "notes": [], "output_ready": False, "records": {}}
+
+
+def _platform_state(name):
+    return _STATE["platforms"].setdefault(name, {"capture": None, "skip": None, "error": None, "timings": {}})
 
 
 def output_dir():
     return os.path.abspath(os.environ.get("VIRTAUDIT_E2E_OUTPUT") or os.path.join(ROOT, ".cache", "e2e"))
 
 
-def _run_capture():
+def results_dir():
+    """Where the results go: the output directory, or the reused one."""
+    reuse = os.environ.get("VIRTAUDIT_E2E_REUSE")
+    return os.path.abspath(reuse) if reuse else output_dir()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "auvirt: only on the platforms whose audit package still has auvirt")
+
+
+def pytest_generate_tests(metafunc):
+    """platform x format; an ``auvirt`` test only on the platforms that have auvirt."""
+    if "platform" in metafunc.fixturenames:
+        names = [p["name"] for p in PLATFORMS
+                 if p["auvirt"] or not metafunc.definition.get_closest_marker("auvirt")]
+        metafunc.parametrize("platform", names, scope="session")
+    if "fmt" in metafunc.fixturenames:
+        metafunc.parametrize("fmt", FORMATS)
+
+
+def _run_capture(name):
     reuse = os.environ.get("VIRTAUDIT_E2E_REUSE")
     if reuse:
-        return os.path.abspath(reuse), 0, "(reused %s)" % reuse
+        capture_dir = os.path.join(os.path.abspath(reuse), name, "capture")
+        if not os.path.isdir(capture_dir):
+            return capture_dir, 77, "no capture of %s in %s" % (name, reuse)
+        return capture_dir, 0, "(reused %s)" % capture_dir
     out = output_dir()
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
-    capture_dir = os.path.join(out, "capture")
-    log_path = os.path.join(out, "capture.log")
-    cmd = [sys.executable, os.path.join(HERE, "capture.py"), "--out", capture_dir, "--formats", ",".join(FORMATS)]
+    if not _STATE["output_ready"]:
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        _STATE["output_ready"] = True
+    os.makedirs(os.path.join(out, name))
+    capture_dir = os.path.join(out, name, "capture")
+    log_path = os.path.join(out, name, "capture.log")
+    cmd = [sys.executable, os.path.join(HERE, "capture.py"), "--out", capture_dir, "--platform", name,
+           "--formats", ",".join(FORMATS)]
     started = time.time()
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -72,43 +113,49 @@ def _run_capture():
                 proc.kill()
                 proc.wait()
             rc = "timeout"
-    _STATE["timings"]["capture"] = time.time() - started
+    _platform_state(name)["timings"]["capture"] = time.time() - started
     with open(log_path, "rb") as log_file:
         text = log_file.read().decode("utf-8", "replace")
     return capture_dir, rc, text
 
 
 @pytest.fixture(scope="session")
-def capture():
-    if _STATE["capture"] is None and _STATE["skip"] is None and _STATE["error"] is None:
-        capture_dir, rc, text = _run_capture()
+def capture(platform):
+    state = _platform_state(platform)
+    if state["capture"] is None and state["skip"] is None and state["error"] is None:
+        capture_dir, rc, text = _run_capture(platform)
         if rc == 0:
-            _STATE["capture"] = capture_dir
+            state["capture"] = capture_dir
         elif rc == 77:
-            reason = "capture skipped"
+            reason = text if os.environ.get("VIRTAUDIT_E2E_REUSE") else "capture skipped"
             skipped = os.path.join(capture_dir, "SKIPPED")
             if os.path.exists(skipped):
                 with open(skipped) as handle:
                     reason = handle.read().strip()
-            _STATE["skip"] = reason
+            state["skip"] = reason
         else:
             error = ""
             if os.path.exists(os.path.join(capture_dir, "ERROR")):
                 with open(os.path.join(capture_dir, "ERROR")) as handle:
                     error = handle.read()
-            _STATE["error"] = "capture.py failed (rc=%s)\n%s\n--- capture log (tail) ---\n%s" % (
-                rc, error, "\n".join(text.splitlines()[-40:]))
-    if _STATE["skip"]:
-        message = "*** REAL HYPERVISOR END-TO-END TEST NOT RUN: %s ***" % _STATE["skip"]
+            state["error"] = "capture.py --platform %s failed (rc=%s)\n%s\n--- capture log (tail) ---\n%s" % (
+                platform, rc, error, "\n".join(text.splitlines()[-40:]))
+    if state["skip"]:
+        message = "*** REAL HYPERVISOR END-TO-END TEST NOT RUN on %s: %s ***" % (platform, state["skip"])
         if os.environ.get("VIRTAUDIT_REQUIRE_E2E"):
             pytest.fail(message)
         pytest.skip(message)
-    if _STATE["error"]:
-        pytest.fail(_STATE["error"], pytrace=False)
-    return _STATE["capture"]
+    if state["error"]:
+        pytest.fail(state["error"], pytrace=False)
+    return state["capture"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def platform_info(platform):
+    return platforms.by_name(platform)
+
+
+@pytest.fixture
 def meta(capture):
     with open(os.path.join(capture, "meta.json")) as handle:
         return json.load(handle)
@@ -139,11 +186,10 @@ def staged_collections():
     return cache
 
 
-def run_playbook(fmt, capture_dir, collections):
-    if fmt in _PLAYBOOK:
-        return _PLAYBOOK[fmt]
-    base = capture_dir if os.environ.get("VIRTAUDIT_E2E_REUSE") else output_dir()
-    result_dir = os.path.join(base, "results-%s" % fmt)
+def run_playbook(platform, fmt, capture_dir, collections):
+    if (platform, fmt) in _PLAYBOOK:
+        return _PLAYBOOK[(platform, fmt)]
+    result_dir = os.path.join(results_dir(), platform, "results-%s" % fmt)
     if os.path.isdir(result_dir):
         shutil.rmtree(result_dir)
     os.makedirs(result_dir)
@@ -158,7 +204,7 @@ def run_playbook(fmt, capture_dir, collections):
     started = time.time()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=HERE, env=env,
                           timeout=PLAYBOOK_TIMEOUT, check=False)
-    _STATE["timings"]["playbook %s" % fmt] = time.time() - started
+    _platform_state(platform)["timings"]["playbook %s" % fmt] = time.time() - started
     text = proc.stdout.decode("utf-8", "replace")
     with open(os.path.join(result_dir, "ansible-playbook.log"), "w") as handle:
         handle.write(" ".join(cmd) + "\n" + text)
@@ -168,18 +214,13 @@ def run_playbook(fmt, capture_dir, collections):
     for name in ("full", "lines", "summary"):
         with open(os.path.join(result_dir, name + ".json")) as handle:
             results[name] = json.load(handle)
-    _PLAYBOOK[fmt] = results
+    _PLAYBOOK[(platform, fmt)] = results
     return results
 
 
-@pytest.fixture(params=FORMATS)
-def fmt(request):
-    return request.param
-
-
 @pytest.fixture
-def playbook_result(fmt, capture, staged_collections):
-    return run_playbook(fmt, capture, staged_collections)
+def playbook_result(platform, fmt, capture, staged_collections):
+    return run_playbook(platform, fmt, capture, staged_collections)
 
 
 @pytest.fixture(scope="session")
@@ -188,27 +229,64 @@ def e2e_note():
     return _STATE["notes"].append
 
 
+@pytest.fixture
+def e2e_output(platform, capture):
+    """Where the platform's results and reports go (in the output directory, or the reused one)."""
+    return os.path.join(results_dir(), platform)
+
+
 @pytest.fixture(scope="session")
-def e2e_output(capture):
-    """Where results and reports go: the output directory, or the reused capture directory."""
-    if os.environ.get("VIRTAUDIT_E2E_REUSE"):
-        return capture
-    return output_dir()
+def e2e_records():
+    """record(platform, fmt, traits, versions): one column of record-differences.md."""
+    def record(platform, fmt, traits, versions):
+        _STATE["records"][(platform, fmt)] = {"traits": traits, "versions": versions}
+    return record
+
+
+def _write_record_differences():
+    if not _STATE["records"]:
+        return None
+    path = os.path.join(results_dir(), "record-differences.md")
+    with open(path, "w") as handle:
+        handle.write(records.report(_STATE["records"]))
+    return path
+
+
+def _auditd_version(capture_dir):
+    try:
+        with open(os.path.join(capture_dir, "meta.json")) as handle:
+            return "auditd %s" % json.load(handle)["versions"]["auditd"]
+    except (IOError, OSError, ValueError, KeyError):
+        return "audit-userspace >= 4.0"
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not (_STATE["capture"] or _STATE["skip"] or _STATE["error"]):
+    states = [(p["name"], _STATE["platforms"][p["name"]]) for p in PLATFORMS if p["name"] in _STATE["platforms"]]
+    if not states:
         return
     write = terminalreporter.write_line
     terminalreporter.section("real hypervisor end-to-end")
-    if _STATE["skip"]:
-        write("*** SKIPPED e2e: the real hypervisor end-to-end test did not run: %s ***" % _STATE["skip"])
-        return
-    if _STATE["error"]:
-        write("*** FAILED e2e: the capture did not complete; see %s ***" % os.path.join(output_dir(), "capture.log"))
-        return
-    for name, seconds in sorted(_STATE["timings"].items()):
-        write("time %-20s %6.1f s" % (name, seconds))
+    for name, state in states:
+        if state["skip"]:
+            write("%s: NOT RUN: %s" % (name, state["skip"]))
+        elif state["error"]:
+            write("%s: FAILED: the capture did not complete; see %s"
+                  % (name, os.path.join(output_dir(), name, "capture.log")))
+        else:
+            for what, seconds in sorted(state["timings"].items()):
+                write("%s: time %-20s %6.1f s" % (name, what, seconds))
+            if not platforms.by_name(name)["auvirt"]:
+                write("%s: no auvirt comparison: its audit package (%s) has no auvirt"
+                      % (name, _auditd_version(state["capture"])))
     for text in _STATE["notes"]:
         write(text)
-    write("output: %s" % (_STATE["capture"] if os.environ.get("VIRTAUDIT_E2E_REUSE") else output_dir()))
+    differences = _write_record_differences()
+    if differences:
+        write("how the platforms' logs differ: %s" % differences)
+    write("output: %s" % results_dir())
+    skipped = ["%s: %s" % (name, state["skip"]) for name, state in states if state["skip"]]
+    # the banners scripts/summary.sh reads (make test's summary)
+    if skipped and len(skipped) == len(states):
+        write("*** SKIPPED e2e: the real hypervisor end-to-end test did not run: %s ***" % "; ".join(skipped))
+    elif skipped:
+        write("*** PARTLY SKIPPED e2e: %s ***" % "; ".join(skipped))

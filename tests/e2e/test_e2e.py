@@ -21,6 +21,7 @@ import pytest
 import auvirt_diff
 import ground_truth
 import judge
+import records
 
 
 def _expected(capture, fmt, meta):
@@ -95,6 +96,38 @@ def test_auditd_restart_keeps_guests_running(fmt, capture, meta, playbook_result
     _fail_on(problems)
 
 
+def test_platform_records(platform_info, fmt, capture, meta, playbook_result, e2e_records):
+    """The platform's own traits are in the capture, and the collection reads them.
+
+    Every start has its device cgroup (a capture without cgroup records, e.g.
+    from a root whose cgroup hierarchies were not mounted, would test less
+    than it claims); /dev/userfaultfd with its three-digit minor is allowed
+    exactly on the platforms whose libvirt does it, and the collection lists
+    it with that rdev.  The facts go to record-differences.md."""
+    traits = records.traits(_log(capture, fmt))
+    e2e_records(platform_info["name"], fmt, traits, meta["versions"])
+    expected = _expected(capture, fmt, meta)
+    problems = []
+    starts = sum(1 for s in expected["sessions"] if not s["failed_start"])
+    if traits["cgroup_starts"] != starts:
+        problems.append("%d cgroup deny-all records for %d starts" % (traits["cgroup_starts"], starts))
+    if len(traits["start_spans"]) != starts:
+        problems.append("%d VIRT_MACHINE_ID/op=start pairs for %d starts" % (len(traits["start_spans"]), starts))
+    has_uffd = [rdev for path, rdev in traits["cgroup_paths"] if path == "/dev/userfaultfd"]
+    if platform_info["userfaultfd"] and has_uffd != ["0A:101"]:
+        problems.append("no cgroup allow of /dev/userfaultfd rdev=0A:101 (%r)" % has_uffd)
+    if not platform_info["userfaultfd"] and has_uffd:
+        problems.append("unexpected cgroup allow of /dev/userfaultfd %r" % has_uffd)
+    if has_uffd:
+        read = [(r["details"].get("rdev"), r["closed_epoch"] is not None or s["state"] == "running")
+                for s in playbook_result["full"]["sessions"] for r in s["resources"]
+                if r["kind"] == "cgroup" and r["value"] == "/dev/userfaultfd"]
+        if read != [("0A:101", True)] * starts:
+            problems.append("the collection's /dev/userfaultfd cgroup items (rdev, closed or running): %r, "
+                            "expected one per start (%d) with rdev 0A:101" % (read, starts))
+    _fail_on(problems)
+
+
 def test_proof_points_at_the_records(fmt, capture, playbook_result):
     _fail_on(judge.judge_proof(playbook_result["full"], judge.index_log(_log(capture, fmt))))
 
@@ -105,20 +138,25 @@ def test_no_parse_errors_and_complete_coverage(fmt, playbook_result):
     assert len(result["sources"]) == 1, result["sources"]
 
 
-def test_auvirt_differences(fmt, capture, meta, playbook_result, e2e_note, e2e_output):
-    """Run the real auvirt on the same log; write down where it differs from the ground truth."""
-    if not os.access(auvirt_diff.AUVIRT, os.X_OK):
-        pytest.skip("*** %s not found (audit >= 4.0 has no auvirt): no comparison ***" % auvirt_diff.AUVIRT)
+@pytest.mark.auvirt
+def test_auvirt_differences(platform, fmt, capture, meta, playbook_result, e2e_note, e2e_output):
+    """Run the platform's real auvirt on the same log; write down where it differs from the ground truth.
+
+    Only on the platforms whose audit package still ships auvirt (platforms.py);
+    the terminal summary says which were compared."""
+    root = meta["platform"]["root"]
+    if not os.access(os.path.join(root, auvirt_diff.AUVIRT.lstrip("/")), os.X_OK):
+        pytest.fail("%s has no %s although its audit package ships it" % (platform, auvirt_diff.AUVIRT))
     expected = _expected(capture, fmt, meta)
     diffs, line_diff, outputs = auvirt_diff.compare(_log(capture, fmt), expected,
                                                     playbook_result["full"]["summary"],
-                                                    playbook_result["lines"]["auvirt_lines"])
+                                                    playbook_result["lines"]["auvirt_lines"], root=root)
     path = os.path.join(e2e_output, "auvirt-differences-%s.md" % fmt)
     with open(path, "w") as handle:
         handle.write(auvirt_diff.report(fmt, os.path.basename(_log(capture, fmt)), diffs, line_diff, outputs))
     with open(path[:-3] + ".json", "w") as handle:
         json.dump({"differences": diffs, "auvirt_lines_diff": line_diff}, handle, indent=2, ensure_ascii=False)
-    e2e_note("auvirt vs ground truth (%s): %d difference(s); report %s" % (fmt, len(diffs), path))
+    e2e_note("auvirt vs ground truth (%s %s): %d difference(s); report %s" % (platform, fmt, len(diffs), path))
     for diff in diffs:
         e2e_note("  - %s, %s: auvirt %s; truth %s" % (diff["what"], diff["session"], diff["auvirt"], diff["truth"]))
     changed = sum(1 for line in line_diff if line[:1] in "+-" and not line.startswith(("+++", "---")))

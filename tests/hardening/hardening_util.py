@@ -229,6 +229,8 @@ def check_result(result, paths, monotonic=True):
     if "auvirt_lines" in result:
         for line in result["auvirt_lines"]:
             assert not re.search(u"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", line), "auvirt line breaks: %r" % (line,)
+            assert not re.search(u"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", line), \
+                "auvirt line with a bidirectional control: %r" % (line,)
     return text
 
 

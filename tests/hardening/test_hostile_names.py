@@ -45,6 +45,7 @@ HOSTILE = [
     ("non-utf8", b"caf\xe9-\xff\xfe-\xc3"),
     ("long", u"L" * 4096),
     ("unicode-breaks", u"x\u2028y\u2029z\x85w\x0bv\x0cu\x1cend"),
+    ("bidi", u"web01\u202e10bew\u2066x\u2069\u200f"),
     ("backslashes", u"back\\slash\\t\\x41\\u2028"),
     ("quotes", u"it's 'quoted' msg='res=failed' uuid=00000000-0000-0000-0000-000000000000"),
     ("single-quotes", u"it's'x'"),

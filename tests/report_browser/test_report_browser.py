@@ -52,12 +52,16 @@ HOOK_TAIL = """<script>
     Array.prototype.forEach.call(document.querySelectorAll("table[id]"), function (t) { out.tables[t.id] = t.tBodies[0].rows.length; });
     out.firstSection = document.querySelector("main h2").id;
     var table = document.getElementById("sessions-table");
-    var th = table.tHead.rows[0].cells[5];  // Duration
-    th.click();
-    var asc = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[5].getAttribute("data-sort"); });
-    th.click();
-    var desc = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[5].getAttribute("data-sort"); });
-    out.sortAsc = asc; out.sortDesc = desc; out.sortDir = th.getAttribute("data-dir");
+    if (table) {
+      var th = table.tHead.rows[0].cells[5];  // Duration
+      th.click();
+      var asc = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[5].getAttribute("data-sort"); });
+      th.click();
+      var desc = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[5].getAttribute("data-sort"); });
+      out.sortAsc = asc; out.sortDesc = desc; out.sortDir = th.getAttribute("data-dir");
+    }
+    var hosts = document.getElementById("hosts-table");
+    if (hosts) { hosts.tHead.rows[0].cells[2].click(); out.hostsSorted = hosts.getAttribute("id"); }
     out.visibleWidth = document.body.scrollWidth;
   } catch (e) { out.errors.push("check: " + e.message); }
   document.body.setAttribute("data-check", JSON.stringify(out));
@@ -70,8 +74,10 @@ def report(tmp_path_factory):
     dest = str(tmp_path_factory.mktemp("report"))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    results = str(tmp_path_factory.mktemp("results"))
     proc = subprocess.run(["ansible-playbook", "virtaudit.auvirt.fleet_report", "-i", os.path.join(ROOT, "demo", "inventory.yml"),
-                           "-e", "fleet_report_dest=" + dest, "-e", '{"fleet_report_formats": ["html"]}'],
+                           "-e", "fleet_report_dest=" + dest, "-e", "fleet_report_results_dir=" + results,
+                           "-e", '{"fleet_report_formats": ["html"]}'],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     assert proc.returncode == 0, proc.stdout
     return os.path.join(dest, "fleet_report.html")
@@ -98,19 +104,26 @@ def test_screenshot(report, tmp_path):
     assert "Uncaught" not in proc.stderr
 
 
-def test_page_renders_without_script_errors(report, tmp_path):
+def hooked_check(report, tmp_path):
+    """Open ``report`` with the check hook in Chromium; the hook's findings and Chromium's output."""
     with open(report, encoding="utf-8") as handle:
         page = handle.read()
     hooked = page.replace("<head>", "<head>\n" + HOOK_HEAD, 1).replace("</body>", HOOK_TAIL + "\n</body>", 1)
-    path = tmp_path / "hooked.html"
-    path.write_text(hooked, encoding="utf-8")
-    proc = chromium("--dump-dom", "file://" + str(path))
+    path = os.path.join(os.path.dirname(report), "hooked-" + os.path.basename(report))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(hooked)
+    proc = chromium("--dump-dom", "file://" + path)
     match = re.search(r'data-check="([^"]*)"', proc.stdout)
     assert match, "the check hook did not run:\n" + proc.stderr[-3000:]
     check = json.loads(html.unescape(match.group(1)))
     assert check["errors"] == [], check["errors"]
     assert "Uncaught" not in proc.stderr
-    assert check["ready"] == "6"  # the report's own script ran and wired six sortable tables
+    return check, proc
+
+
+def test_page_renders_without_script_errors(report, tmp_path):
+    check, proc = hooked_check(report, tmp_path)
+    assert check["ready"] == "7"  # the report's own script ran and wired seven sortable tables
     assert check["firstSection"] == "findings"
     # one timeline per reporting host, one bar per session, the hv02 reboot marked
     assert check["svgs"] == 3 and check["bars"] == 12 and check["barsWithWidth"] == 12
@@ -118,9 +131,40 @@ def test_page_renders_without_script_errors(report, tmp_path):
     assert check["tables"]["sessions-table"] == 12
     assert check["tables"]["hosts-table"] == 4 and check["tables"]["missing-table"] == 1
     assert check["tables"]["migrations-table"] == 1 and check["tables"]["findings-table"] >= 15
+    assert check["tables"]["findings-rules-table"] >= 10
     durations = [float(v) for v in check["sortAsc"] if v]
     assert durations == sorted(durations) and len(durations) == 8
     assert [float(v) for v in check["sortDesc"] if v] == sorted(durations, reverse=True)
     assert check["sortDir"] == "desc"
     # the escaped guest name shows as text, not as markup
     assert "qa &lt;sandbox&gt; &amp; \"=1+2\"" in proc.stdout or "qa &lt;sandbox&gt; &amp; &quot;=1+2&quot;" in proc.stdout
+
+
+def test_host_page_renders_and_links_back(report, tmp_path):
+    page = os.path.join(os.path.dirname(report), "fleet_report_hosts", "hv02.html")
+    check, proc = hooked_check(page, tmp_path)
+    assert check["svgs"] == 1 and check["bars"] == 5 and check["markers"] == 2
+    assert check["tables"]["sessions-table"] == 5 and check["tables"]["migrations-table"] == 1
+    assert check["firstSection"] == "findings"
+    assert 'href="../fleet_report.html"' in proc.stdout
+
+
+def test_a_thousand_host_report_stays_usable(tmp_path):
+    """1,000 hosts x 170 sessions: the main page is small, renders, sorts, and every host has its page."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "plugin_utils"))
+    from collection_path import ensure_importable
+    ensure_importable()
+    from fleet_helpers import big_fleet
+    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_output
+    fleet = big_fleet(hosts=1000, sessions_per_host=170)
+    out = str(tmp_path / "big")
+    names = fleet_output.write_reports(fleet, out, ["html"], "Europe/Berlin")
+    main = os.path.join(out, "fleet_report.html")
+    assert len(names) == 1001 and os.path.getsize(main) < 10 * 1000 * 1000
+    check, proc = hooked_check(main, tmp_path)
+    assert check["tables"]["hosts-table"] == 1000 and check["tables"]["findings-table"] == 1000  # capped, the rest in the JSON
+    assert "sessions-table" not in check["tables"] and check["svgs"] == 0  # timelines and sessions: on the host pages
+    assert "Showing the first 1000 of" in proc.stdout
+    page, dummy = hooked_check(os.path.join(out, "fleet_report_hosts", "hv0500.html"), tmp_path)
+    assert page["tables"]["sessions-table"] == 170 and page["bars"] == 170

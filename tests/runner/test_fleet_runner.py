@@ -26,16 +26,16 @@ INVENTORY = os.path.join(ROOT, "demo", "inventory.yml")
 pytestmark = pytest.mark.skipif(not os.path.exists(STAGED), reason="collection not staged at %s (run make stage)" % COLLECTIONS)
 
 
-def run(tmp_path, ident, **extravars):
+def run(tmp_path, ident, playbook="fleet_report", inventory=INVENTORY, cmdline=None, **extravars):
     private = tmp_path / "private"
     project = private / "project"
     project.mkdir(parents=True, exist_ok=True)
     # an AWX project would hold a playbook like this one
-    (project / "fleet.yml").write_text("---\n- name: Fleet report\n  ansible.builtin.import_playbook: virtaudit.auvirt.fleet_report\n")
+    (project / (playbook + ".yml")).write_text("---\n- name: Fleet report\n  ansible.builtin.import_playbook: virtaudit.auvirt.%s\n" % playbook)
     dest = str(tmp_path / ("report-" + ident))
-    extravars = dict({"fleet_report_dest": dest}, **extravars)
+    extravars = dict({"fleet_report_dest": dest, "fleet_report_results_dir": str(tmp_path / "results")}, **extravars)
     result = ansible_runner.run(
-        private_data_dir=str(private), playbook="fleet.yml", inventory=INVENTORY, ident=ident, extravars=extravars,
+        private_data_dir=str(private), playbook=playbook + ".yml", inventory=inventory, ident=ident, extravars=extravars, cmdline=cmdline,
         envvars={"ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_LOCALHOST_WARNING": "false",
                  "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")},
         quiet=True,
@@ -90,7 +90,7 @@ def test_bad_survey_input_is_refused_before_any_host_is_touched(tmp_path):
     stdout = (artifacts / "stdout").read_text()
     assert "fleet_report_fail_on" in stdout and "severe" in stdout
     assert not os.path.exists(dest)
-    assert "Reconstruct the guest sessions" not in stdout
+    assert "Collect this host's guest sessions into its result file" not in stdout
 
 
 @pytest.fixture
@@ -128,3 +128,162 @@ def test_disk_full_while_writing_reports_keeps_the_previous_ones(tmp_path, full_
         assert handle.read() == before  # written to a temporary file and renamed: the old report is whole
     leftovers = [n for n in os.listdir(dest) if not n.startswith("fleet_report.") or n.count(".") > 1]
     assert leftovers == [], leftovers
+
+
+# ---------------------------------------------------------------- slices --
+
+DEMO = os.path.join(ROOT, "demo")
+# keys of a host entry that say when and where its result was collected (they differ between runs by design)
+PROVENANCE = ("collected", "collected_epoch", "run_id", "result_file")
+
+
+def slice_inventory(tmp_path, name, hosts, **host_vars):
+    """The demo inventory with only ``hosts`` - what an AWX job slice gets."""
+    import yaml
+    with open(INVENTORY) as handle:
+        data = yaml.safe_load(handle.read().replace("{{ inventory_dir }}", DEMO))
+    group = data["all"]["children"]["hypervisors"]
+    group["hosts"] = dict((h, dict(host_vars.get(h, {}))) for h in hosts)
+    path = tmp_path / ("inventory-%s.yml" % name)
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def report_json(dest):
+    with open(os.path.join(dest, "fleet_report.json")) as handle:
+        return json.load(handle)
+
+
+def comparable(report):
+    hosts = [dict((k, v) for k, v in h.items() if k not in PROVENANCE) for h in report["hosts"]]
+    return {"sessions": report["sessions"], "migrations": report["migrations"], "findings": report["findings"],
+            "guests": report["guests"], "host_events": report["host_events"], "hosts": hosts,
+            "missing_hosts": report["missing_hosts"], "unmatched": report["unmatched_migrations"]}
+
+
+def artifact_data(artifacts):
+    return stats_event(artifacts)["event_data"]["artifact_data"]
+
+
+def test_two_slices_then_a_merge_equal_a_single_run(tmp_path):
+    single, artifacts, single_dest = run(tmp_path, "single")
+    assert single.status == "successful", (artifacts / "stdout").read_text()
+    shared = str(tmp_path / "shared-results")
+    slices = []
+    for name, hosts in (("slice1", ["hv01", "hv03"]), ("slice2", ["hv02", "hv04"])):  # db01 migrates hv01 -> hv02: across slices
+        result, artifacts, dest = run(tmp_path, name, playbook="fleet_collect", inventory=slice_inventory(tmp_path, name, hosts),
+                                      fleet_report_results_dir=shared, fleet_report_slice_report=True)
+        assert result.status == "successful", (artifacts / "stdout").read_text()
+        data = artifact_data(artifacts)
+        keys = [k for k in data if k.startswith("fleet_report_collect_")]
+        assert len(keys) == 1 and data[keys[0]]["results_dir"] == shared and data[keys[0]]["hosts"] == 2
+        assert sorted(os.path.basename(p) for p in data[keys[0]]["files"]) == sorted(h + ".json" for h in hosts)
+        # until merged, a slice's report says it is partial
+        partial = report_json(dest)
+        assert partial["collection"]["partial"] is True and partial["summary"]["partial"] is True
+        assert [h["name"] for h in partial["hosts"]] == hosts
+        with open(os.path.join(dest, "fleet_report.html")) as handle:
+            assert "PARTIAL REPORT" in handle.read()
+        slices.append(partial)
+    # the slices alone: hv01's outgoing migration has no partner in slice 1
+    assert slices[0]["summary"]["migrations"] == 0 and slices[0]["unmatched_migrations"]
+    merged, artifacts, merged_dest = run(tmp_path, "merge", playbook="fleet_merge", fleet_report_results_dir=shared)
+    assert merged.status == "successful", (artifacts / "stdout").read_text()
+    single_report, merged_report = report_json(single_dest), report_json(merged_dest)
+    assert merged_report["summary"]["migrations"] == 1 and merged_report["collection"]["partial"] is False
+    assert comparable(merged_report) == comparable(single_report)
+    assert merged_report["summary"] == single_report["summary"]
+    stats = artifact_data(artifacts)["fleet_report"]
+    assert stats["hosts_reporting"] == 3 and stats["missing_hosts"] == ["hv04"] and stats["sessions"] == 12
+
+
+def test_merge_lists_missing_and_duplicate_hosts(tmp_path):
+    import shutil
+    first = str(tmp_path / "first")
+    result, artifacts, dummy = run(tmp_path, "collect1", playbook="fleet_collect",
+                                   inventory=slice_inventory(tmp_path, "one", ["hv01", "hv02"]), fleet_report_results_dir=first)
+    assert result.status == "successful", (artifacts / "stdout").read_text()
+    copy = str(tmp_path / "copy")
+    shutil.copytree(first, copy)
+    merged, artifacts, dest = run(tmp_path, "merge2", playbook="fleet_merge", fleet_report_results_dir=first,
+                                  fleet_report_results=[copy, str(tmp_path / "not-there")])
+    assert merged.status == "successful", (artifacts / "stdout").read_text()
+    report = report_json(dest)
+    missing = dict((m["name"], m) for m in report["missing_hosts"])
+    assert sorted(missing) == ["hv03", "hv04"] and all("no result" in m["msg"] for m in missing.values())
+    assert sorted(d["host"] for d in report["collection"]["duplicates"]) == ["hv01", "hv02"]
+    assert any("not-there" in e for e in report["collection"]["errors"])
+    assert report["summary"]["migrations"] == 1
+
+
+def test_a_report_step_that_finds_none_of_its_hosts_fails(tmp_path):
+    result, artifacts, dest = run(tmp_path, "empty", playbook="fleet_merge", fleet_report_results_dir=str(tmp_path / "empty"))
+    assert result.status == "failed"
+    assert (artifacts / "rc").read_text() != "0"
+    assert "none of the 4 host(s) of the report has a result" in (artifacts / "stdout").read_text()
+    assert not os.path.exists(dest)
+
+
+def test_full_playbook_in_a_slice_without_the_report_host_fails(tmp_path):
+    result, artifacts, dest = run(tmp_path, "noreporthost", inventory=slice_inventory(tmp_path, "s", ["hv03", "hv04"]),
+                                  fleet_report_report_host="reports.example.com")
+    assert result.status == "failed"
+    stdout = (artifacts / "stdout").read_text()
+    assert "not in this job's inventory" in stdout and "fleet_merge" in stdout
+    assert not os.path.exists(dest)
+
+
+# ------------------------------------------------------- hosts that fail --
+
+FAKE_RESULT = {"changed": False, "sessions": [], "summary": {}, "host_events": [], "sources": [], "coverage": {},
+               "parse_errors": {"count": 0, "samples": []}, "audit": None}
+
+
+def fake_interpreter(tmp_path, name, body):
+    path = tmp_path / ("python-" + name)
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_hung_and_malformed_hosts_are_missing_with_the_reason_and_the_report_is_written(tmp_path):
+    import signal
+    pids = tmp_path / "hung.pids"
+    nan = json.dumps(dict(FAKE_RESULT, host_clock={"epoch": 1.0})).replace('"epoch": 1.0', '"epoch": NaN')
+    shape = json.dumps(dict(FAKE_RESULT, sessions=[{"host": "x"}], host_clock={"epoch": 1.0}))
+    doubles = {
+        "hv02": fake_interpreter(tmp_path, "hung", "echo $$ >> %s\nexec sleep 60\n" % pids),
+        "hv03": fake_interpreter(tmp_path, "nan", "cat <<'EOF'\n%s\nEOF\n" % nan),
+        "hv04": fake_interpreter(tmp_path, "shape", "cat <<'EOF'\n%s\nEOF\n" % shape),
+    }
+    host_vars = dict((h, {"ansible_python_interpreter": p}) for h, p in doubles.items())
+    inventory = slice_inventory(tmp_path, "faults", ["hv01", "hv02", "hv03", "hv04"], **host_vars)
+    try:
+        result, artifacts, dest = run(tmp_path, "faults", inventory=inventory, fleet_report_host_timeout=5)
+    finally:
+        if pids.exists():
+            for pid in pids.read_text().split():
+                try:
+                    os.kill(int(pid), signal.SIGTERM)
+                except OSError:
+                    pass
+    stdout = (artifacts / "stdout").read_text()
+    assert result.status == "successful", stdout
+    with open(os.path.join(dest, "fleet_report.json")) as handle:
+        text = handle.read()
+    assert "NaN" not in text
+    report = json.loads(text)
+    hosts = dict((h["name"], h) for h in report["hosts"])
+    assert hosts["hv01"]["status"] == "ok" and report["summary"]["sessions"] == 4
+    assert hosts["hv02"]["status"] == "failed" and "timed out" in hosts["hv02"]["msg"]
+    assert hosts["hv03"]["status"] == "failed" and "not a finite number" in hosts["hv03"]["msg"]
+    assert hosts["hv04"]["status"] == "failed" and "sessions[0].uuid is missing" in hosts["hv04"]["msg"]
+    assert [m["name"] for m in report["missing_hosts"]] == ["hv02", "hv03", "hv04"]
+
+
+def test_check_mode_writes_no_report_and_succeeds(tmp_path):
+    result, artifacts, dest = run(tmp_path, "check", cmdline="--check")
+    assert result.status == "successful", (artifacts / "stdout").read_text()
+    assert not os.path.exists(dest)
+    stats = artifact_data(artifacts)["fleet_report"]
+    assert stats["hosts_reporting"] == 3 and stats["reports"]  # the report was built, only not written

@@ -32,8 +32,8 @@ def root_only(uid):
     return {0: "root"}.get(uid)
 
 
-def engine(paths, **kwargs):
-    return run(paths=paths, all_events=True, default_host="gen", now=2e9, uid_resolver=root_only, **kwargs)
+def engine(paths, default_host="gen", **kwargs):
+    return run(paths=paths, all_events=True, default_host=default_host, now=2e9, uid_resolver=root_only, **kwargs)
 
 
 def check_lines(lines):
@@ -162,3 +162,31 @@ def test_cli(tmp_path, capsys):
     assert "model=apparmor" in text and auditgen.GS in text
     with pytest.raises(SystemExit):
         auditgen.main(["bench", "--out", str(tmp_path / "c.log")])
+
+
+def test_fleet_logs_read_back_with_stitched_migrations(tmp_path):
+    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import stitch_migrations, session_id
+    out = str(tmp_path / "fleet")
+    stats = auditgen.write_fleet(out, hosts=3, days=2, sessions=60, seed=5)
+    again = auditgen.write_fleet(str(tmp_path / "again"), hosts=3, days=2, sessions=60, seed=5)
+    assert stats["hosts"] == ["hv0001", "hv0002", "hv0003"] and again["bytes"] == stats["bytes"]
+    for path, other in zip(stats["paths"], again["paths"]):
+        with io.open(path, encoding="utf-8") as handle, io.open(other, encoding="utf-8") as second:
+            text = handle.read()
+            assert text == second.read()
+        check_lines(text.splitlines())
+    sessions = []
+    for host, path in zip(stats["hosts"], stats["paths"]):
+        result = engine([path], default_host=host)
+        assert result["parse_errors"]["count"] == 0 and result["coverage"]["serial_gaps"]["missing_events"] == 0
+        for item in result["sessions"]:
+            item["session_id"] = session_id(item)
+        sessions += result["sessions"]
+    assert len(sessions) == stats["sessions"] and stats["migrations"] > 0
+    assert sum(1 for s in sessions if s["state"] == "failed") == stats["failed_starts"]
+    assert sum(1 for s in sessions if s["state"] == "crashed") == stats["crashes"]
+    migrations, unmatched = stitch_migrations(sessions)
+    assert len(migrations) == stats["migrations"] and unmatched == []
+    assert set(m["source_host"] for m in migrations) | set(m["destination_host"] for m in migrations) <= set(stats["hosts"])
+    assert auditgen.main(["fleet", "--out", str(tmp_path / "cli"), "--hosts", "2", "--days", "0.5", "--sessions", "10"]) == 0
+    assert sorted(os.listdir(str(tmp_path / "cli"))) == ["hv0001.log", "hv0002.log"]

@@ -17,7 +17,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     default_log_set,
     iter_records,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import compact_facts, run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
@@ -41,9 +41,32 @@ def test_default_log_set_oldest_first_with_gz_and_missing(tmp_path):
     base = tmp_path / "audit.log"
     for name in ("audit.log", "audit.log.1", "audit.log.3.gz", "audit.log.4", "audit.log.10x", "other.log.2"):
         (tmp_path / name).write_text(u"")
-    paths, missing = default_log_set(str(base))
+    paths, missing, skipped = default_log_set(str(base))
     assert [os.path.basename(p) for p in paths] == ["audit.log.4", "audit.log.3.gz", "audit.log.1", "audit.log"]
     assert [os.path.basename(p) for p in missing] == ["audit.log.2"]
+    assert skipped == {"count": 0, "paths": []}
+
+
+def test_default_log_set_gaps_are_ranges_and_odd_numbers_are_not_rotations(tmp_path):
+    """Issue: one audit.log.20260301 made 20 260 300 "missing rotated files" (2.9 GB); .99999999 a MemoryError."""
+    base = tmp_path / "audit.log"
+    for name in ("audit.log", "audit.log.1", "audit.log.5", "audit.log.9.gz", "audit.log.999", "audit.log.1000",
+                 "audit.log.20260301", "audit.log.99999999", "audit.log.0", "audit.log.01"):
+        (tmp_path / name).write_text(u"")
+    paths, missing, skipped = default_log_set(str(base))
+    assert [os.path.basename(p) for p in paths] == ["audit.log.999", "audit.log.9.gz", "audit.log.5", "audit.log.1",
+                                                    "audit.log"]
+    assert [os.path.basename(p) for p in missing] == ["audit.log.{2..4}", "audit.log.{6..8}", "audit.log.{10..998}"]
+    assert skipped["count"] == 5
+    assert [os.path.basename(p) for p in skipped["paths"]] == ["audit.log.0", "audit.log.01", "audit.log.1000",
+                                                               "audit.log.20260301", "audit.log.99999999"]
+    conf = tmp_path / "auditd.conf"
+    conf.write_text(u"log_file = %s\n" % base)
+    result = run(auditd_conf=str(conf), default_host="hv")
+    assert result["coverage"]["missing_rotated_files"] == missing
+    assert result["coverage"]["skipped_files"] == skipped
+    assert result["coverage"]["complete"] is False
+    assert compact_facts(result)["coverage"]["missing_rotated_files"] == 3 + 3 + 989
 
 
 def test_rotated_session_continues_across_files_and_gzip(tmp_path):

@@ -100,6 +100,10 @@ def test_duration_uses_whole_seconds_of_each_end():
     ('del\x7f', 'del\\x7f'),
     (u'c1\x85', 'c1\\x85'),
     (u'ls\u2028ps\u2029', 'ls\\u2028ps\\u2029'),
+    # bidirectional controls would reorder what a terminal shows (issue: U+202E reached the lines raw)
+    (u'web\u202egpj.exe', 'web\\u202egpj.exe'),
+    (u'\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069',
+     '\\u061c\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069'),
     (u'Gäst 10', u'Gäst 10'),
     (None, ''),
     (4194304, '4194304'),
@@ -195,6 +199,23 @@ def test_show_uuid_column():
     line = af.auvirt_lines([s], show_uuid=True)[0]
     assert line == ('web01                 \t' + UUID_WEB + '\troot       \t'
                     'Mon Mar 11 08:00 - 09:00  (01:00)')
+
+
+def test_host_column_tells_the_same_guest_on_two_hosts_apart():
+    """auvirt had no host column: a guest migrated between two nodes of one log looked like one guest twice."""
+    src = session(host='hv-a', start='2024-03-11 08:00:00', end='2024-03-11 09:00:00', stop_reason='migrated')
+    dst = session(host='hv-b', start='2024-03-11 09:00:00', end='2024-03-11 10:00:00', start_reason='migrated')
+    plain = af.auvirt_lines([src, dst])
+    assert plain == af.auvirt_lines([src, dst], show_host='never')
+    assert [line.split(T)[0] for line in plain] == ['web01' + ' ' * 17] * 2
+    auto = af.auvirt_lines([src, dst], show_host='auto', show_uuid=True)
+    assert [line.split(T)[:3] for line in auto] == [['web01' + ' ' * 17, 'hv-a' + ' ' * 12, UUID_WEB],
+                                                    ['web01' + ' ' * 17, 'hv-b' + ' ' * 12, UUID_WEB]]
+    # one host: auto keeps auvirt's layout, always adds the column
+    assert af.auvirt_lines([src], show_host='auto') == af.auvirt_lines([src])
+    assert af.auvirt_lines([src], show_host='always')[0].split(T)[1] == 'hv-a' + ' ' * 12
+    rows = af.auvirt_lines([src, dst], show_host='auto', all_events=True)
+    assert all(row.split(T)[1].strip() in ('hv-a', 'hv-b') for row in rows), rows
 
 
 def test_hostile_names_keep_line_structure():

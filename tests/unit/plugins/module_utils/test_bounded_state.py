@@ -4,10 +4,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import os
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
+    audit_reader, checkpoint, session_attribution, virt_sessions,
+)
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
@@ -53,8 +54,7 @@ def test_unattributed_index_and_checkpoint_stay_small(tmp_path):
         path = denials(days).write(tmp_path / ("audit-%d.log" % days))
         state = str(tmp_path / ("state-%d.json" % days))
         run(paths=[path], checkpoint=state, **OPTIONS)
-        with open(state) as handle:
-            saved = json.load(handle)["engine"]["unattributed"]
+        saved = checkpoint.load(state)["engine"]["unattributed"]
         sizes.append(len(saved))
     # a day of minutes, 31 days of hours, then a day per entry
     assert sizes[0] <= 24 + 31 * 24 + 10
@@ -71,17 +71,16 @@ def test_compacting_while_reading_changes_nothing(tmp_path, monkeypatch):
     expected = [run(paths=[path], **dict(OPTIONS, **window))["summary"] for window in windows]
     assert expected[0]["avcs_unattributed"] == 45 * 150
     with monkeypatch.context() as patch:
-        patch.setattr(virt_sessions, "BY_MINUTE", virt_sessions.BY_MINUTE)
         patch.setattr(audit_reader, "CHUNK", 700)
-        engine = virt_sessions.SessionEngine
-        original = engine._unattributed
+        counts = session_attribution.Unattributed
+        original = counts.add
 
         def eager(self, epoch, kind):
             original(self, epoch, kind)
             if int(epoch) % 7 == 0:
-                self._compact_unattributed()
+                self.compact()
 
-        patch.setattr(engine, "_unattributed", eager)
+        patch.setattr(counts, "add", eager)
         assert [run(paths=[path], **dict(OPTIONS, **window))["summary"] for window in windows] == expected
     with open(path, "rb") as handle:
         data = handle.read()

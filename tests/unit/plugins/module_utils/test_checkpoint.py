@@ -6,7 +6,6 @@ __metaclass__ = type
 
 import errno
 import gzip
-import json
 import os
 import shutil
 
@@ -126,7 +125,7 @@ def test_corrupt_checkpoint_warns_and_reads_everything(tmp_path):
     out = result([SELINUX], checkpoint=str(state))
     assert "not valid JSON" in out["warnings"][0]
     assert comparable(out) == comparable(result([SELINUX]))
-    assert json.loads(state.read_text())["format"] == checkpoints.FORMAT
+    assert checkpoints.load(str(state))["options"]["default_host"] == "hv"
 
 
 def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
@@ -201,7 +200,7 @@ def test_asking_for_raw_lines_later_reads_everything(tmp_path):
 def test_ended_sessions_are_carried_as_text_until_their_details_are_asked_for(tmp_path, monkeypatch):
     """Three runs: the second, sessions only, neither decodes nor re-encodes ended sessions; the third
     (everything on) still returns what a full read returns."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import virt_sessions
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state
 
     data = lines_of(REAL)
     log = tmp_path / "audit.log"
@@ -209,23 +208,23 @@ def test_ended_sessions_are_carried_as_text_until_their_details_are_asked_for(tm
     cut1, cut2 = len(data) // 3, 2 * len(data) // 3
     log.write_bytes(b"".join(data[:cut1]))
     result([str(log)], checkpoint=str(state))
-    frozen_before = [item["frozen"]["details"] for item in json.loads(state.read_text())["engine"]["sessions"]
+    frozen_before = [item["frozen"]["details"] for item in checkpoints.load(str(state))["engine"]["sessions"]
                      if "frozen" in item]
     assert frozen_before, "the first third of the capture has ended sessions"
     with open(str(log), "ab") as handle:
         handle.write(b"".join(data[cut1:cut2]))
 
-    def no_details(self, name):
-        raise AssertionError("details of an ended session decoded for %s" % name)
+    def no_details(self):
+        raise AssertionError("details of an ended session decoded for %s" % self.uuid)
 
     with monkeypatch.context() as patch:
-        patch.setattr(virt_sessions._FrozenSession, "__getattr__", no_details)
+        patch.setattr(session_state.FrozenSession, "details", no_details)
         plain = run(paths=[str(log)], checkpoint=str(state), default_host="hv", uid_resolver={0: "root"}.get,
                     now=1800000000)
     assert plain["checkpoint"]["used"]
     partial = run(paths=[str(log)], default_host="hv", uid_resolver={0: "root"}.get, now=1800000000)
     assert plain["sessions"] == partial["sessions"] and plain["summary"] == partial["summary"]
-    frozen_after = [item["frozen"]["details"] for item in json.loads(state.read_text())["engine"]["sessions"]
+    frozen_after = [item["frozen"]["details"] for item in checkpoints.load(str(state))["engine"]["sessions"]
                     if "frozen" in item]
     assert frozen_after[:len(frozen_before)] == frozen_before
     with open(str(log), "ab") as handle:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state, virt_sessions
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
@@ -31,9 +31,9 @@ def test_freezing_after_every_event_gives_the_same_result(path, monkeypatch):
     original = virt_sessions.SessionEngine._compact
 
     def counting(self):
-        before = sum(isinstance(s, virt_sessions._FrozenSession) for s in self.sessions)
+        before = sum(isinstance(s, session_state.FrozenSession) for s in self.sessions)
         original(self)
-        frozen.append(sum(isinstance(s, virt_sessions._FrozenSession) for s in self.sessions) - before)
+        frozen.append(sum(isinstance(s, session_state.FrozenSession) for s in self.sessions) - before)
 
     monkeypatch.setattr(virt_sessions.SessionEngine, "_compact", counting)
     monkeypatch.setattr(virt_sessions, "COMPACT_EVERY", 1)
@@ -66,7 +66,7 @@ def test_frozen_sessions_reach_a_checkpoint_with_their_details(tmp_path, monkeyp
 def test_details_not_kept_are_not_made_up():
     session = virt_sessions.Session("hv", "u", "web", "kvm")
     session.state = "stopped"
-    frozen = virt_sessions._FrozenSession(virt_sessions._frozen_state(session, False))
+    frozen = session_state.FrozenSession(session_state.frozen_state(session, False))
     assert frozen.tally() == session.tally()
     with pytest.raises(AttributeError, match="not kept"):
         frozen.resources

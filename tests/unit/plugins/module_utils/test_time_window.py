@@ -485,15 +485,42 @@ def test_mdy_with_time(tz):
     (['today'], 'string or a number'),
     (float('nan'), 'finite'),
     (float('inf'), 'finite'),
+    # out of range: the end of 9999-12-31 is 10000-01-01, and a time back from
+    # now must not reach before 1970 (issue: OverflowError, year -273788674)
+    ('9999-12-31T23:59:59+00:00', None),
+    ('-99999999999d', 'before 1970'),
+    ('now-99999999999w', 'before 1970'),
+    ('-%dd' % (10 ** 400), 'before 1970'),
 ])
 def test_bad_input_is_a_clear_value_error(tz, value, fragment):
     tz(UTC)
+    if fragment is None:
+        # the last second that ISO 8601 can spell is still a time
+        assert parse_time(value, NOW, is_end=True) <= 253402300800
+        return
+    for is_end in (False, True):
+        with pytest.raises(ValueError) as exc:
+            parse_time(value, NOW, is_end=is_end, boot_time=NOW - 100)
+        message = str(exc.value)
+        assert fragment in message
+        assert repr(value) in message          # the value is quoted back
+        assert 'Accepted:' in message          # and the accepted forms are listed
+
+
+@pytest.mark.parametrize('value', ['9999-12-31', '12/31/9999', 'this-year'])
+def test_end_beyond_the_year_9999_is_a_clear_value_error(tz, value):
+    tz(UTC)
+    now = utc(9999, 12, 31, 12)
+    # as a start it is a time (the beginning of that day or year) ...
+    assert parse_time(value, now) < 253402300800
+    # ... its end would be in the year 10000 (issue: OverflowError escaped)
+    if value != 'this-year':  # an end keyword stops at now
+        with pytest.raises(ValueError) as exc:
+            parse_time(value, now, is_end=True)
+        assert 'beyond the year 9999' in str(exc.value)
     with pytest.raises(ValueError) as exc:
-        parse_time(value, NOW, boot_time=NOW - 100)
-    message = str(exc.value)
-    assert fragment in message
-    assert repr(value) in message          # the value is quoted back
-    assert 'Accepted:' in message          # and the accepted forms are listed
+        parse_window(None, '9999-12-31', now)
+    assert str(exc.value).startswith('end: ')
 
 
 # --------------------------------------------------------------------------

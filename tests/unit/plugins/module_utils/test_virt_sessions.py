@@ -305,7 +305,9 @@ def test_avc_with_syscall_interleaved_is_grouped_once(tmp_path):
     assert s["avcs"][0]["user"] == "unknown(107)"
 
 
-def test_apparmor_profile_child_and_path(tmp_path):
+def test_apparmor_profile_child_and_not_path(tmp_path):
+    """A child profile names the guest; another profile's denial on the guest's disk path does not
+    (a path alone names no guest: docs/session-model.md)."""
     log = Log()
     log.label("deb", A, ctx="libvirt-" + A, model="apparmor", img="libvirt-" + A)
     log.resource("deb", A, "disk", "start", 'old-disk="?" new-disk="/img/deb.qcow2"')
@@ -317,9 +319,8 @@ def test_apparmor_profile_child_and_path(tmp_path):
     log.tick(1).add("AVC", 'apparmor="STATUS" operation="profile_load" profile="unconfined" name="libvirt-%s" pid=9' % A)
     result = sessions_of(tmp_path, log, all_events=True)
     avcs = result["sessions"][0]["avcs"]
-    assert [(a["matched_by"], a["name"], a["result"]) for a in avcs] == [
-        ("profile", "/etc/x", "denied"), ("path", "/img/deb.qcow2", "denied")]
-    assert result["summary"]["avcs_unattributed"] == 0
+    assert [(a["matched_by"], a["name"], a["result"]) for a in avcs] == [("profile", "/etc/x", "denied")]
+    assert result["summary"]["avcs_unattributed"] == 1
 
 
 def test_hosts_are_separate_and_migration_overlaps(tmp_path):
@@ -420,11 +421,11 @@ LEVEL_PARTS = st.sampled_from(["s0", "s0:c1", "s0:c1,c2", "s0:c107,c434", "s0-s0
        asked=st.integers(min_value=1, max_value=80))
 def test_level_search_finds_a_running_level_exactly_when_it_is_in_the_text(levels, pieces, asked):
     """The AVC pre-check (a running guest's level in the text), asked any number of times about the same levels."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import _Host
-    host = _Host("hv")
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex
+    index = GuestIndex()
     for level in levels:
-        host.by_level[level] = {}
+        index.by_level[level] = {}
     text = "scontext=system_u:system_r:t:" + " ".join(pieces)
     for dummy in range(asked):
-        got = host.level_search(text)
+        got = index.level_search(text)
     assert got == any(level in text for level in levels)

@@ -36,20 +36,62 @@ def test_parse_auditctl_status_both_formats():
     assert mod.parse_auditctl_status(old)["enabled"] == 0
 
 
+def fake_process(proc, pid, comm, uid=0, exe=None):
+    """/proc/PID of a process as the kernel shows it: comm, status (Uid line) and the exe link."""
+    directory = proc / str(pid)
+    directory.mkdir(parents=True)
+    (directory / "comm").write_text(comm + "\n")
+    if uid is not None:
+        (directory / "status").write_text("Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t%d\n"
+                                          "Uid:\t%d\t%d\t%d\t%d\nGid:\t0\t0\t0\t0\n" % (comm, pid, uid, uid, uid, uid))
+    if exe is not None:
+        os.symlink(exe, str(directory / "exe"))
+
+
 def test_process_table_and_cmdline(tmp_path):
     proc = tmp_path / "proc"
     for pid, comm in ((1, "systemd"), (812, "auditd"), (900, "auditd-helper")):
-        (proc / str(pid)).mkdir(parents=True)
-        (proc / str(pid) / "comm").write_text(comm + "\n")
+        fake_process(proc, pid, comm, exe="/usr/sbin/" + comm)
     (proc / "self").mkdir()
     (proc / "cmdline").write_text("BOOT_IMAGE=/vmlinuz ro audit=0 quiet\n")
-    assert mod.find_auditd(str(proc)) == 812
+    assert mod.find_auditd(str(proc))[0] == 812
     assert mod.kernel_cmdline_audit(str(proc)) is False
     (proc / "812" / "comm").write_text("sshd\n")
-    assert mod.find_auditd(str(proc)) is None
+    assert mod.find_auditd(str(proc))[0] is None
     (proc / "cmdline").write_text("ro quiet\n")
     assert mod.kernel_cmdline_audit(str(proc)) is None
-    assert mod.find_auditd(str(tmp_path / "nothing")) is None
+    assert mod.find_auditd(str(tmp_path / "nothing")) == (None, [])
+
+
+def test_a_process_that_is_only_named_auditd_is_not_auditd(tmp_path):
+    """Issue: a copy of sleep named auditd, run by nobody, gave auditd_running: true."""
+    proc = tmp_path / "proc"
+    fake_process(proc, 400, "auditd", uid=65534, exe="/tmp/x/auditd")      # run by nobody
+    fake_process(proc, 401, "auditd", uid=0, exe="/usr/bin/sleep")         # root's sleep, renamed comm
+    fake_process(proc, 402, "auditd", uid=None, exe="/usr/sbin/auditd")    # no status: owner unknown
+    pid, rejected = mod.find_auditd(str(proc))
+    assert pid is None
+    assert [(item["pid"], item["reason"].split(":")[0]) for item in rejected] == [
+        (400, "runs as uid 65534, not root"), (401, "its program is /usr/bin/sleep"), (402, "owner unknown")]
+    # the real one: root, /usr/sbin/auditd (also after an upgrade replaced the binary)
+    fake_process(proc, 812, "auditd", uid=0, exe="/usr/sbin/auditd (deleted)")
+    assert mod.find_auditd(str(proc))[0] == 812
+
+
+def test_the_kernels_audit_pid_decides(tmp_path):
+    """auditctl -s names the daemon the kernel sends records to: it overrides the process table."""
+    proc = tmp_path / "proc"
+    fake_process(proc, 400, "auditd", uid=0, exe="/usr/sbin/auditd")
+    running = mod.auditd_status(str(proc), {"enabled": 1, "pid": 812})
+    assert running["auditd_running"] is True and running["auditd_pid"] == 812 and running["auditd_source"] == "auditctl"
+    assert running["auditd_rejected"] == [{"pid": 400, "reason": "the kernel sends audit records to pid 812"}]
+    stopped = mod.auditd_status(str(proc), {"enabled": 1, "pid": 0})
+    assert (stopped["auditd_running"], stopped["auditd_pid"], stopped["auditd_source"]) == (False, None, "auditctl")
+    fake_process(proc, 812, "auditd", uid=0, exe="/usr/sbin/auditd")
+    same = mod.auditd_status(str(proc), {"enabled": 1, "pid": 812})
+    assert same["auditd_rejected"] == [{"pid": 400, "reason": "the kernel sends audit records to pid 812"}]
+    unknown = mod.auditd_status(str(proc), {})
+    assert (unknown["auditd_running"], unknown["auditd_pid"], unknown["auditd_source"]) == (True, 400, "proc")
 
 
 def run_module(args, tmp_path):
@@ -63,8 +105,7 @@ def run_module(args, tmp_path):
 
 def test_module_run(tmp_path):
     proc = tmp_path / "proc"
-    (proc / "655").mkdir(parents=True)
-    (proc / "655" / "comm").write_text("auditd\n")
+    fake_process(proc, 655, "auditd", exe="/sbin/auditd")
     (proc / "cmdline").write_text("ro audit=1\n")
     conf = tmp_path / "libvirtd.conf"
     conf.write_text("audit_level = 0\n")
@@ -78,3 +119,17 @@ def test_module_run(tmp_path):
         {"path": str(tmp_path / "virtqemud.conf"), "exists": False, "audit_level": None, "audit_logging": None},
     ]
     assert (result["libvirt_audit_level"], result["libvirt_audit_enabled"]) == (0, False)
+
+
+def test_special_files_as_libvirt_configs_do_not_hang(tmp_path):
+    """A FIFO would block the open, /dev/zero would never end: both are reported, not read."""
+    fifo = tmp_path / "fifo.conf"
+    os.mkfifo(str(fifo))
+    big = tmp_path / "big.conf"
+    big.write_bytes(b"#" * (mod.CONFIG_LIMIT + 1))
+    confs = mod.read_libvirt_confs([str(fifo), "/dev/zero", str(big), str(tmp_path)])
+    assert [c["exists"] for c in confs] == [False] * 4
+    assert "a FIFO, not a regular file" in confs[0]["error"]
+    assert "a device, not a regular file" in confs[1]["error"]
+    assert "larger than" in confs[2]["error"]
+    assert "directory" in confs[3]["error"]

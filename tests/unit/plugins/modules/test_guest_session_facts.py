@@ -7,11 +7,14 @@ from __future__ import absolute_import, division, print_function
 import errno
 import shutil
 
+import pytest
+from ansible.module_utils import basic
+
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_facts, guest_session_info
 
 SELINUX = "sessions-selinux.log"
-FACT_KEYS = {"states", "sessions", "running", "first_event", "first_event_epoch", "last_event",
+FACT_KEYS = {"status", "message", "states", "sessions", "running", "first_event", "first_event_epoch", "last_event",
              "last_event_epoch", "avcs", "anomalies", "failed_operations", "coverage", "parse_errors",
              "sources", "collected_at"}
 
@@ -32,6 +35,7 @@ def test_facts_of_sample_log(run_module, sample):
     assert facts["sources"] == 1
     assert facts["parse_errors"] == 0
     assert facts["coverage"]["complete"] is True
+    assert (facts["status"], facts["message"]) == ("ok", None)
 
 
 def test_facts_agree_with_info(run_module, sample):
@@ -62,24 +66,42 @@ def test_check_mode(run_module, sample):
     assert checked["states"]["crashed"] == 1 and checked["sessions"] == 1
 
 
-def test_missing_log_fails_naming_the_path(run_module, tmp_path):
+@pytest.fixture
+def warnings(monkeypatch):
+    said = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: said.append(text))
+    return said
+
+
+def _unavailable(result, status, path, warnings):
+    """Fact gathering goes on (issue: the README's facts_modules setting broke it on hosts without a log)."""
+    assert "failed" not in result, result
+    facts = result["ansible_facts"]["virt_sessions"]
+    assert set(facts) == FACT_KEYS
+    assert facts["status"] == status and path in facts["message"]
+    assert facts["sessions"] == 0 and facts["running"] == [] and facts["states"]["running"] == 0
+    assert facts["coverage"]["complete"] is False
+    assert len(warnings) == 1 and path in warnings[0] and "facts are empty" in warnings[0]
+    return facts
+
+
+def test_missing_log_gives_empty_facts_naming_the_path(run_module, tmp_path, warnings):
     missing = str(tmp_path / "audit.log")
     kind, result = run_module(guest_session_facts, {"paths": [missing]})
-    assert kind == "fail"
-    assert missing in result["msg"]
-    assert "ansible_facts" not in result
+    assert kind == "exit"
+    _unavailable(result, "no_audit_log", missing, warnings)
 
 
-def test_missing_default_log_names_auditd_log_file(run_module, tmp_path):
+def test_missing_default_log_names_auditd_log_file(run_module, tmp_path, warnings):
     conf = tmp_path / "auditd.conf"
     live = tmp_path / "var" / "audit.log"
     conf.write_text(u"log_file = %s\n" % live)
     kind, result = run_module(guest_session_facts, {"auditd_conf": str(conf)})
-    assert kind == "fail"
-    assert str(live) in result["msg"]
+    assert kind == "exit"
+    _unavailable(result, "no_audit_log", str(live), warnings)
 
 
-def test_permission_denied_mentions_become(run_module, sample, monkeypatch, tmp_path):
+def test_permission_denied_mentions_become(run_module, sample, monkeypatch, tmp_path, warnings):
     locked = tmp_path / "audit.log"
     shutil.copy(sample(SELINUX), str(locked))
     real_open = open
@@ -91,6 +113,17 @@ def test_permission_denied_mentions_become(run_module, sample, monkeypatch, tmp_
 
     monkeypatch.setattr(audit_reader, "open", deny, raising=False)
     kind, result = run_module(guest_session_facts, {"paths": [str(locked)]})
-    assert kind == "fail"
-    assert str(locked) in result["msg"]
-    assert "become" in result["msg"]
+    assert kind == "exit"
+    facts = _unavailable(result, "permission_denied", str(locked), warnings)
+    assert "become" in facts["message"]
+
+
+def test_directory_as_log_is_unreadable(run_module, tmp_path, warnings):
+    kind, result = run_module(guest_session_facts, {"paths": [str(tmp_path)]})
+    assert kind == "exit"
+    _unavailable(result, "unreadable", str(tmp_path), warnings)
+
+
+def test_bad_options_still_fail(run_module, sample):
+    kind, result = run_module(guest_session_facts, {"paths": [sample(SELINUX)], "start": "yesterday-ish"})
+    assert kind == "fail" and "start" in result["msg"]

@@ -131,12 +131,14 @@ def test_hotplug_of_devices_only():
         _res("dev", reason="detach", value="001.004", bus="usb", serial=307),
     ]
     items = findings([session(resources=resources)])
-    assert rules_of(items) == ["hotplug"] * 3
-    assert [f["detail"] for f in items] == ["PCI dev attached: 0000:3b:00.0", "USB dev attached: 001.004",
-                                            "disk attached: /var/lib/libvirt/images/extra.qcow2"]
-    assert [f["evidence"] for f in items] == [["%d.000:301" % (DAY + 5000)], ["%d.000:302" % (DAY + 5000)], ["%d.000:303" % (DAY + 5000)]]
+    # one finding for the guest on this host, with a count and every occurrence
+    assert rules_of(items) == ["hotplug"] and items[0]["count"] == 3
+    assert [o["detail"] for o in items[0]["occurrences"]] == [
+        "PCI dev attached: 0000:3b:00.0", "USB dev attached: 001.004", "disk attached: /var/lib/libvirt/images/extra.qcow2"]
+    assert items[0]["detail"].startswith("3 occurrences: PCI dev attached: 0000:3b:00.0; USB dev")
+    assert items[0]["evidence"] == ["%d.000:%d" % (DAY + 5000, n) for n in (301, 302, 303)]
     items = findings([session(resources=resources)], hotplug_kinds=["net"])
-    assert [f["detail"] for f in items] == ["net attached: 52:54:00:00:00:02"]
+    assert [f["detail"] for f in items] == ["net attached: 52:54:00:00:00:02"] and items[0]["count"] == 1
 
 
 def test_no_security_label():
@@ -227,7 +229,7 @@ def test_demo_fleet_findings():
         ("avc_denial", "hv01", "build01"), ("avc_denial", "hv03", "test-vm"),
         ("guest_crashed", "hv02", "app02"), ("anomaly", "hv02", "app02"),
         ("guest_down", "hv02", "cache01"), ("guest_down", "hv02", "db01"),
-        ("hotplug", "hv01", "build01"), ("hotplug", "hv01", "build01"), ("hotplug", "hv02", "db01"),
+        ("hotplug", "hv01", "build01"), ("hotplug", "hv02", "db01"),
         ("hotplug", "hv03", 'qa <sandbox> & "=1+2"'),
         ("no_security_label", "hv03", "legacy01"),
         ("start_failed", "hv01", "batch07"),
@@ -262,10 +264,39 @@ def test_clock_skew(skew, fires):
 
 
 def test_clock_skew_from_the_module_result_and_the_controller_time():
-    from ansible_collections.virtaudit.auvirt.plugins.filter.fleet_report import fleet_report_host
+    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_results import record_from_module
     module_result = dict(host_result([session()]), host_clock={"time": "x", "epoch": 1000.0}, changed=False)
-    fact = fleet_report_host(module_result, {}, False, 1000.0 + 4 * 3600)
-    assert fact["result"]["clock_skew_seconds"] == -4 * 3600
-    items = findings(facts=[fact], audit=None)
+    record = record_from_module("hv1", module_result, check_audit=False, now=1000.0 + 4 * 3600)
+    assert record["result"]["clock_skew_seconds"] == -4 * 3600
+    items = findings(facts=[record], audit=None)
     assert rules_of(items) == ["clock_skew"] and "04:00:00 behind" in items[0]["detail"]
-    assert "clock_skew_seconds" not in fleet_report_host(module_result, {}, False)["result"]
+    assert "clock_skew_seconds" not in record_from_module("hv1", module_result, check_audit=False)["result"]
+
+
+def test_findings_of_one_rule_host_and_guest_are_grouped_with_a_count():
+    crashes = [session(state="crashed", stop_reason="failed", start=DAY + 1000 * n, end=DAY + 1000 * n + 500, serial=10 * n)
+               for n in range(1, 5)]
+    other = session(state="crashed", stop_reason="failed", uuid=UUID_B, name="db01", serial=99)
+    items = findings(crashes + [other])
+    assert [(f["guest"], f["count"]) for f in items] == [("web01", 4), ("db01", 1)]
+    group = items[0]
+    assert group["epoch"] == DAY + 1500 and group["last_epoch"] == DAY + 4500
+    assert len(group["occurrences"]) == 4 and len(group["evidence"]) == 8
+    assert group["detail"].startswith("4 occurrences: stop reason failed after 00:08:20")
+    assert items[1]["detail"] == "stop reason failed after 01:00:00"
+
+
+def test_fingerprints_are_stable_and_distinct():
+    first = findings([session(state="crashed", stop_reason="failed"), session(label=None, uuid=UUID_B, name="db01", serial=50)])
+    second = findings([session(state="crashed", stop_reason="failed", start=DAY + 9000, end=DAY + 9100, serial=70),
+                       session(label=None, uuid=UUID_B, name="db01", serial=80)])
+    assert sorted(f["fingerprint"] for f in first) == sorted(f["fingerprint"] for f in second)
+    assert len(set(f["fingerprint"] for f in first)) == 2
+    assert all(len(f["fingerprint"]) == 16 for f in first)
+
+
+def test_hotplugs_beyond_the_hosts_list_are_still_counted():
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import MAX_ATTACHES
+    resources = [_res("disk", value="/d%d" % n, serial=1000 + n) for n in range(MAX_ATTACHES + 7)]
+    items = findings([session(resources=resources)])
+    assert rules_of(items) == ["hotplug"] and items[0]["count"] == MAX_ATTACHES + 7

@@ -13,17 +13,15 @@ import os
 import re
 import sys
 
-import jinja2
+import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fleet_helpers import DAY, ROOT, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
+from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session, write_report  # noqa: E402
 
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.filter.fleet_report import FilterModule  # noqa: E402
 
-TEMPLATES = os.path.join(ROOT, "roles", "fleet_report", "templates")
 EVIL = '<script>alert("x")</script>'
 
 
@@ -78,15 +76,19 @@ def test_md_escape():
     assert fleet_render.md_escape(None) == ""
 
 
-def test_view_and_timeline_geometry():
+def demo_fleet(**kwargs):
     facts = demo_results()
     targets = ["hv01", "hv02", "hv03", "hv04"]
-    fleet = build_fleet(targets, [facts[t] for t in targets], window={"start_epoch": DAY - 3600, "end_epoch": DAY + 82800 - 1e-6,
-                                                                      "now_epoch": DAY + 82800})
-    view = fleet_render.build_view(fleet, "Europe/Berlin")
+    window = {"start_epoch": DAY - 3600, "end_epoch": DAY + 82800 - 1e-6, "now_epoch": DAY + 82800}
+    return build_fleet(targets, [facts[t] for t in targets], window=window, **kwargs)
+
+
+def test_view_and_timeline_geometry():
+    fleet = demo_fleet()
+    view = fleet_render.main_view(fleet, "Europe/Berlin")
     assert view["window"] == "2026-03-02 00:00:00 CET - 2026-03-02 23:59:59 CET"
-    assert [t["host"] for t in view["timelines"]] == ["hv01", "hv02", "hv03"]
-    assert sum(len(t["bars"]) for t in view["timelines"]) == len(fleet["sessions"])
+    assert view["inline"] and [t["host"] for t in view["timelines"]] == ["hv01", "hv02", "hv03"]
+    assert sum(len(t["bars"]) for t in view["timelines"]) == len(fleet["sessions"]) == view["sessions"]["total"]
     hv02 = view["timelines"][1]
     assert [lane["label"] for lane in hv02["lanes"]] == ["app02", "cache01", "db01"]
     assert [m["type"] for m in hv02["markers"]] == ["shutdown", "boot"]
@@ -100,40 +102,74 @@ def test_view_and_timeline_geometry():
     assert all(int(t["label"][6:8]) % 3 == 0 for t in hv02["ticks"]), [t["label"] for t in hv02["ticks"]]
     running = [b for b in view["timelines"][0]["bars"] if b["state"] == "running"][0]
     assert running["open_end"] and running["x"] + running["width"] == right
-    assert [m["source"] for m in view["migrations"]] == ["hv01"]
-    assert view["findings"][0]["severity"] == "high" and view["verdict"] == "Highest finding severity: high."
+    assert [m["source"] for m in view["migrations"]["rows"]] == ["hv01"]
+    assert view["findings"]["rows"][0]["severity"] == "high" and view["verdict"] == "Highest finding severity: high."
+    assert [r["rule"] for r in view["rule_summary"]][:2] == ["avc_denial", "guest_down"]
 
 
-def _env():
-    env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined)
-    for name, func in FilterModule().filters().items():
-        env.filters["virtaudit.auvirt." + name] = func
-    env.filters["to_nice_json"] = lambda value, indent=2, sort_keys=True: json.dumps(value, indent=indent, sort_keys=sort_keys)
-    env.loader = jinja2.FileSystemLoader(TEMPLATES)
-    return env
+def test_host_pages_carry_each_hosts_part():
+    fleet = demo_fleet()
+    index = fleet_render.HostIndex(fleet, "UTC")
+    hv02 = fleet_render.host_view(index, "hv02")
+    assert [s["name"] for s in hv02["sessions"]] == ["app02", "cache01", "db01", "db01", "cache01"]
+    assert [(m["source"], m["destination"]) for m in hv02["migrations"]] == [("hv01", "hv02")]
+    assert set(f["rule"] for f in hv02["findings"]) >= {"guest_crashed", "guest_down"}
+    assert [e["type"] for e in hv02["host_events"]][0] == "host shutdown"
+    assert len(hv02["timeline"]["bars"]) == 5 and hv02["back"] == "../fleet_report.html"
+    hv01 = fleet_render.host_view(index, "hv01")
+    assert [(m["source"], m["destination"]) for m in hv01["migrations"]] == [("hv01", "hv02")]
+    assert all(f["host"] in ("hv01", "") for f in hv01["findings"])
 
 
-def render(name, fleet, timezone="UTC"):
-    view = fleet_render.build_view(fleet, timezone)
-    return _env().get_template(name).render(__fleet_report_model=fleet, __fleet_report_view=view, fleet_report_timezone=timezone)
+def test_big_fleets_cut_the_main_page_and_keep_every_row_elsewhere(tmp_path):
+    fleet = demo_fleet()
+    view = fleet_render.main_view(fleet, "UTC", max_rows=3, inline_sessions=5)
+    assert not view["inline"] and view["timelines"] == [] and view["sessions"] is None
+    assert view["findings"]["shown"] == 3 and view["findings"]["total"] == len(fleet["findings"]) > 3
+    assert len(view["hosts"]) == 4  # every host, always
+    files = write_report(fleet, tmp_path, max_rows=3, inline_sessions=5)
+    html = files["fleet_report.html"]
+    assert "Showing the first 3 of %d findings" % len(fleet["findings"]) in html
+    assert 'id="sessions-table"' not in html and "<svg" not in html
+    assert 'href="fleet_report_hosts/hv02.html"' in html
+    assert sorted(n for n in files if n.startswith("fleet_report_hosts/")) == [
+        "fleet_report_hosts/hv01.html", "fleet_report_hosts/hv02.html", "fleet_report_hosts/hv03.html"]
+    assert 'id="sessions-table"' in files["fleet_report_hosts/hv02.html"]
+    assert "Showing the first 3" in files["fleet_report.md"] and "| Host | Guest | State |" not in files["fleet_report.md"]
+    data = json.loads(files["fleet_report.json"])
+    assert len(data["findings"]) == len(fleet["findings"]) and len(data["sessions"]) == 12
 
 
-def test_html_template_escapes_every_log_value():
-    html = render("fleet_report.html.j2", hostile_fleet())
-    # only the report's own script element, no injected markup
-    assert html.count("<script") == 1 and "alert(" not in html.split("<script>")[1].split("</script>")[0]
-    assert "<script>alert" not in html and "<img src=x" not in html and "<b>hv1</b>" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert "&lt;b&gt;hv1&lt;/b&gt;" in html and "hv&amp;2" in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "cannot read &lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in html
-    # self-contained: no external references
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
-    assert 'class="bar state-crashed"' in html
+@pytest.mark.parametrize("name", ["hv01", "<b>hv1</b>", "../../etc/passwd", ".hidden", "a/b", "hv 01", "ünï"])
+def test_host_page_names_are_safe_and_distinct(name):
+    page = fleet_render.host_page(name)
+    assert page.startswith("fleet_report_hosts/") and page.endswith(".html")
+    base = page[len("fleet_report_hosts/"):]
+    assert re.match(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", base), page
+    assert fleet_render.host_page(name) == page
+    assert fleet_render.host_page(name + "x") != page
 
 
-def test_markdown_template_escapes_every_log_value():
-    md = render("fleet_report.md.j2", hostile_fleet())
+def test_html_escapes_every_log_value(tmp_path):
+    files = write_report(hostile_fleet(), tmp_path)
+    pages = [files["fleet_report.html"]] + [text for name, text in files.items() if name.endswith(".html") and "/" in name]
+    assert len(pages) == 2
+    for html in pages:
+        # only the report's own script element, no injected markup
+        assert html.count("<script") == 1 and "alert(" not in html.split("<script>")[1].split("</script>")[0]
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>hv1</b>" not in html
+        assert "&lt;b&gt;hv1&lt;/b&gt;" in html
+        # self-contained: no external references
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+        assert 'class="bar state-crashed"' in html
+    main = files["fleet_report.html"]
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in main and "hv&amp;2" in main
+    assert "cannot read &lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in main
+    assert "&lt;img src=x onerror=alert(1)&gt;" in main
+
+
+def test_markdown_escapes_every_log_value(tmp_path):
+    md = write_report(hostile_fleet(), tmp_path, formats=["md"])["fleet_report.md"]
     assert "<script" not in md and "<b>" not in md and "<img" not in md
     assert "&lt;script&gt;alert(\"x\")&lt;/script&gt;" in md
     assert "\\|pipe\\|" in md
@@ -147,11 +183,13 @@ def test_markdown_template_escapes_every_log_value():
             assert len(re.findall(r"(?<!\\)\|", line)) == width, line
 
 
-def test_csv_and_json_templates():
+def test_csv_and_json_files(tmp_path):
     fleet = hostile_fleet()
-    text = render("fleet_report.csv.j2", fleet)
-    assert len(list(csv.reader(io.StringIO(text)))) == 3
-    data = json.loads(render("fleet_report.json.j2", fleet))
-    for key in ("sessions", "hosts", "missing_hosts", "findings", "summary"):
+    files = write_report(fleet, tmp_path, formats=["csv", "json"])
+    assert sorted(files) == ["fleet_report.csv", "fleet_report.json"]
+    assert len(list(csv.reader(io.StringIO(files["fleet_report.csv"])))) == 3
+    data = json.loads(files["fleet_report.json"])
+    for key in ("sessions", "hosts", "missing_hosts", "findings", "summary", "collection"):
         assert key in data
-    assert all("host" in s and "uuid" in s and "state" in s for s in data["sessions"])
+    assert all("host" in s and "uuid" in s and "state" in s and "evidence" in s for s in data["sessions"])
+    assert data == json.loads(json.dumps(fleet))

@@ -112,3 +112,20 @@ def test_formatting():
     assert fleet_time.format_duration(59) == "00:00:59"
     assert fleet_time.format_duration(None) == ""
     assert fleet_time.iso_utc(MAR02 + 1.5) == "2026-03-02T00:00:01.500+00:00"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns"])
+def test_format_time_equals_datetime_across_dst_changes(zone):
+    import datetime
+    import random
+    tzinfo = fleet_time.get_timezone(zone)
+    rng = random.Random(zone)
+    epochs = [1711846800.0 + d for d in range(-7200, 7200, 450)]  # around 2024-03-31 01:00 UTC (Berlin's change)
+    epochs += [1710054000.0 + d for d in range(-7200, 7200, 450)]  # around 2024-03-10 (New York's change)
+    epochs += [1712414400.0 + d for d in range(-7200, 7200, 450)]  # around 2024-04-07 (Lord Howe: 30 minutes)
+    epochs += [rng.uniform(0, 2e9) for dummy in range(3000)] + [rng.uniform(1.7e9, 1.8e9) + rng.random() for dummy in range(3000)]
+    epochs += [1711846799.9995, 1711846799.0000005, -1.5, 0.0]
+    for epoch in epochs:
+        moment = datetime.datetime.fromtimestamp(epoch, tzinfo)
+        expected = moment.strftime("%Y-%m-%d %H:%M:%S") + ".%03d" % (moment.microsecond // 1000) + " " + (moment.tzname() or moment.strftime("%z"))
+        assert fleet_time.format_time(epoch, tzinfo, millis=True) == expected, epoch

@@ -15,12 +15,12 @@ from html.parser import HTMLParser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from test_fleet_render import render  # noqa: E402
+from fleet_helpers import write_report  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.filter.fleet_report import fleet_report_host  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_results import record_from_module  # noqa: E402
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log, enc  # noqa: E402
 
 HOSTILE = [
@@ -53,9 +53,14 @@ def hostile_log(tmp_path):
 
 def fleet_of(tmp_path):
     path, uuids = hostile_log(tmp_path)
-    result = run(paths=[path], all_events=True, default_host="hv1", uid_resolver={0: "root"}.get, now=T0 + 3600)
-    fact = fleet_report_host(dict(result, changed=False), {}, False, T0 + 3600)
-    return build_fleet(["hv1"], [fact], window={"now_epoch": T0 + 3600}), uuids
+    result = run(paths=[path], evidence=True, default_host="hv1", uid_resolver={0: "root"}.get, now=T0 + 3600)
+    record = record_from_module("hv1", dict(result, changed=False), check_audit=False, now=T0 + 3600)
+    return build_fleet(["hv1"], [record], window={"now_epoch": T0 + 3600}), uuids
+
+
+def render(name, fleet, tmp_path):
+    files = write_report(fleet, tmp_path / "report", formats=[name.split(".")[1]])
+    return files[name], files
 
 
 EXPECTED = HOSTILE + ["A\\xffB"]
@@ -93,14 +98,14 @@ def test_engine_keeps_the_names(tmp_path):
 
 def test_json_report_round_trips_the_names(tmp_path):
     fleet, uuids = fleet_of(tmp_path)
-    data = json.loads(render("fleet_report.json.j2", fleet))
+    data = json.loads(render("fleet_report.json", fleet, tmp_path)[0])
     by_uuid = dict((s["uuid"], s["name"]) for s in data["sessions"])
     assert [by_uuid[u] for u in uuids] == EXPECTED
 
 
 def test_csv_report_round_trips_the_names_inertly(tmp_path):
     fleet, uuids = fleet_of(tmp_path)
-    for text in (fleet_render.to_csv(fleet, "UTC"), render("fleet_report.csv.j2", fleet)):
+    for text in (fleet_render.to_csv(fleet, "UTC"), render("fleet_report.csv", fleet, tmp_path)[0]):
         rows = list(csv.DictReader(io.StringIO(text)))
         assert len(rows) == len(EXPECTED)
         by_uuid = dict((r["uuid"], r["name"]) for r in rows)
@@ -114,20 +119,21 @@ def test_csv_report_round_trips_the_names_inertly(tmp_path):
 
 def test_html_report_shows_the_names_as_text_only(tmp_path):
     fleet, dummy = fleet_of(tmp_path)
-    html = render("fleet_report.html.j2", fleet)
-    page = _Cells()
-    page.feed(html)
-    for name in EXPECTED:
-        if "\n" in name or "\t" in name:
-            assert any(cell.split() == name.split() for cell in page.cells), repr(name)
-        else:
-            assert name in page.cells, name[:40]  # escaped in the page, the exact name as text
-    assert page.tags.count("script") == 1  # the report's own sorting script only
+    html, files = render("fleet_report.html", fleet, tmp_path)
+    for text in (html, files["fleet_report_hosts/hv1.html"]):
+        page = _Cells()
+        page.feed(text)
+        for name in EXPECTED:
+            if "\n" in name or "\t" in name:
+                assert any(cell.split() == name.split() for cell in page.cells), repr(name)
+            else:
+                assert name in page.cells, name[:40]  # escaped in the page, the exact name as text
+        assert page.tags.count("script") == 1  # the report's own sorting script only
 
 
 def test_markdown_report_keeps_its_table_structure(tmp_path):
     fleet, dummy = fleet_of(tmp_path)
-    md = render("fleet_report.md.j2", fleet)
+    md = render("fleet_report.md", fleet, tmp_path)[0]
     assert "<script>" not in md
     for block in md.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]
@@ -151,11 +157,11 @@ def test_host_without_libvirt_is_reported_as_such(tmp_path):
     audit = {"auditd_running": True, "audit_enabled": True, "libvirt": [
         {"path": "/etc/libvirt/libvirtd.conf", "exists": False, "audit_level": None},
         {"path": "/etc/libvirt/virtqemud.conf", "exists": False, "audit_level": None}]}
-    fact = fleet_report_host(dict(result, changed=False), audit, True, T0 + 60)
-    fleet = build_fleet(["plain"], [fact], window={"now_epoch": T0 + 60})
+    record = record_from_module("plain", dict(result, changed=False, audit=audit), check_audit=True, now=T0 + 60)
+    fleet = build_fleet(["plain"], [record], window={"now_epoch": T0 + 60})
     assert fleet["sessions"] == [] and fleet["hosts"][0]["status"] == "ok"
-    view = fleet_render.build_view(fleet, "UTC")
+    view = fleet_render.main_view(fleet, "UTC")
     row = [h for h in view["hosts"] if h["name"] == "plain"][0]
     assert row["libvirt_audit"] == "no libvirt configuration found"
-    html = render("fleet_report.html.j2", fleet)
+    html = render("fleet_report.html", fleet, tmp_path)[0]
     assert "no libvirt configuration found" in html
