@@ -21,7 +21,7 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import RECORD_STATE_SHAPE
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError, parse_line
@@ -122,22 +122,29 @@ def _key(record):
 
 
 class EventGrouper(object):
-    """The events waiting for more records; ``state``/``restore`` carry them to the next run."""
+    """The events waiting for more records; ``state``/``restore`` carry them to the next run.
+
+    Events are aged per node (``node=``): an event is complete when a record
+    of its own node more than ``max_age`` seconds younger arrives, or when
+    its node has more than ``max_open`` events waiting.  The clocks of
+    nodes whose logs are merged into one file differ, and one node's burst
+    of records says nothing about another node's events.
+    """
 
     def __init__(self, max_open=MAX_OPEN, max_age=MAX_AGE, keep_raw=False):
         self.max_open = max_open
         self.max_age = max_age
         self.keep_raw = keep_raw
-        self.pending = OrderedDict()
+        self.pending = OrderedDict()  # key -> records of the event, every node, oldest first
+        self.by_node = {}             # node -> deque of the keys of its waiting events, oldest first
 
     def add(self, record):
         """The events ``record`` completes (a list, often empty)."""
         pending = self.pending
         rtype = record.type
         if rtype[0] == "_":
-            # a marker (new boot): everything before it is complete
-            out = [Event(group, self.keep_raw) for group in pending.values()]
-            pending.clear()
+            # a marker (its node restarted): that node's events before it are complete
+            out = self._drain(record.node)
             out.append(Event([record], self.keep_raw))
             return out
         key = (record.node, record.sec, record.ms, record.serial)
@@ -148,26 +155,35 @@ class EventGrouper(object):
         if group is not None:
             group.append(record)
             return ()
+        keys = self.by_node.get(record.node)
+        if keys is None:
+            keys = self.by_node[record.node] = deque()
         out = ()
-        if pending:
+        if keys:
             epoch = record.epoch
             max_age = self.max_age
-            full = len(pending) >= self.max_open
-            for oldest in pending.values():
+            full = len(keys) >= self.max_open
+            while keys:
+                oldest = pending[keys[0]]
                 if not full and epoch - oldest[0].epoch <= max_age:
                     break
                 if not out:
                     out = []
-                out.append(Event(oldest, self.keep_raw))
+                out.append(Event(pending.pop(keys.popleft()), self.keep_raw))
                 full = False
-            for dummy in out:
-                pending.popitem(last=False)
         pending[key] = [record]
+        keys.append(key)
         return out
+
+    def _drain(self, node):
+        """The waiting events of ``node``, oldest first, no longer waiting."""
+        keys = self.by_node.pop(node, ())
+        return [Event(self.pending.pop(key), self.keep_raw) for key in keys]
 
     def flush(self):
         out = [Event(group, self.keep_raw) for group in self.pending.values()]
         self.pending.clear()
+        self.by_node.clear()
         return out
 
     def state(self, record_state):
@@ -176,9 +192,13 @@ class EventGrouper(object):
 
     def restore(self, state, record_from_state):
         self.pending = OrderedDict()
+        self.by_node = {}
         for group in state:
             records = [record_from_state(item) for item in group]
-            self.pending[_key(records[0])] = records
+            key = _key(records[0])
+            if key not in self.pending:
+                self.by_node.setdefault(records[0].node, deque()).append(key)
+            self.pending[key] = records
 
 
 def group_events(records, grouper=None, max_open=MAX_OPEN, max_age=MAX_AGE):

@@ -199,6 +199,20 @@ def test_grouping_keeps_nodes_apart():
     assert [e.node for e in events] == ["hv1", "hv2"]
 
 
+def test_grouping_ages_events_by_their_own_node():
+    """A node whose clock is ahead (or a burst of another node's records) does not complete another node's
+    events: an event waits for records of its own node that are more than max_age younger."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import parse_line
+    one = Log(node="hvA", t=1710144600.0)
+    two = Log(node="hvB", t=1710144605.5)
+    lines = [one.add("AVC", "a=1", serial=7003), two.add("USER", "x=1", serial=3001),
+             one.add("AVC", "a=2", serial=7003), one.add("SYSCALL", "b=1", serial=7003)]
+    for max_open in (32, 1):
+        events = list(group_events((parse_line(line) for line in lines), max_open=max_open))
+        assert sorted((e.node, e.serial, e.types()) for e in events) == [
+            ("hvA", 7003, ["AVC", "AVC", "SYSCALL"]), ("hvB", 3001, ["USER"])]
+
+
 def test_grouping_bounds_open_events():
     from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import parse_line
     log = Log()

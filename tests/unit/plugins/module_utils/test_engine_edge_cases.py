@@ -185,6 +185,21 @@ def test_clock_skew_between_nodes_does_not_split_an_avc_from_its_syscall(tmp_pat
     assert [(a["id"], a["user"], a["comm"]) for a in session["avcs"]] == [("1710144600.000:7003", "qemu", "qemu-kvm")]
 
 
+def test_clock_skew_between_nodes_does_not_split_an_event_of_two_denials(tmp_path):
+    """5. The same skew between the two AVC records of one hvA event (two denials of one system call): the
+    event is one AVC of the guest, not two (the grouper ages an event by the clock of its own node)."""
+    second = AVC("1710144600.000:7003", node="hvA").replace("{ write }", "{ read }")
+    out = result_of(tmp_path, [
+        LBL("1710144000.000:7001", node="hvA"), START("1710144000.600:7002", 4242, node="hvA"),
+        AVC("1710144600.000:7003", node="hvA"),
+        STOP("1710144605.500:3001", node="hvB", vm="other", uuid="62626262-0000-4000-8000-000000000002"),
+        second, SYSC("1710144600.000:7003", node="hvA"),
+    ], proof=True)
+    session = [s for s in out["sessions"] if s["host"] == "hvA"][0]
+    assert [(a["id"], a["user"]) for a in session["avcs"]] == [("1710144600.000:7003", "qemu")]
+    assert out["summary"]["avcs"] == 1
+
+
 @pytest.mark.xfail(strict=True, reason="BUG: the host's last record is taken from kept records only")
 def test_reboot_seen_only_through_system_boot_ends_at_the_last_record_of_the_old_boot(tmp_path):
     """6. The guest went down with the host; the last record of the old boot is the SERVICE_START at 09:20."""
