@@ -7,9 +7,14 @@ The kernel numbers every audit event of a boot 1, 2, 3, ...; all records of
 one event share the number.  Within one boot a serial that jumps forward
 means events that are not in the files (dropped by the kernel, cut out, or
 filtered); a serial that falls back by more than ``RESET_TOLERANCE`` means
-the counter restarted: the host rebooted.  Records that arrive a little out
-of order fill the gap counted before them.  auditd's own records
-(DAEMON_*) carry auditd's numbering and are not observed.
+the counter restarted - the host rebooted - when its record is younger than
+the record before it.  A record that is not (its time is that of the
+record before or earlier) is a late record: the kernel wrote its event
+before the records now in between (the SYSCALL of an AVC after later
+events), and a new boot's records are written after the old boot's.
+Records that arrive out of order fill the gap counted before them.
+auditd's own records (DAEMON_*) carry auditd's numbering and are not
+observed.
 
 Standard library only, Python 3.6+.
 """
@@ -33,6 +38,11 @@ STATE_SHAPE = {
     "gaps": [{"host": Maybe(str), "after_id": str, "before_id": str, "missing": AtLeast(0), "path": Maybe(str),
               "line": Maybe(int), "_range": Row(int, int)}],
 }
+
+
+def _younger(stamp, last):
+    """Whether ``stamp`` (SECONDS, MILLIS) is later than that of ``last`` (SECONDS, MILLIS, serial)."""
+    return (int(stamp[0]), int(stamp[1])) > (int(last[0]), int(last[1]))
 
 
 class SerialTracker(object):
@@ -105,7 +115,7 @@ class SerialTracker(object):
             })
             state[0] = serial
             return None
-        if serial < top - RESET_TOLERANCE:
+        if serial < top - RESET_TOLERANCE and _younger((sec, ms), last):
             state[0] = serial
             return last
         self._late(node, serial)

@@ -162,3 +162,38 @@ def test_follow_digits_takes_the_cheap_way_only_for_blocks_that_continue():
     # a block of equal width that falls back by a restart
     tracker, resets, cheap = follow_digits_all([[700, 701], [702, 101, 102]])
     assert cheap == 0 and resets == [(3, ("1002", "000", 702))]
+
+
+def test_a_late_record_is_not_a_restart():
+    """A serial far below the top is a new boot only when its record is younger than the record before it: the
+    SYSCALL of an earlier AVC written after later events (its time that of its event) is late."""
+    tracker = SerialTracker()
+    records = [("1710144020", "000", 1003), ("1710144030", "000", 1100), ("1710144020", "000", 1003),
+               ("1710144100", "000", 1101)]
+    resets = [tracker.observe("hv", sec, ms, serial, 0, n) for n, (sec, ms, serial) in enumerate(records)]
+    assert resets == [None] * 4
+    assert tracker.missing == 96
+    # a late record inside the gap fills it
+    tracker = SerialTracker()
+    for sec, serial in (("10", 200), ("11", 300), ("10", 250)):
+        assert tracker.observe("hv", sec, "000", serial, 0, 1) is None
+    assert tracker.missing == 98
+    # the same time as the record before: late too (a host does not reboot within a millisecond)
+    tracker = SerialTracker()
+    assert tracker.observe("hv", "10", "500", 900, 0, 1) is None
+    assert tracker.observe("hv", "10", "500", 5, 0, 2) is None
+    # ... and should it have been a new boot after all (a clock set back), the next younger record says so
+    assert tracker.observe("hv", "10", "501", 6, 0, 3) == ("10", "500", 5)
+    tracker = SerialTracker()
+    tracker.observe("hv", "10", "500", 900, 0, 1)
+    assert tracker.observe("hv", "60", "000", 5, 0, 2) == ("10", "500", 900)
+
+
+def test_a_late_record_in_a_block_is_not_a_restart():
+    """The same through ``follow`` (the reader's bulk path)."""
+    stamps = [("1710144020", "000"), ("1710144030", "000"), ("1710144020", "000"), ("1710144100", "000")]
+    serials = [1003, 1100, 1003, 1101]
+    tracker = SerialTracker()
+    assert tracker.follow("hv", serials, stamps.__getitem__, 0, lambda k: k + 1) == []
+    assert tracker.follow_digits("hv", [b"5", b"6"], lambda k: ("1710150000", "000"), 0, lambda k: k + 5) == [
+        (0, ("1710144100", "000", 1101))]

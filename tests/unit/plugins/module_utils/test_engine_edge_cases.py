@@ -78,7 +78,6 @@ def result_of(tmp_path, lines, **options):
                now=1800000000, **options)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a late record's serial is taken for a restart (serial tracker)")
 def test_late_record_is_not_a_reboot(tmp_path):
     """1. The SYSCALL of an earlier AVC, written after later records, is a late record (its serial was seen,
     its time is earlier than the previous record's) - not the serial restart of a reboot."""
