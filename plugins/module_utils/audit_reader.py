@@ -306,10 +306,14 @@ def wanted(rtype):
 
 
 # What a record type means to the reader: the engine wants it; it carries a
-# kernel serial; it may belong to an AVC's event.
+# kernel serial; it may belong to an AVC's event; the engine needs the record
+# before it (``Record.previous``: the last record of the old boot before a
+# SYSTEM_BOOT, from every record counted, not only those the engine reads).
 WANT = 1
 SERIAL = 2
 COMPANION = 4
+PREVIOUS = 8
+WITH_PREVIOUS = frozenset(("SYSTEM_BOOT",))
 
 
 def type_code(rtype):
@@ -319,6 +323,8 @@ def type_code(rtype):
         code |= SERIAL
         if not code & WANT:
             code |= COMPANION
+    if rtype in WITH_PREVIOUS:
+        code |= PREVIOUS
     return code
 
 
@@ -612,6 +618,19 @@ def _skip(handle, offset):
             left -= len(data)
 
 
+def _previous(blk, k, before):
+    """``(SECONDS, MILLIS, serial)`` of the last record with a kernel serial of the node of record ``k`` of
+    ``blk`` before it (``before``: node -> the same before the block, as the serial tracker saw it)."""
+    found = blk.found
+    codes = blk.codes
+    name = _node_name(found[k][0])
+    for j in range(k - 1, -1, -1):
+        if _node_name(found[j][0]) == name and (not found[j][1] or codes.get(j, 0) & SERIAL):
+            sec, ms = _stamp(found[j][2])
+            return sec, ms, int(blk.digits[j])
+    return before.get(name)
+
+
 def _match(blk, lo, hi, node, stamp, digits, skip):
     """Records ``lo`` .. ``hi - 1`` of ``blk`` (but ``skip``) that belong to the event ``(node, stamp, digits)``."""
     window = blk.digits[lo:hi]
@@ -880,6 +899,10 @@ class LogReader(object):
         at = self._codes(blk)
         skip = [k for k in at if not codes[k] & SERIAL]
         items = []
+        before = None
+        if any(codes[k] & PREVIOUS for k in at):
+            # where each node stood before this block (for a record whose previous one is in an earlier block)
+            before = dict((node, self.tracker.last(node)) for node in set(map(_node_name, map(_NODE_OF, blk.found))))
         for k, node, previous in self._follow(blk, set(skip), source):
             sec, ms = _stamp(blk.found[k][2])
             marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
@@ -903,6 +926,8 @@ class LogReader(object):
                     continue
             if record.type == "AVC":
                 self._companions(blk, k, record)
+            elif codes[k] & PREVIOUS:
+                record.previous = _previous(blk, k, before)
             items.append((base + k, 1, record))
         if items:
             if markers:
@@ -1182,7 +1207,8 @@ _ITEM_ORDER = operator.itemgetter(0, 1)
 
 def record_state(record, last_source):
     """A record (or serial-restart marker) as JSON-ready data, with its source counted back from ``last_source``
-    (RECORD_STATE_SHAPE: ``previous`` is null but for a marker, ``companions`` but for an AVC record)."""
+    (RECORD_STATE_SHAPE: ``previous`` is null but for a marker and a SYSTEM_BOOT, ``companions`` but for an
+    AVC record)."""
     item = {"text": record.text(), "source": record.source - last_source, "line": record.line,
             "previous": None, "companions": None}
     if record.previous is not None:
@@ -1195,9 +1221,10 @@ def record_state(record, last_source):
 
 def record_from_state(item, keep_raw):
     """The record of a ``record_state`` item (ParseError when its text is not a record)."""
-    marker = item["previous"] is not None
-    record = parse_line(item["text"], item["source"], item["line"], keep_raw and not marker)
-    if marker:
+    record = parse_line(item["text"], item["source"], item["line"], keep_raw)
+    if record.type == SERIAL_RESET:
+        record.raw = None  # a marker, not a line of the log
+    if item["previous"] is not None:
         record.previous = tuple(item["previous"])
     if item["companions"] is not None:
         record.companions = [(source, line, text.encode("utf-8")) for source, line, text in item["companions"]]

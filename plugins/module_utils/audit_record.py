@@ -94,7 +94,7 @@ class Record(object):
         self.line = line
         self.raw = raw
         self._fields = None
-        self.previous = None
+        self.previous = None       # (SECONDS, MILLIS, serial) of the record before (serial restarts, SYSTEM_BOOT)
         self.companions = None     # of an AVC: the other records of its event, see audit_events.Event
         self._id = None
 

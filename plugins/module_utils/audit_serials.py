@@ -69,6 +69,11 @@ class SerialTracker(object):
     def state(self, node):
         return self.nodes.get(node)
 
+    def last(self, node):
+        """``(SECONDS, MILLIS, serial)`` of the last record of ``node`` followed, or None."""
+        state = self.nodes.get(node)
+        return None if state is None else (state[1], state[2], state[3])
+
     def begin(self, node, sec, ms, serial):
         state = self.nodes[node] = [serial, sec, ms, serial]
         return state

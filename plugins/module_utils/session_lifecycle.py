@@ -201,15 +201,29 @@ def host_event(engine, host, event, kind):
         boot(engine, host, event, "system_boot")
 
 
+def _last_of_boot(host, event, evidence):
+    """(epoch, id) of the last record of the boot that ended before ``event`` (a serial restart marker or a
+    SYSTEM_BOOT): the record before it as the reader counted them (``Record.previous``: every record, not only
+    those the engine reads), else the last record the engine read."""
+    last_epoch, last_id = host.last_epoch, host.last_id
+    previous = event.first.previous
+    if previous is not None:
+        sec, ms, serial = previous
+        epoch = int(sec) + int(ms) / 1000.0
+        # a marker's previous record ends the old boot; a SYSTEM_BOOT's does unless it is a late record
+        if evidence == "serial_reset" or last_epoch is None or epoch > last_epoch:
+            last_epoch, last_id = epoch, "%s.%s:%d" % (sec, ms, serial)
+    return last_epoch, last_id
+
+
 def boot(engine, host, event, evidence):
     """The host restarted before ``event``: sessions still open went down."""
-    end_epoch, end_id = host.last_epoch, host.last_id
-    if evidence == "serial_reset":
-        sec, ms, serial = event.first.previous
-        end_epoch, end_id = int(sec) + int(ms) / 1000.0, "%s.%s:%d" % (sec, ms, serial)
-        if host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
-            engine.note_host_event({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
-                                    "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
+    last_epoch, last_id = _last_of_boot(host, event, evidence)
+    end_epoch, end_id = last_epoch, last_id
+    if evidence == "serial_reset" and host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
+        engine.note_host_event({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
+                                "id": event.id, "evidence": "event serial %d after %d"
+                                % (event.serial, event.first.previous[2])})
     if host.shutdown is not None:
         end_epoch, end_id = host.shutdown
     elif end_epoch is not None:
@@ -219,7 +233,7 @@ def boot(engine, host, event, evidence):
     for session in list(host.open.values()):
         if host.shutdown is not None and _active_after(session, end_epoch):
             # started or changed after the shutdown record: it ran until the last record of that boot
-            _end_down(host, session, host.last_epoch, host.last_id)
+            _end_down(host, session, last_epoch, last_id)
         else:
             _end_down(host, session, end_epoch, end_id)
     host.pending.clear()

@@ -199,7 +199,6 @@ def test_clock_skew_between_nodes_does_not_split_an_event_of_two_denials(tmp_pat
     assert out["summary"]["avcs"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the host's last record is taken from kept records only")
 def test_reboot_seen_only_through_system_boot_ends_at_the_last_record_of_the_old_boot(tmp_path):
     """6. The guest went down with the host; the last record of the old boot is the SERVICE_START at 09:20."""
     boot = ("type=SYSTEM_BOOT msg=audit(1710149405.000:5): pid=830 uid=0 auid=4294967295 ses=4294967295 "

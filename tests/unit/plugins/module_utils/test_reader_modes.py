@@ -298,3 +298,51 @@ def test_every_cut_and_block_size_of_the_avc_arrangements(shapes, tmp_path, monk
         assert second.pop("checkpoint")["used"]
         second["sources"] = merged_sources(first["sources"], second["sources"])
         assert second == full, "cut after byte %d" % cut
+
+
+BOOT = ("type=SYSTEM_BOOT msg=audit(%s): pid=830 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:init_t:s0 "
+        "msg=' comm=\"systemd-update-utmp\" exe=\"/usr/lib/systemd/systemd-update-utmp\" hostname=? addr=? terminal=? "
+        "res=success'")
+# two nodes in one file; hvA reboots (SYSTEM_BOOT only, no SYSTEM_SHUTDOWN, no serial restart): its guest went
+# down at hvA's last record of the old boot (a record the engine does not read), not at hvB's nor auditd's
+BOOT_ONLY_LOG = "".join(line + "\n" for line in (
+    "node=hvA " + REBOOT_LOG.splitlines()[0].replace(":10)", ":11)"),
+    "node=hvA " + REBOOT_LOG.splitlines()[1].replace(":11)", ":12)"),
+    "node=hvB type=SERVICE_START msg=audit(1710144000.700:500): " + SERVICE,
+    "node=hvA type=SERVICE_START msg=audit(1710148800.000:20): " + SERVICE,
+    "node=hvB type=SERVICE_START msg=audit(1710149000.000:501): " + SERVICE,
+    "node=hvA " + REBOOT_LOG.splitlines()[3],
+    "node=hvB type=SERVICE_START msg=audit(1710149401.000:502): " + SERVICE,
+    "node=hvA " + BOOT % "1710149405.000:5",
+    "node=hvA type=SERVICE_START msg=audit(1710149406.000:6): " + SERVICE,
+))
+
+
+def test_the_end_of_a_boot_seen_only_through_system_boot_in_every_mode(tmp_path, monkeypatch):
+    """The last record of hvA's old boot (09:20, a SERVICE_START) ends its guest, in blocks of every size and
+    resumed from a checkpoint written after every line."""
+    log = str(tmp_path / "audit.log")
+    state = str(tmp_path / "state.json")
+    data = BOOT_ONLY_LOG.encode("utf-8")
+    with open(log, "wb") as handle:
+        handle.write(data)
+    full = run(paths=[log], **OPTIONS)
+    assert [(s["host"], s["state"], s["end"], s["end_id"]) for s in full["sessions"]] == [
+        ("hvA", "down", "2024-03-11T09:20:00.000+00:00", "1710148800.000:20")]
+    for size in range(40, 1400, 37):
+        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        assert run(paths=[log], **OPTIONS) == full, "blocks of %d bytes" % size
+    monkeypatch.undo()
+    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
+    for cut in ends[:-1]:
+        with open(log, "wb") as handle:
+            handle.write(data[:cut])
+        if os.path.exists(state):
+            os.remove(state)
+        first = run(paths=[log], checkpoint=state, **OPTIONS)
+        with open(log, "wb") as handle:
+            handle.write(data)
+        second = run(paths=[log], checkpoint=state, **OPTIONS)
+        assert second.pop("checkpoint")["used"]
+        second["sources"] = merged_sources(first["sources"], second["sources"])
+        assert second == full, "cut after byte %d" % cut
