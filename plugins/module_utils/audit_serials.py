@@ -34,6 +34,7 @@ RECENT_GAPS = 8
 # The shape of snapshot() in a checkpoint (module_utils/state_shape.py): checked before restore()
 STATE_SHAPE = {
     "nodes": [Row(Maybe(str), int, str, str, int)],
+    "firsts": [Row(Maybe(str), str, str)],
     "missing": AtLeast(0),
     "gaps": [{"host": Maybe(str), "after_id": str, "before_id": str, "missing": AtLeast(0), "path": Maybe(str),
               "line": Maybe(int), "_range": Row(int, int)}],
@@ -56,6 +57,7 @@ class SerialTracker(object):
 
     def __init__(self):
         self.nodes = {}
+        self.firsts = {}     # node -> (SECONDS, MILLIS) of its first record
         self.missing = 0
         self.node_gaps = {}  # node -> its newest MAX_GAP_DETAILS gaps, in log order
 
@@ -76,7 +78,12 @@ class SerialTracker(object):
 
     def begin(self, node, sec, ms, serial):
         state = self.nodes[node] = [serial, sec, ms, serial]
+        self.firsts[node] = (sec, ms)
         return state
+
+    def first(self, node):
+        """``(SECONDS, MILLIS)`` of the first record of ``node`` followed (also by earlier runs), or None."""
+        return self.firsts.get(node)
 
     def observe(self, node, sec, ms, serial, source, line):
         """Track one record; return ``(prev_sec, prev_ms, prev_serial)`` when it starts a new boot."""
@@ -229,10 +236,12 @@ class SerialTracker(object):
             del item["_at"]
             gaps.append(item)
         return {"nodes": [[node] + list(values) for node, values in self.nodes.items()],
+                "firsts": [[node] + list(stamp) for node, stamp in self.firsts.items()],
                 "missing": self.missing, "gaps": gaps}
 
     def restore(self, state):
         self.nodes = dict((item[0], list(item[1:])) for item in state["nodes"])
+        self.firsts = dict((item[0], tuple(item[1:])) for item in state["firsts"])
         self.missing = state["missing"]
         self.node_gaps = {}
         for number, gap in enumerate(state["gaps"]):

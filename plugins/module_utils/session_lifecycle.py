@@ -140,8 +140,10 @@ def _session_from(host, uuid, fields, event, pending):
 
 
 def _partial(engine, host, uuid, fields, event):
-    """A session whose start is not in the logs."""
+    """A session whose start is not in the logs: it began before them, or after the host's newest boot
+    (``not_before``; session_report selects it by the host's first record when there was none)."""
     session = _session_from(host, uuid, fields, event, None)
+    session.not_before = host.boot_epoch
     session.user = engine.user(event.first, fields)
     engine.sessions.append(session)
     return session
@@ -239,6 +241,7 @@ def boot(engine, host, event, evidence):
     host.pending.clear()
     host.index.clear()
     host.shutdown = None
+    host.boot_epoch = event.epoch
 
 
 def _end_down(host, session, end_epoch, end_id):

@@ -147,7 +147,10 @@ def _stamp(epoch, memo):
     return stamp
 
 
-def _overlaps(session, window_start, window_end):
+def _overlaps(session, window_start, window_end, host_first):
+    """Whether ``session`` ran in the window.  One whose start is not in the logs began before the host's first
+    record (``host_first``: host -> epoch), or after the host's boot it was seen in (``not_before``): it is
+    selected from then on; with neither known, from its own first record."""
     start, end = session.interval()
     if session.state == "failed":
         end = start
@@ -155,9 +158,27 @@ def _overlaps(session, window_start, window_end):
         return False
     if window_start is not None and end is not None and end < window_start:
         return False
-    if start is None and window_end is not None and session.first_seen is not None and session.first_seen > window_end:
-        return False
+    if start is None and window_end is not None:
+        since = session.first_seen
+        first = host_first.get(session.host)
+        if first is not None and (since is None or first < since):
+            since = first
+        if session.not_before is not None and (since is None or session.not_before > since):
+            since = session.not_before
+        if since is not None and since > window_end:
+            return False
     return True
+
+
+def _host_firsts(tracker, default_host):
+    """host -> time of its first record (every record with a kernel serial, also of earlier runs)."""
+    firsts = {}
+    for node, (sec, ms) in tracker.firsts.items():
+        name = node or default_host
+        epoch = int(sec) + int(ms) / 1000.0
+        if name not in firsts or epoch < firsts[name]:
+            firsts[name] = epoch
+    return firsts
 
 
 def _sort_key(session):
@@ -493,11 +514,12 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
     for event in group_events(reader.records(paths, start=resume, before_flush=save), grouper):
         engine.feed(event)
     sessions = engine.finish()
+    host_first = _host_firsts(tracker, default_host) if window_end is not None else {}
 
     selected = [s for s in sessions
                 if (not uuids or s.uuid in uuids)
                 and (not names or s.name in names)
-                and _overlaps(s, window_start, window_end)]
+                and _overlaps(s, window_start, window_end, host_first)]
     selected.sort(key=_sort_key)
     links = migration_links(sessions)
 

@@ -84,7 +84,7 @@ def iso(epoch):
 class Host(object):
     """What the engine keeps of one host while it reads."""
 
-    __slots__ = ("name", "open", "pending", "index", "last_epoch", "last", "_last_id", "shutdown")
+    __slots__ = ("name", "open", "pending", "index", "last_epoch", "last", "_last_id", "shutdown", "boot_epoch")
 
     def __init__(self, name):
         self.name = name
@@ -95,6 +95,7 @@ class Host(object):
         self.last = None          # ... its (SECONDS, MILLIS, serial): its id is asked for rarely
         self._last_id = None
         self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
+        self.boot_epoch = None    # when the newest boot seen began (a SYSTEM_BOOT or serial restart)
 
     @property
     def last_id(self):
