@@ -39,6 +39,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
 GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 4096  # a file is known again by the SHA-256 of its first bytes (file_identity)
 MAX_SAMPLES = 20
 # auditd.conf is about 1 KiB
 AUDITD_CONF_LIMIT = 1024 * 1024
@@ -223,12 +224,71 @@ class _GzipReader(object):
     def close(self):
         self.raw.close()
 
+    def fileno(self):
+        return self.raw.fileno()
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def _pread_all(fd, size, offset):
+    """Up to ``size`` bytes of ``fd`` from ``offset`` (fewer only at the end of the file); the file's offset
+    (where the reader reads) does not move."""
+    parts = []
+    while size > 0:
+        data = os.pread(fd, size, offset)
+        if not data:
+            break
+        parts.append(data)
+        size -= len(data)
+        offset += len(data)
+    return b"".join(parts)
+
+
+def _gzip_head(fd, size):
+    """The first ``size`` uncompressed bytes of the gzip file ``fd`` (fewer when it is shorter or damaged),
+    decompressing no more than that."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = []
+    have = position = 0
+    pending = b""
+    while have < size:
+        if not pending:
+            pending = os.pread(fd, 1 << 16, position)
+            if not pending:
+                break
+            position += len(pending)
+        try:
+            piece = inflate.decompress(pending, size - have)
+        except zlib.error:
+            break
+        out.append(piece)
+        have += len(piece)
+        if inflate.eof:
+            pending = inflate.unused_data
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        else:
+            pending = inflate.unconsumed_tail
+    return b"".join(out)[:size]
+
+
+def file_identity(handle, compressed):
+    """``{inode, dev, head, head_bytes, size}`` of the open log ``handle`` (from ``open_log``): its inode and
+    device, the SHA-256 of its first HEAD_BYTES bytes (uncompressed) and its size (None when compressed).
+
+    Taken from the handle, not from a name: a rotation renames files, and the
+    checkpoint must describe the file that was read (checkpoint.plan finds it
+    again by these).
+    """
+    fd = handle.fileno()
+    info = os.fstat(fd)
+    head = _gzip_head(fd, HEAD_BYTES) if compressed else _pread_all(fd, HEAD_BYTES, 0)
+    return {"inode": info.st_ino, "dev": info.st_dev, "head": hashlib.sha256(head).hexdigest(),
+            "head_bytes": len(head), "size": None if compressed else info.st_size}
 
 
 def open_log(path):
@@ -710,11 +770,16 @@ class LogReader(object):
     Records are handed out in log order; those that may still gain records
     of their event from the next block wait (``held``).
 
+    ``on_open`` (None, or a function of the path; for tests) is called
+    right after each file is opened, before it is read.
+
     Its state between runs (``state``/``restore``) is what an incremental
     run needs besides the serial tracker's: the records scanned but not
     handed out yet, the last records (for AVC events and overlapping rotated
     files), the parse errors and the time span read so far.
     """
+
+    on_open = None
 
     def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False):
         self.stats = stats
@@ -1045,13 +1110,16 @@ class LogReader(object):
         try:
             for path in paths:
                 check_readable(path)
-                handles.append(open_log(path))
+                handle, compressed = open_log(path)
+                handles.append((handle, compressed, file_identity(handle, compressed)))
+                if self.on_open is not None:
+                    self.on_open(path)
         except Exception:
-            for handle, dummy in handles:
+            for handle, dummy, dummy2 in handles:
                 handle.close()
             raise
         for index, path in enumerate(paths):
-            handle, compressed = handles[index]
+            handle, compressed, identity = handles[index]
             offset, lineno = (start if index == 0 and start else (0, 0))
             if self.started and not offset:
                 self.next_file()
@@ -1059,7 +1127,8 @@ class LogReader(object):
             self.path = path
             dups_before = self.dup_count
             source = {"path": path, "bytes": 0, "records": 0, "compressed": compressed,
-                      "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno}
+                      "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno,
+                      "identity": identity, "file_bytes": os.fstat(handle.fileno()).st_size}
             stats.sources.append(source)
             number = len(stats.sources) - 1
             nbytes = offset
@@ -1094,7 +1163,7 @@ class LogReader(object):
             except (IOError, OSError) as exc:
                 stats.parse_error(path, lineno + 1, "read error: %s" % exc, "")
             finally:
-                source["bytes"] = (nbytes - offset) if not compressed else os.path.getsize(path)
+                source["bytes"] = (nbytes - offset) if not compressed else source["file_bytes"]
                 source["uncompressed_bytes"] = nbytes - offset
                 source["end_offset"] = nbytes
                 source["end_line"] = lineno

@@ -33,7 +33,6 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
 
 FORMAT = "virtaudit.auvirt checkpoint"
 VERSION = 4
-HEAD_BYTES = 4096
 # A checkpoint of a 2 GiB log with every detail is about 10 MiB: a larger
 # file is not one of ours (and would cost gigabytes to parse).
 MAX_BYTES = 128 * 1024 * 1024
@@ -54,16 +53,6 @@ STATE_SHAPE = {
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be read, trusted or written; ``str()`` says which and why."""
-
-
-def identity(path):
-    """``{inode, dev, head, head_bytes, size}`` of a log file (head = sha256 of its first bytes, uncompressed)."""
-    stat = os.stat(path)
-    handle, compressed = open_log(path)
-    with handle:
-        head = handle.read(HEAD_BYTES)
-    return {"inode": stat.st_ino, "dev": stat.st_dev, "head": hashlib.sha256(head).hexdigest(),
-            "head_bytes": len(head), "size": None if compressed else stat.st_size}
 
 
 def _same_start(path, position):

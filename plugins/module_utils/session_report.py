@@ -426,9 +426,9 @@ def _linked(item, session, links):
 
 
 def _checkpoint_position(stats):
-    """Identity, offset and line of the last file read."""
+    """Identity, offset and line of the last file read (its identity taken from the handle that read it)."""
     last = stats.sources[-1]
-    position = checkpoints.identity(last["path"])
+    position = dict(last["identity"])
     position.update(offset=last["end_offset"], lines=last["end_line"], path=last["path"])
     return position
 
