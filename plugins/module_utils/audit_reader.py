@@ -770,6 +770,10 @@ class LogReader(object):
     Records are handed out in log order; those that may still gain records
     of their event from the next block wait (``held``).
 
+    ``hold_partial`` (a run with a checkpoint): a last line without its
+    newline in the last file - the live log, the only one auditd may be
+    writing - is left for the next run; in a rotated file it is read.
+
     ``on_open`` (None, or a function of the path; for tests) is called
     right after each file is opened, before it is read.
 
@@ -1138,7 +1142,8 @@ class LogReader(object):
                 with handle:
                     if offset:
                         _skip(handle, offset)
-                    for buf in _chunks(handle, self.hold_partial):
+                    # only the live log (the last file) can be in the middle of a write
+                    for buf in _chunks(handle, self.hold_partial and index == len(paths) - 1):
                         if buf.__class__ is _LongLine:
                             nbytes += buf.size
                             lineno += 1

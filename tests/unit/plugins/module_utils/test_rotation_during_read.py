@@ -113,3 +113,32 @@ def test_the_checkpoint_describes_the_file_read_not_the_one_now_at_its_name(tmp_
     again = run(paths=[log], checkpoint=state, **OPTIONS)
     assert not again["checkpoint"]["used"] and again.get("warnings")
     assert whole(again) == whole(run(paths=[log], **OPTIONS))
+
+
+def _rotated_set(directory, lines, files):
+    """``files`` files of the set (audit.log.N-1 ... audit.log.1, audit.log), an equal share of ``lines`` each."""
+    log = os.path.join(directory, "audit.log")
+    share = -(-len(lines) // files)
+    names = ["%s.%d" % (log, n) for n in range(files - 1, 0, -1)] + [log]
+    for number, name in enumerate(names):
+        with open(name, "wb") as handle:
+            handle.write(b"".join(lines[number * share:(number + 1) * share]))
+    return names
+
+
+def test_the_last_line_of_a_rotated_file_is_read_with_a_checkpoint(tmp_path):
+    """Only the live log can be in the middle of a write: the last line of a rotated file without its newline
+    is read, with a checkpoint as without."""
+    directory = str(tmp_path)
+    lines = bench(900)
+    names = _rotated_set(directory, lines, 3)
+    with open(names[1], "rb") as handle:
+        data = handle.read()
+    with open(names[1], "wb") as handle:
+        handle.write(data[:-1])  # no newline after its last record
+    state = os.path.join(directory, "state.json")
+    with_checkpoint = run(paths=names, checkpoint=state, **OPTIONS)
+    without = run(paths=names, **OPTIONS)
+    assert with_checkpoint["sources"][1]["records"] == without["sources"][1]["records"] == data.count(b"\n")
+    assert whole(with_checkpoint) == whole(without)
+    assert without["parse_errors"]["count"] == 0
