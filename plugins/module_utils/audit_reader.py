@@ -337,6 +337,9 @@ NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CO
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
+# files open at once: the oldest ones not read yet (a rotation may rename the oldest over) and the live log;
+# auditd keeps up to 999 files, more than a process may have open (ulimit -n 1024)
+MAX_OPEN_FILES = 32
 # a longer line is a parse error, read past without being kept (no audit record comes near:
 # the kernel's are at most 8970 bytes, auditd's about as long plus their ENRICHED part)
 MAX_LINE = 2 << 20
@@ -562,6 +565,49 @@ class _Block(object):
 _NODE_OF = operator.itemgetter(0)
 _CAND_OF = operator.itemgetter(1)
 _SERIAL_OF = operator.itemgetter(3)
+
+
+class _Gone(Exception):
+    """A listed file that no longer exists under any name when its turn comes (rotated away)."""
+
+
+def _file_id(info):
+    return info.st_dev, info.st_ino
+
+
+def _open_listed(path, listed):
+    """``open_log`` of the file listed as ``path`` with identity ``listed`` ((device, inode) when it was listed).
+
+    A rotation since then renamed it: it is looked for by its inode among the
+    files of its directory.  Raises _Gone when it is nowhere.
+    """
+    try:
+        handle, compressed = open_log(path)
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+        handle = None
+    if handle is not None:
+        if _file_id(os.fstat(handle.fileno())) == listed:
+            return handle, compressed
+        handle.close()
+    directory = os.path.dirname(path) or "."
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        names = []
+    for name in names:
+        other = os.path.join(directory, name)
+        try:
+            if _file_id(os.stat(other)) != listed:
+                continue
+            handle, compressed = open_log(other)
+        except (IOError, OSError):
+            continue
+        if _file_id(os.fstat(handle.fileno())) == listed:
+            return handle, compressed
+        handle.close()
+    raise _Gone(path)
 
 
 class _Damaged(Exception):
@@ -1107,23 +1153,72 @@ class LogReader(object):
         before the records still held back are yielded: what ``state()``
         returns then is where the next run goes on.
         """
-        stats = self.stats
-        # open every file before reading any: a rotation while we read renames
-        # them, and the open handles still read the data we were asked for
-        handles = []
+        # A rotation while we read renames the files (the oldest over, with
+        # num_logs).  Each file is known by its inode from the start; the
+        # oldest not read yet (MAX_OPEN_FILES - 1 of them) and the live log are
+        # kept open, so that what a rotation renames over is still read, and
+        # a file opened later that a rotation renamed is found by its inode.
+        listed = []
+        for path in paths:
+            check_readable(path)
+            try:
+                listed.append(_file_id(os.stat(path)))
+            except OSError as exc:
+                raise LogAccessError(path, exc.strerror or str(exc))
+        handles = {}
+        ahead = min(MAX_OPEN_FILES - 1, len(paths) - 1)
         try:
-            for path in paths:
-                check_readable(path)
-                handle, compressed = open_log(path)
-                handles.append((handle, compressed, file_identity(handle, compressed)))
-                if self.on_open is not None:
-                    self.on_open(path)
-        except Exception:
-            for handle, dummy, dummy2 in handles:
-                handle.close()
-            raise
+            for index in list(range(ahead)) + [len(paths) - 1]:
+                self._open(handles, paths, listed, index)
+            for item in self._read_files(paths, start, handles, listed, ahead):
+                yield item
+        finally:
+            for handle in handles.values():
+                if handle is not None:
+                    handle[0].close()
+        if before_flush is not None:
+            before_flush()
+        yield from self.flush()
+
+    def _open(self, handles, paths, listed, index):
+        """Open file ``index`` of ``paths`` (None in ``handles`` when it is gone); LogAccessError when it cannot
+        be read."""
+        path = paths[index]
+        try:
+            handle, compressed = _open_listed(path, listed[index])
+        except _Gone:
+            handles[index] = None
+            return
+        except (IOError, OSError) as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise LogAccessError(path, "permission denied", permission=True)
+            raise LogAccessError(path, exc.strerror or str(exc))
+        handles[index] = (handle, compressed, file_identity(handle, compressed))
+        if self.on_open is not None:
+            self.on_open(path)
+
+    def _read_files(self, paths, start, handles, listed, ahead):
+        """The records of every file, in order (``records``); a file is closed when it is read and the next
+        one not open yet is opened."""
+        stats = self.stats
         for index, path in enumerate(paths):
-            handle, compressed, identity = handles[index]
+            if index not in handles:
+                self._open(handles, paths, listed, index)
+            # the file before is closed: the next one not open yet takes its place
+            later = index + ahead - 1
+            if index < later < len(paths) - 1 and later not in handles:
+                self._open(handles, paths, listed, later)
+            opened = handles[index]
+            if opened is None:
+                del handles[index]
+                stats.sources.append({"path": path, "bytes": 0, "uncompressed_bytes": 0, "records": 0,
+                                      "compressed": False, "first_epoch": None, "last_epoch": None,
+                                      "start_offset": 0, "start_line": 0, "end_offset": 0, "end_line": 0,
+                                      "duplicates": 0, "identity": None})
+                stats.parse_error(path, None, "file no longer exists (a rotation renamed it away during the "
+                                  "read): not read", "")
+                continue
+            handle, compressed, identity = opened
             offset, lineno = (start if index == 0 and start else (0, 0))
             if self.started and not offset:
                 self.next_file()
@@ -1176,9 +1271,7 @@ class LogReader(object):
                 source["duplicates"] = self.dup_count - dups_before
                 source["first_epoch"] = first
                 source["last_epoch"] = last
-        if before_flush is not None:
-            before_flush()
-        yield from self.flush()
+                del handles[index]
 
     def spans(self):
         """``[earlier, last]``: (first, last) record times of the files finished before the last one, and of it.

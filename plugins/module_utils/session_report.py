@@ -507,7 +507,9 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         if save_checkpoint:
             def save():
                 """Everything is read; the records still held back and the events still open go to the next run."""
-                if stats.sources:
+                if stats.sources and stats.sources[-1]["identity"] is None:
+                    warnings.append("checkpoint %s not written: the live log was not read" % checkpoint)
+                elif stats.sources:
                     checkpoints.store(checkpoint, checkpoint_info, options, _checkpoint_position(stats), engine,
                                       tracker, reader, grouper, [source["path"] for source in stats.sources],
                                       iso(now), warnings)

@@ -126,6 +126,67 @@ def _rotated_set(directory, lines, files):
     return names
 
 
+def test_rotation_while_only_some_files_are_open(tmp_path, monkeypatch):
+    """Forty rotated files read four at a time (a bounded number open at once): two rotations during the
+    read - the first while the files are being opened, the second renaming the oldest file over (num_logs) -
+    change nothing of what was listed, and the next run from the checkpoint reads what they added."""
+    monkeypatch.setattr(audit_reader, "MAX_OPEN_FILES", 4)
+    directory = str(tmp_path)
+    lines = bench(6000)
+    old, new = lines[:4800], lines[4800:]
+    names = _rotated_set(directory, old, 40)
+    reference = str(tmp_path / "reference")
+    os.mkdir(reference)
+    listed = _rotated_set(reference, old, 40)
+    expected = whole(run(paths=listed, **OPTIONS))
+    for number, part in ((41, new[:600]), (42, new[600:])):
+        with open(os.path.join(reference, "new.%d" % number), "wb") as handle:
+            handle.write(b"".join(part))
+    expected_all = whole(run(paths=listed + [os.path.join(reference, "new.41"), os.path.join(reference, "new.42")],
+                             **OPTIONS))
+    conf = auditd_conf(directory)
+    state = os.path.join(directory, "state.json")
+    opened = []
+
+    def hook(path):
+        opened.append(path)
+        if len(opened) == 3:
+            rotate(directory, new[:600])
+        elif len(opened) == 9:
+            rotate(directory, new[600:], num_logs=41)
+
+    monkeypatch.setattr(audit_reader.LogReader, "on_open", staticmethod(hook))
+    first = run(auditd_conf=conf, checkpoint=state, **OPTIONS)
+    monkeypatch.undo()
+    assert len(opened) == 40
+    assert whole(first) == expected
+    assert [source["path"] for source in first["sources"]] == names
+    second = run(auditd_conf=conf, checkpoint=state, **OPTIONS)
+    assert second["checkpoint"]["used"], second.get("warnings")
+    assert [source["path"].rsplit("/", 1)[1] for source in second["sources"]] == [
+        "audit.log.2", "audit.log.1", "audit.log"]
+    assert whole(second) == expected_all
+
+
+def test_a_rotated_file_removed_before_it_was_opened_is_reported(tmp_path, monkeypatch):
+    """A listed file that no longer exists when its turn comes (rotated away by many rotations) is named in the
+    parse errors; the others are read."""
+    monkeypatch.setattr(audit_reader, "MAX_OPEN_FILES", 2)
+    directory = str(tmp_path)
+    lines = bench(1200)
+    names = _rotated_set(directory, lines, 6)
+
+    def hook(path):
+        if path == names[0]:
+            os.remove(names[3])
+
+    monkeypatch.setattr(audit_reader.LogReader, "on_open", staticmethod(hook))
+    out = run(paths=names, **OPTIONS)
+    assert [sample["path"] for sample in out["parse_errors"]["samples"]] == [names[3]]
+    assert "no longer exists" in out["parse_errors"]["samples"][0]["reason"]
+    assert [source["records"] > 0 for source in out["sources"]] == [True, True, True, False, True, True]
+
+
 def test_the_last_line_of_a_rotated_file_is_read_with_a_checkpoint(tmp_path):
     """Only the live log can be in the middle of a write: the last line of a rotated file without its newline
     is read, with a checkpoint as without."""
