@@ -13,6 +13,7 @@ number, reason), never fatal.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import bisect
 import errno
 import hashlib
 import operator
@@ -180,46 +181,53 @@ class _GzipReader(object):
     failing call had decompressed; this reader returns all of it first and
     raises EOFError (or zlib.error) on the next read.  Concatenated gzip
     members are read one after the other.
+
+    Decompression is bounded by what is read: ``read(size)`` decompresses at
+    most ``size`` bytes, whatever the compressed data would give (a 1 MB
+    file can hold 1 GB of zeros); the input not used yet waits, compressed.
     """
 
     def __init__(self, path):
         self.raw = open(path, "rb")
         self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self.buf = b""
+        self.pending = b""   # compressed input not decompressed yet
         self.done = False
         self.error = None
 
-    def _fill(self, need):
-        while len(self.buf) < need and not self.done:
-            data = self.raw.read(1 << 16)
-            if not data:
-                if not self.inflate.eof:
-                    self.error = EOFError("compressed file ended before the end-of-stream marker was reached")
-                self.done = True
-                break
+    def read(self, size=-1):
+        if size is None or size < 0:
+            parts = []
+            while True:
+                part = self.read(CHUNK)
+                if not part:
+                    return b"".join(parts)
+                parts.append(part)
+        out = []
+        have = 0
+        while have < size and not self.done:
+            if not self.pending:
+                self.pending = self.raw.read(1 << 16)
+                if not self.pending:
+                    if not self.inflate.eof:
+                        self.error = EOFError("compressed file ended before the end-of-stream marker was reached")
+                    self.done = True
+                    break
+            if self.inflate.eof:
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the next member
             try:
-                while data:
-                    if self.inflate.eof:
-                        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    self.buf += self.inflate.decompress(data)
-                    data = self.inflate.unused_data if self.inflate.eof else b""
+                piece = self.inflate.decompress(self.pending, size - have)
             except zlib.error as exc:
                 self.error = exc
                 self.done = True
-
-    def _take(self, size):
-        out, self.buf = self.buf[:size], self.buf[size:]
+                break
+            self.pending = self.inflate.unused_data if self.inflate.eof else self.inflate.unconsumed_tail
+            if piece:
+                out.append(piece)
+                have += len(piece)
         if not out and self.error is not None:
             error, self.error = self.error, None
             raise error
-        return out
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            self._fill(float("inf"))
-            return self._take(len(self.buf))
-        self._fill(size)
-        return self._take(size)
+        return b"".join(out)
 
     def close(self):
         self.raw.close()
@@ -400,8 +408,37 @@ _HEADERS = re.compile(
     rb"\n(?:type=|(node=[!-~]*) type=)"
     rb"(?:(?=((?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)[^\n]*))|)"
     rb"[A-Z0-9_\[\]]+ msg=audit\((\d{1,10}\.\d{3}):(\d+)\):")
-# the lines of a block the scan does not take
-_OTHER_LINE = re.compile(rb"\n(?!(?:type=|node=[!-~]* type=)[A-Z0-9_\[\]]+ msg=audit\(\d{1,10}\.\d{3}:\d+\):)")
+# Lines the scan does not take.  Those without "msg=audit(" cannot be records (blank lines, other text):
+# runs of them are passed in one step, counting the ones that are not blank as parse errors (a compressed
+# file of newlines or of junk lines holds a thousand times its size in lines).  Blank: ASCII white space.
+_NO_HEADER_LINE = re.compile(rb"\n(?![^\n]*msg=audit\()")
+_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c\x1c-\x1f]*(?=\n)")
+_NOT_BLANK = re.compile(rb"[^\n \t\r\x0b\x0c\x1c-\x1f]")
+_BLANK_TEXT = re.compile(r"[ \t\r\x0b\x0c\x1c-\x1f]*\Z")
+# the other lines the scan does not take (they have "msg=audit("): each is read on its own
+_OTHER_LINE = re.compile(rb"\n(?=[^\n]*msg=audit\()"
+                         rb"(?!(?:type=|node=[!-~]* type=)[A-Z0-9_\[\]]+ msg=audit\(\d{1,10}\.\d{3}:\d+\):)")
+
+
+def _stretches(buf):
+    """``(start, stop)`` of every run of lines without "msg=audit(" in ``buf`` (a block): the lines that begin
+    at the newlines from ``start`` up to (not including) ``stop``."""
+    runs = []
+    position = 0
+    end = len(buf) - 1
+    search = _NO_HEADER_LINE.search
+    while position < end:
+        first = search(buf, position, end)
+        if first is None:
+            break
+        start = first.start()
+        header = buf.find(b"msg=audit(", start)
+        stop = buf.rfind(b"\n", start, header) if header >= 0 else end
+        runs.append((start, stop))
+        position = stop
+    return runs
+
+
 _PICKED = b"*"  # stands for the captured line of a record that was read on its own
 
 
@@ -867,7 +904,7 @@ class LogReader(object):
         try:
             return parse_line(text, source, line, self.keep_raw)
         except ParseError as exc:
-            if text.strip():
+            if _BLANK_TEXT.match(text) is None:
                 self.stats.parse_error(self.path, line, str(exc), text)
             return None
 
@@ -909,18 +946,27 @@ class LogReader(object):
     def _odd_lines(self, buf, found, nlines, first_line, source):
         """The records of a block where some lines are not what the scan takes (``_scan``'s arguments).
 
-        Those lines (and lines with a NUL byte) are read one by one; the
-        scan's records around them are taken as they are.  Returns the
-        records, their line numbers and the records read on their own.
+        Those with "msg=audit(" (and lines with a NUL byte) are read one by
+        one; runs of lines without it, which cannot be records, are passed
+        in one step (``_no_records``); the scan's records around them are
+        taken as they are.  Returns the records, their line numbers and the
+        records read on their own.
         """
         end = len(buf) - 1
         unmatched = set(m.start() for m in _OTHER_LINE.finditer(buf))
-        unmatched.discard(end)
-        odd = set(unmatched)
+        odd = dict.fromkeys(unmatched)  # position of the newline before the line(s) -> None, or a run's stop
+        runs = _stretches(buf)
+        for start, stop in runs:
+            odd[start] = stop
+        starts = [run[0] for run in runs]
         at = buf.find(b"\x00")
         while at >= 0:
-            odd.add(buf.rfind(b"\n", 0, at))
+            start = buf.rfind(b"\n", 0, at)
+            inside = bisect.bisect_right(starts, start) - 1
+            if inside < 0 or start >= runs[inside][1]:
+                odd[start] = None
             at = buf.find(b"\x00", buf.find(b"\n", at))
+        odd.pop(end, None)
         records, lines, picked = [], [], {}
         taken = done = index = position = 0
         for start in sorted(odd):
@@ -930,6 +976,10 @@ class LogReader(object):
             records.extend(found[taken:taken + good])
             lines.extend(range(first_line + done + 1, first_line + index + 1))
             taken += good
+            stop = odd[start]
+            if stop is not None:
+                done = index + self._no_records(buf, start, stop, first_line + index + 1, source)
+                continue
             if start not in unmatched:
                 taken += 1  # the scan took it, but it has a NUL byte
             line = first_line + index + 1
@@ -945,6 +995,29 @@ class LogReader(object):
         records.extend(found[taken:])
         lines.extend(range(first_line + done + 1, first_line + nlines + 1))
         return records, lines, picked
+
+    def _no_records(self, buf, start, stop, line, source):
+        """The lines of ``buf`` that begin at the newlines from ``start`` to ``stop`` (excluded), numbered from
+        ``line``, have no "msg=audit(": those that are not blank are parse errors.  The first ones are read
+        while samples are wanted; the rest are counted in one step.  Returns the number of lines."""
+        count = buf.count(b"\n", start, stop)
+        stats = self.stats
+        position = start
+        while len(stats.parse_error_samples) < MAX_SAMPLES:
+            other = _NOT_BLANK.search(buf, position + 1, stop)
+            if other is None:
+                return count  # the rest is blank
+            at = buf.rfind(b"\n", position, other.start())
+            line += buf.count(b"\n", position, at)
+            after = buf.find(b"\n", at + 1)
+            self._read_line(buf[at + 1:after], source, line)
+            line += 1
+            position = after
+            if position >= stop:
+                return count
+        rest = buf.count(b"\n", position, stop)
+        stats.parse_error_count += rest - len(_BLANK_LINE.findall(buf, position, stop + 1))
+        return count
 
     def _drop_repeated(self, blk):
         """``blk`` without the records that repeat the end of the previous file (rotated files that overlap)."""

@@ -76,3 +76,63 @@ def test_a_thousand_rotated_files_under_ulimit_n(tmp_path):
         assert len(report["sources"]) == 1000
         assert [records for dummy, records in report["sources"]] == [3] * 1000
         assert report["parse_errors"]["count"] == 0 and not report["warnings"]
+
+
+# what the child process may take at its peak: the interpreter with the collection loaded is about 40 MiB,
+# the reader's blocks a few MiB; before the bounds these cases took 1 to more than 2 GiB
+PEAK_RSS_MIB = 160
+
+
+def _deflate_to(path, block, count):
+    """A gzip file of ``count`` times ``block``."""
+    import zlib
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    with open(path, "wb") as handle:
+        for dummy in range(count):
+            handle.write(deflate.compress(block))
+        handle.write(deflate.flush())
+
+
+def test_a_line_of_200_mb(tmp_path):
+    """One line of 200 MB: a parse error over the line-length cap, read past without being held."""
+    log = str(tmp_path / "audit.log")
+    with open(log, "wb") as handle:
+        handle.write(_line(1).encode("ascii"))
+        chunk = b"x" * (1 << 20)
+        for dummy in range(200):
+            handle.write(chunk)
+        handle.write(b"\n" + _line(2).encode("ascii"))
+    report = run_child({"paths": [log]})
+    assert report["sources"][0][1] == 2
+    assert report["parse_errors"]["count"] == 1 and "longer than" in report["parse_errors"]["samples"][0]["reason"]
+    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
+
+
+def test_a_gzip_bomb_of_zeros(tmp_path):
+    """A 1 MB .gz of 1 GB of zero bytes: decompressed a block at a time, one line over the cap."""
+    bomb = str(tmp_path / "audit.log.2.gz")
+    _deflate_to(bomb, b"\x00" * (1 << 20), 1024)
+    assert os.path.getsize(bomb) < 1100 * 1024
+    report = run_child({"paths": [bomb]})
+    assert report["parse_errors"]["count"] == 1 and "longer than" in report["parse_errors"]["samples"][0]["reason"]
+    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
+
+
+def test_a_gzip_bomb_of_newlines(tmp_path):
+    """A 64 KB .gz of newlines (about 64 million blank lines): passed in runs, no step per line."""
+    bomb = str(tmp_path / "audit.log.2.gz")
+    _deflate_to(bomb, b"\n" * (1 << 20), 64)
+    assert os.path.getsize(bomb) < 70 * 1024
+    report = run_child({"paths": [bomb]})
+    assert report["parse_errors"]["count"] == 0 and report["sources"][0][1] == 0
+    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
+
+
+def test_a_gzip_bomb_of_junk_lines(tmp_path):
+    """A 64 KB .gz of 32 million short lines that are not records: counted as parse errors in runs."""
+    bomb = str(tmp_path / "audit.log.2.gz")
+    _deflate_to(bomb, b"x\n" * (1 << 19), 64)
+    assert os.path.getsize(bomb) < 100 * 1024
+    report = run_child({"paths": [bomb]})
+    assert report["parse_errors"]["count"] == 32 << 20 and len(report["parse_errors"]["samples"]) == 20
+    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024

@@ -333,3 +333,110 @@ def test_unfinished_long_last_line_waits_for_the_next_run(tmp_path):
     second = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
     assert second["checkpoint"]["resumed_at"] == {"path": str(path), "offset": len(head), "line": 5}
     assert second["parse_errors"]["count"] == 1 and second["parse_errors"]["samples"][0]["line"] == 6
+
+
+def _zeros_gzip(path, megabytes):
+    """A gzip file of ``megabytes`` MiB of zero bytes (about a thousandth of that in size)."""
+    import zlib
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\x00" * (1 << 20)
+    with open(str(path), "wb") as handle:
+        for dummy in range(megabytes):
+            handle.write(deflate.compress(block))
+        handle.write(deflate.flush())
+
+
+def test_gzip_decompression_is_bounded_by_what_is_read(tmp_path, monkeypatch):
+    """A gzip bomb (64 MiB of zeros in 64 KiB) is decompressed no further than the reader asks: never more than
+    a block at once, and the zeros are one line over the cap (a parse error), not a line held in memory."""
+    import zlib
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    largest = []
+    make = zlib.decompressobj
+
+    class Watched(object):
+        def __init__(self, *args):
+            self.inflate = make(*args)
+
+        def decompress(self, data, max_length=0):
+            out = self.inflate.decompress(data, max_length)
+            largest.append(len(out))
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self.inflate, name)
+
+    monkeypatch.setattr(audit_reader.zlib, "decompressobj", Watched)
+    bomb = tmp_path / "audit.log.2.gz"
+    _zeros_gzip(bomb, 64)
+    assert os.path.getsize(str(bomb)) < 100 * 1024
+    result = run(paths=[str(bomb)], default_host="hv", now=1800000000)
+    assert max(largest) <= audit_reader.CHUNK
+    assert sum(largest) == (64 << 20) + audit_reader.HEAD_BYTES  # once, and the first bytes (its identity)
+    errors = result["parse_errors"]
+    assert errors["count"] == 1 and "longer than" in errors["samples"][0]["reason"]
+    assert result["sources"][0]["records"] == 0
+
+
+def test_blank_lines_are_not_read_one_by_one(tmp_path, monkeypatch):
+    """A run of blank lines (a 64 KiB gzip file of newlines holds 64 MiB of them) costs no step per line; the
+    line numbers of what follows stay right."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    calls = []
+    original = audit_reader.LogReader._read_line
+
+    def counted(self, raw, source, line):
+        calls.append(line)
+        return original(self, raw, source, line)
+
+    monkeypatch.setattr(audit_reader.LogReader, "_read_line", counted)
+    log = Log()
+    log.boot_sequence("web", A)
+    head = ("\n".join(log.lines) + "\n").encode("utf-8")
+    stop = (log.tick(60).stop("web", A) + "\n").encode("utf-8")
+    blank = b"\n" * 300000 + b"  \t\r\n" * 1000 + b"\r\n" * 1000
+    path = tmp_path / "audit.log.1"
+    path.write_bytes(head + blank + b"garbage\n" + stop)
+    result = run(paths=[str(path)], default_host="hv", now=1800000000)
+    garbage = 5 + 302000 + 1
+    errors = result["parse_errors"]
+    assert [(s["line"], s["text"]) for s in errors["samples"]] == [(garbage, "garbage")]
+    assert result["sources"][0]["records"] == 6
+    assert len(calls) < 100  # the garbage line (and the records read as such), not the blank ones
+    assert [s["state"] for s in result["sessions"]] == ["stopped"]
+
+
+def test_lines_that_cannot_be_records_are_counted_in_runs(tmp_path, monkeypatch):
+    """Lines without "msg=audit(" are parse errors (but blank ones): the first are read for the samples, the
+    rest counted in one step - the same count, samples and records in blocks of any size."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    log = Log()
+    log.boot_sequence("web", A)
+    head = ("\n".join(log.lines) + "\n").encode("utf-8")
+    stop = (log.tick(60).stop("web", A) + "\n").encode("utf-8")
+    junk = b"".join(b"junk %d\n" % n + b"\n" * (n % 3) + b" \x0c\r\n" * (n % 2) for n in range(50000))
+    odd = b"\xc2\xa0\n" + b"x\x00y\n" + b"type=SYSCALL msg=audit(12.3:4): x\n"
+    path = tmp_path / "audit.log"
+    path.write_bytes(head + junk + odd + stop)
+    calls = []
+    original = audit_reader.LogReader._read_line
+
+    def counted(self, raw, source, line):
+        calls.append(line)
+        return original(self, raw, source, line)
+
+    monkeypatch.setattr(audit_reader.LogReader, "_read_line", counted)
+    full = run(paths=[str(path)], default_host="hv", now=1800000000)
+    assert len(calls) < 200
+    errors = full["parse_errors"]
+    assert errors["count"] == 50000 + 3
+    assert [s["text"] for s in errors["samples"][:3]] == ["junk 0", "junk 1", "junk 2"]
+    assert [s["line"] for s in errors["samples"][:3]] == [6, 7, 10]
+    assert full["sources"][0]["records"] == 6
+    monkeypatch.undo()
+    for size in (97, 4000):
+        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        assert run(paths=[str(path)], default_host="hv", now=1800000000) == full
