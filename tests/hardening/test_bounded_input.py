@@ -108,31 +108,30 @@ def test_a_line_of_200_mb(tmp_path):
     assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
 
 
+def bomb(tmp_path, block, count, smaller_than):
+    """A gzip file of ``count`` times ``block`` (smaller than ``smaller_than`` bytes), read by ``run()`` in a child
+    process; its report, checked to have stayed under PEAK_RSS_MIB."""
+    path = str(tmp_path / "audit.log.2.gz")
+    _deflate_to(path, block, count)
+    assert os.path.getsize(path) < smaller_than
+    report = run_child({"paths": [path]})
+    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
+    return report
+
+
 def test_a_gzip_bomb_of_zeros(tmp_path):
     """A 1 MB .gz of 1 GB of zero bytes: decompressed a block at a time, one line over the cap."""
-    bomb = str(tmp_path / "audit.log.2.gz")
-    _deflate_to(bomb, b"\x00" * (1 << 20), 1024)
-    assert os.path.getsize(bomb) < 1100 * 1024
-    report = run_child({"paths": [bomb]})
+    report = bomb(tmp_path, b"\x00" * (1 << 20), 1024, 1100 * 1024)
     assert report["parse_errors"]["count"] == 1 and "longer than" in report["parse_errors"]["samples"][0]["reason"]
-    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
 
 
 def test_a_gzip_bomb_of_newlines(tmp_path):
     """A 64 KB .gz of newlines (about 64 million blank lines): passed in runs, no step per line."""
-    bomb = str(tmp_path / "audit.log.2.gz")
-    _deflate_to(bomb, b"\n" * (1 << 20), 64)
-    assert os.path.getsize(bomb) < 70 * 1024
-    report = run_child({"paths": [bomb]})
+    report = bomb(tmp_path, b"\n" * (1 << 20), 64, 70 * 1024)
     assert report["parse_errors"]["count"] == 0 and report["sources"][0][1] == 0
-    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024
 
 
 def test_a_gzip_bomb_of_junk_lines(tmp_path):
     """A 64 KB .gz of 32 million short lines that are not records: counted as parse errors in runs."""
-    bomb = str(tmp_path / "audit.log.2.gz")
-    _deflate_to(bomb, b"x\n" * (1 << 19), 64)
-    assert os.path.getsize(bomb) < 100 * 1024
-    report = run_child({"paths": [bomb]})
+    report = bomb(tmp_path, b"x\n" * (1 << 19), 64, 100 * 1024)
     assert report["parse_errors"]["count"] == 32 << 20 and len(report["parse_errors"]["samples"]) == 20
-    assert report["peak_rss_kib"] < PEAK_RSS_MIB * 1024

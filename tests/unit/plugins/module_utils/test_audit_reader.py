@@ -379,9 +379,8 @@ def test_gzip_decompression_is_bounded_by_what_is_read(tmp_path, monkeypatch):
     assert result["sources"][0]["records"] == 0
 
 
-def test_blank_lines_are_not_read_one_by_one(tmp_path, monkeypatch):
-    """A run of blank lines (a 64 KiB gzip file of newlines holds 64 MiB of them) costs no step per line; the
-    line numbers of what follows stay right."""
+def lines_read_on_their_own(monkeypatch):
+    """The line numbers the reader reads one by one (LogReader._read_line), as a list that fills."""
     from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
 
     calls = []
@@ -392,6 +391,15 @@ def test_blank_lines_are_not_read_one_by_one(tmp_path, monkeypatch):
         return original(self, raw, source, line)
 
     monkeypatch.setattr(audit_reader.LogReader, "_read_line", counted)
+    return calls
+
+
+def test_blank_lines_are_not_read_one_by_one(tmp_path, monkeypatch):
+    """A run of blank lines (a 64 KiB gzip file of newlines holds 64 MiB of them) costs no step per line; the
+    line numbers of what follows stay right."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+
+    calls = lines_read_on_their_own(monkeypatch)
     log = Log()
     log.boot_sequence("web", A)
     head = ("\n".join(log.lines) + "\n").encode("utf-8")
@@ -421,14 +429,7 @@ def test_lines_that_cannot_be_records_are_counted_in_runs(tmp_path, monkeypatch)
     odd = b"\xc2\xa0\n" + b"x\x00y\n" + b"type=SYSCALL msg=audit(12.3:4): x\n"
     path = tmp_path / "audit.log"
     path.write_bytes(head + junk + odd + stop)
-    calls = []
-    original = audit_reader.LogReader._read_line
-
-    def counted(self, raw, source, line):
-        calls.append(line)
-        return original(self, raw, source, line)
-
-    monkeypatch.setattr(audit_reader.LogReader, "_read_line", counted)
+    calls = lines_read_on_their_own(monkeypatch)
     full = run(paths=[str(path)], default_host="hv", now=1800000000)
     assert len(calls) < 200
     errors = full["parse_errors"]

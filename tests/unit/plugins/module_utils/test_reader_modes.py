@@ -280,13 +280,19 @@ def test_every_cut_and_block_size_of_the_avc_arrangements(shapes, tmp_path, monk
         monkeypatch.setattr(audit_reader, "CHUNK", size)
         assert run(paths=[path], **OPTIONS) == full, "blocks of %d bytes" % size
     monkeypatch.undo()
+    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
+    every_cut(tmp_path, data, ends[:-1] + [end - 7 for end in ends[1::5]])
+
+
+def every_cut(tmp_path, data, cuts):
+    """A run with a checkpoint written after each of ``cuts`` bytes of ``data``, and the run that goes on from it:
+    the result of one read of ``data``.  Returns that result."""
     log = str(tmp_path / "audit.log")
     state = str(tmp_path / "state.json")
     with open(log, "wb") as handle:
         handle.write(data)
     full = run(paths=[log], **OPTIONS)
-    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
-    for cut in ends[:-1] + [end - 7 for end in ends[1::5]]:
+    for cut in cuts:
         with open(log, "wb") as handle:
             handle.write(data[:cut])
         if os.path.exists(state):
@@ -298,6 +304,7 @@ def test_every_cut_and_block_size_of_the_avc_arrangements(shapes, tmp_path, monk
         assert second.pop("checkpoint")["used"]
         second["sources"] = merged_sources(first["sources"], second["sources"])
         assert second == full, "cut after byte %d" % cut
+    return full
 
 
 BOOT = ("type=SYSTEM_BOOT msg=audit(%s): pid=830 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:init_t:s0 "
@@ -321,28 +328,12 @@ BOOT_ONLY_LOG = "".join(line + "\n" for line in (
 def test_the_end_of_a_boot_seen_only_through_system_boot_in_every_mode(tmp_path, monkeypatch):
     """The last record of hvA's old boot (09:20, a SERVICE_START) ends its guest, in blocks of every size and
     resumed from a checkpoint written after every line."""
-    log = str(tmp_path / "audit.log")
-    state = str(tmp_path / "state.json")
     data = BOOT_ONLY_LOG.encode("utf-8")
-    with open(log, "wb") as handle:
-        handle.write(data)
-    full = run(paths=[log], **OPTIONS)
+    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
+    full = every_cut(tmp_path, data, ends[:-1])
     assert [(s["host"], s["state"], s["end"], s["end_id"]) for s in full["sessions"]] == [
         ("hvA", "down", "2024-03-11T09:20:00.000+00:00", "1710148800.000:20")]
+    log = str(tmp_path / "audit.log")
     for size in range(40, 1400, 37):
         monkeypatch.setattr(audit_reader, "CHUNK", size)
         assert run(paths=[log], **OPTIONS) == full, "blocks of %d bytes" % size
-    monkeypatch.undo()
-    ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
-    for cut in ends[:-1]:
-        with open(log, "wb") as handle:
-            handle.write(data[:cut])
-        if os.path.exists(state):
-            os.remove(state)
-        first = run(paths=[log], checkpoint=state, **OPTIONS)
-        with open(log, "wb") as handle:
-            handle.write(data)
-        second = run(paths=[log], checkpoint=state, **OPTIONS)
-        assert second.pop("checkpoint")["used"]
-        second["sources"] = merged_sources(first["sources"], second["sources"])
-        assert second == full, "cut after byte %d" % cut
