@@ -1243,8 +1243,7 @@ class LogReader(object):
         try:
             for index in list(range(ahead)) + [len(paths) - 1]:
                 self._open(handles, paths, listed, index)
-            for item in self._read_files(paths, start, handles, listed, ahead):
-                yield item
+            yield from self._read_files(paths, start, handles, listed, ahead)
         finally:
             for handle in handles.values():
                 if handle is not None:

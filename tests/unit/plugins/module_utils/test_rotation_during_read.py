@@ -27,8 +27,8 @@ OPTIONS = dict(all_events=True, proof=True, default_host="hv", uid_resolver={0: 
 
 
 def bench(records, seed=7):
-    return [(line + "\n").encode("utf-8") for line in auditgen.bench_lines(records=records, seed=seed, guests=12,
-                                                                            noise=0.5)]
+    lines = auditgen.bench_lines(records=records, seed=seed, guests=12, noise=0.5)
+    return [(line + "\n").encode("utf-8") for line in lines]
 
 
 def auditd_conf(directory):
