@@ -49,6 +49,7 @@ import argparse
 import heapq
 import binascii
 import gzip
+import heapq
 import io
 import os
 import random
@@ -130,6 +131,7 @@ class Host(object):
         self.lines = []
         self.counts = {}
         self.boot_epoch = boot_epoch
+        self.denials = 0.0  # share of noise steps that are SELinux denials of host services (see noise())
 
     # ------------------------------------------------------------ clock --
     @property
@@ -335,10 +337,18 @@ class Host(object):
 
     # ------------------------------------------------------------ noise --
     def noise(self, count=1):
-        """Background records every host writes: logins, cron, sudo, services, watched executions."""
+        """Background records every host writes: logins, cron, sudo, services, watched executions.
+
+        With ``denials`` > 0, that share of the steps are SELinux denials of
+        host services instead (a permissive or noisy host: kernel AVCs with
+        their SYSCALL/CWD/PATH/PROCTITLE/AVC_PATH records, and dbus USER_AVCs).
+        """
         for _dummy in range(count):
-            kind = self.rng.choice(("exec", "exec", "cron", "cron", "service", "sudo", "ssh", "netfilter", "bpf"))
-            getattr(self, "_noise_" + kind)()
+            if self.denials and self.rng.random() < self.denials:
+                self._noise_denials()
+            else:
+                kind = self.rng.choice(("exec", "exec", "cron", "cron", "service", "sudo", "ssh", "netfilter", "bpf"))
+                getattr(self, "_noise_" + kind)()
             self.tick(self.rng.uniform(0.001, 0.2))
 
     def _subj(self, selinux_type):
@@ -424,6 +434,51 @@ class Host(object):
 
     def _noise_bpf(self):
         self.event([("BPF", "prog-id=%d op=%s" % (self.rng.randint(20, 400), self.rng.choice(("LOAD", "UNLOAD"))), None)])
+
+    DENIED_SERVICES = (
+        ("httpd_t", "httpd", "/usr/sbin/httpd", "user_home_t", "/home/admin/public_html/index.html", "read", 257),
+        ("named_t", "named", "/usr/sbin/named", "var_t", "/var/named/data/cache.db", "write", 257),
+        ("postfix_master_t", "master", "/usr/libexec/postfix/master", "etc_t", "/etc/postfix/main.cf.bak", "getattr", 262),
+        ("sshd_t", "sshd", "/usr/sbin/sshd", "admin_home_t", "/root/.ssh/authorized_keys2", "read", 257),
+        ("logrotate_t", "logrotate", "/usr/sbin/logrotate", "container_file_t", "/var/lib/containers/log/app.log", "rename", 82),
+    )
+
+    def _noise_denials(self):
+        """A kernel AVC of a host service (sometimes without a syscall, sometimes with AVC_PATH) and dbus USER_AVCs."""
+        domain, comm, exe, target, path, perm, syscall = self.rng.choice(self.DENIED_SERVICES)
+        pid = self._pid()
+        ino = self.rng.randint(100000, 9999999)
+        avc = ('avc:  denied  { %s } for  pid=%d comm="%s" name="%s" dev="dm-0" ino=%d '
+               "scontext=system_u:system_r:%s:s0 tcontext=unconfined_u:object_r:%s:s0 tclass=file permissive=1"
+               % (perm, pid, comm, os.path.basename(path), ino, domain, target))
+        records = [("AVC", avc, None)]
+        roll = self.rng.random()
+        if roll < 0.2:
+            self.event(records)  # no syscall context (e.g. a socket or a kernel thread)
+        else:
+            if roll < 0.5:
+                records.append(("AVC_PATH", 'path="%s"' % path, None))
+            records += [
+                ("SYSCALL", "arch=c000003e syscall=%d success=yes exit=0 a0=ffffff9c a1=55d0c0a0b0c0 a2=0 a3=0 items=1 ppid=1 "
+                            "pid=%d auid=%d uid=48 gid=48 euid=48 suid=48 fsuid=48 egid=48 sgid=48 fsgid=48 tty=(none) ses=%d "
+                            'comm="%s" exe="%s" subj=system_u:system_r:%s:s0 key=(null)' % (syscall, pid, UNSET, UNSET, comm, exe, domain),
+                 'ARCH=x86_64 SYSCALL=openat AUID="unset" UID="apache" GID="apache" EUID="apache" SUID="apache" FSUID="apache" '
+                 'EGID="apache" SGID="apache" FSGID="apache"'),
+                ("CWD", 'cwd="/"', None),
+                ("PATH", 'item=0 name="%s" inode=%d dev=fd:00 mode=0100644 ouid=1000 ogid=1000 rdev=00:00 '
+                         "obj=unconfined_u:object_r:%s:s0 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0" % (path, ino, target),
+                 'OUID="admin" OGID="admin"'),
+                ("PROCTITLE", "proctitle=%s" % hexify(exe), None),
+            ]
+            self.event(records)
+        for _dummy in range(self.rng.randint(1, 3)):
+            self.tick(self.rng.uniform(0.001, 0.05))
+            body = ("pid=1 uid=81 auid=%d ses=%d subj=system_u:system_r:system_dbusd_t:s0-s0:c0.c1023 "
+                    "msg='avc:  denied  { send_msg } for msgtype=method_return dest=:1.%d spid=1 tpid=%d "
+                    "scontext=system_u:system_r:init_t:s0 tcontext=system_u:system_r:%s:s0 tclass=dbus "
+                    "permissive=1  exe=\"/usr/bin/dbus-broker\" sauid=81 hostname=? addr=? terminal=?'"
+                    % (UNSET, UNSET, self.rng.randint(10, 9999), pid, domain))
+            self.event([("USER_AVC", body, 'UID="dbus" AUID="unset" SAUID="dbus"')])
 
 
 # ---------------------------------------------------------------- demo --
@@ -554,24 +609,65 @@ def write_demo(out_dir, seed=2026):
 
 # --------------------------------------------------------------- bench --
 
+def _stamp_ms(line):
+    """Milliseconds of a line's ``msg=audit(SECONDS.MILLIS:`` stamp."""
+    at = line.index("msg=audit(") + 10
+    sec, ms = line[at:line.index(":", at)].split(".")
+    return int(sec) * 1000 + int(ms)
+
+
 def bench_lines(records=10000, seed=7, guests=40, noise=0.8, node=None, enriched=False, start=1767225600.0,
-                lsm="selinux", stats=None):
+                lsm="selinux", stats=None, denials=0.0, unknown_every=0, nodes=None):
     """Yield about ``records`` lines: guest activity mixed with background noise.
 
     ``noise`` is the share of steps that write noise instead of guest
-    activity.  ``stats`` (a dict) receives counts of what was written
+    activity; ``denials`` the share of noise steps that are SELinux denials
+    of host services (AVC, AVC_PATH, SYSCALL, CWD, PATH, PROCTITLE, USER_AVC).
+    ``unknown_every``: after that many lines, a record of a type auditd does
+    not know (``type=UNKNOWN[1420]``, joined to the event before it).
+    ``nodes``: the logs of several hosts (``node=NAME`` prefixes), each with
+    its own guests and serials, interleaved by time as an aggregating server
+    writes them.  ``stats`` (a dict) receives counts of what was written
     (``starts``, ``failed_starts``, ``stops``, ``crashes``, ``migrated_out``,
     ``hotplugs``, ``avcs``, ``reboots``, ``records``).
     """
+    counts = stats if stats is not None else {}
+    if nodes:
+        per_node = [{} for dummy in nodes]
+        streams = [bench_lines(records=1 << 62, seed="%s:%s" % (seed, name), guests=guests, noise=noise, node=name,
+                               enriched=enriched, start=start, lsm=lsm, stats=per_node[n], denials=denials)
+                   for n, name in enumerate(nodes)]
+        steps = ([line] for line in heapq.merge(*streams, key=_stamp_ms))
+    else:
+        steps = _host_steps(seed, guests, noise, node, enriched, start, lsm, counts, denials)
+    written = 0
+    counts["records"] = 0
+    for step in steps:
+        for line in step:
+            yield line
+            written += 1
+            if unknown_every and written % unknown_every == 0 and " type=DAEMON_" not in " " + line:
+                written += 1
+                head = line.index("msg=audit(")
+                yield "%stype=UNKNOWN[1420] %s op=x" % (line[:line.index("type=")], line[head:line.index("):", head) + 2])
+            counts["records"] = written
+        if nodes:
+            for key in per_node[0]:
+                counts[key] = sum(item.get(key, 0) for item in per_node)
+        if written >= records:
+            break
+
+
+def _host_steps(seed, guests, noise, node, enriched, start, lsm, counts, denials):
+    """The endless log of one bench host (see bench_lines), step by step (lists of lines)."""
     rng = random.Random("bench:%s" % seed)
     host = Host(node or "bench", start, seed=seed, lsm=lsm, daemon="virtqemud", enriched=enriched, node=node,
                 serial=1000 + rng.randint(0, 5000))
+    host.denials = denials
     pool = [Guest("vm%04d" % i, _uuid(rng), _mac(rng), labelled=(i % 17 != 0)) for i in range(max(1, guests))]
-    counts = stats if stats is not None else {}
-    for key in ("starts", "failed_starts", "stops", "crashes", "migrated_out", "hotplugs", "avcs", "reboots", "records"):
+    for key in ("starts", "failed_starts", "stops", "crashes", "migrated_out", "hotplugs", "avcs", "reboots"):
         counts[key] = 0
-    written = 0
-    while written < records:
+    while True:
         before = len(host.lines)
         if rng.random() < noise:
             host.noise(1)
@@ -605,9 +701,7 @@ def bench_lines(records=10000, seed=7, guests=40, noise=0.8, node=None, enriched
         host.tick(rng.uniform(0.5, 30.0))
         new = host.lines[before:]
         del host.lines[:]
-        yield from new
-        written += len(new)
-    counts["records"] = written
+        yield new
 
 
 def parse_size(text):
@@ -622,19 +716,52 @@ def parse_size(text):
     return int(float(text) * factor)
 
 
-def write_bench(path, records=None, size=None, gzip_output=False, **kwargs):
-    """Write a bench log to ``path``: ``records`` lines, or until ``size`` bytes. Returns the stats dict."""
+def rotated_names(path, files):
+    """The files of a rotated set, oldest first: ``path.N-1`` ... ``path.1``, ``path``."""
+    return ["%s.%d" % (path, n) for n in range(files - 1, 0, -1)] + [path]
+
+
+def write_bench(path, records=None, size=None, gzip_output=False, rotate=0, gzip_from=2, **kwargs):
+    """Write a bench log to ``path``: ``records`` lines, or until ``size`` bytes. Returns the stats dict.
+
+    ``rotate``: that many files instead of one, each with an equal share of
+    the lines or bytes, named as auditd rotates them (``path.N-1`` oldest,
+    ``path`` the live log); those numbered ``gzip_from`` and up are
+    compressed (``.gz``) as logrotate's delaycompress leaves them.  The
+    stats list them as ``files``.
+    """
     stats = {}
     limit = records if records is not None else (1 << 62)
-    opener = gzip.open if gzip_output else io.open
+    files = max(1, rotate)
+    names = rotated_names(path, files)
+    share_lines = -(-limit // files) if records is not None else None
+    share_bytes = -(-size // files) if size is not None else None
     written = 0
-    with opener(path, "wb") as handle:
-        for line in bench_lines(records=limit, stats=stats, **kwargs):
-            data = (line + "\n").encode("utf-8")
-            handle.write(data)
-            written += len(data)
-            if size is not None and written >= size:
-                break
+    lines = iter(bench_lines(records=limit, stats=stats, **kwargs))
+    stats["files"] = []
+    for number, name in zip(range(files - 1, -1, -1), names):
+        compressed = gzip_output or (rotate and number >= gzip_from)
+        if compressed and not name.endswith(".gz"):
+            name += ".gz"
+        opener = gzip.open if compressed else io.open
+        in_file = count = 0
+        with opener(name, "wb") as handle:
+            for line in lines:
+                data = (line + "\n").encode("utf-8")
+                handle.write(data)
+                in_file += len(data)
+                count += 1
+                if size is not None and written + in_file >= size:
+                    break
+                if number and ((share_bytes is not None and in_file >= share_bytes)
+                               or (share_lines is not None and count >= share_lines)):
+                    break  # the next file (the last one takes what is left)
+        written += in_file
+        stats["files"].append(name)
+        if size is not None and written >= size:
+            break
+    if not rotate:
+        del stats["files"]
     stats["bytes"] = written
     return stats
 
@@ -816,6 +943,12 @@ def main(argv=None):
     bench.add_argument("--lsm", choices=("selinux", "apparmor", "none"), default="selinux")
     bench.add_argument("--enriched", action="store_true", help="log_format = ENRICHED")
     bench.add_argument("--gzip", action="store_true")
+    bench.add_argument("--denials", type=float, default=0.0,
+                       help="share of noise steps that are SELinux denials of host services (AVC, USER_AVC, AVC_PATH ...)")
+    bench.add_argument("--unknown-every", type=int, default=0, help="a type=UNKNOWN[1420] record after every N lines")
+    bench.add_argument("--nodes", help="comma-separated node names: their logs interleaved by time, node= prefixes")
+    bench.add_argument("--rotate", type=int, default=0, help="write a rotated set of N files (OUT.N-1 ... OUT.1, OUT)")
+    bench.add_argument("--gzip-from", type=int, default=2, help="with --rotate: compress OUT.N from this N up")
     fleet = sub.add_parser("fleet", help="N hypervisors' logs over some days, with live migrations between them")
     fleet.add_argument("--out", required=True, help="directory for hv0001.log ...")
     fleet.add_argument("--hosts", type=int, default=10)
@@ -832,7 +965,9 @@ def main(argv=None):
     if args.scenario == "bench":
         if args.records is None and args.size is None:
             parser.error("bench needs --records or --size")
-        kwargs = dict(seed=args.seed, guests=args.guests, noise=args.noise, node=args.node, enriched=args.enriched, lsm=args.lsm)
+        kwargs = dict(seed=args.seed, guests=args.guests, noise=args.noise, node=args.node, enriched=args.enriched, lsm=args.lsm,
+                      denials=args.denials, unknown_every=args.unknown_every,
+                      nodes=[n for n in (args.nodes or "").split(",") if n] or None)
         size = parse_size(args.size) if args.size else None
         if args.out == "-":
             count = 0
@@ -842,8 +977,10 @@ def main(argv=None):
                 if size is not None and count >= size:
                     break
             return 0
-        stats = write_bench(args.out, records=args.records, size=size, gzip_output=args.gzip, **kwargs)
-        print(" ".join("%s=%s" % item for item in sorted(stats.items())))
+        stats = write_bench(args.out, records=args.records, size=size, gzip_output=args.gzip, rotate=args.rotate,
+                            gzip_from=args.gzip_from, **kwargs)
+        print(" ".join("%s=%s" % (key, ",".join(value) if isinstance(value, list) else value)
+                       for key, value in sorted(stats.items())))
         return 0
     if args.scenario == "fleet":
         stats = write_fleet(args.out, hosts=args.hosts, days=args.days, sessions=args.sessions, seed=args.seed,

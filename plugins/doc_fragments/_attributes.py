@@ -130,13 +130,15 @@ options:
     description:
       - A file on the managed node where the module keeps where it stopped (the log file's identity - inode
         and a fingerprint of its first bytes - the offset, and the open sessions). The next run reads only
-        what is new, also across a log rotation in between, and returns the same sessions as a full read.
+        what is new, also across a log rotation in between or during the run (the identity is that of the file
+        that was read), and returns the same sessions as a full read.
       - A checkpoint that does not match the logs (log replaced or truncated, other O(host), raw log lines
         asked for when the checkpoint was written without them) is detected; then all logs are read and a
         warning says why. The file is replaced atomically; if it cannot be written the result is still
         returned, with a warning, and the previous checkpoint stays as it was.
       - Ended sessions are kept in it as compressed text, decoded only when a run returns their details.
-      - Not written in check mode. A line that auditd is still writing is left for the next run.
+      - Not written in check mode. A last line of the live log that auditd is still writing is left for the next
+        run (a rotated file is complete, so its last line is read).
       - A checkpoint is used only when it can be trusted; otherwise all logs are read, with a warning, and a
         new checkpoint is written. It must be a regular file (a FIFO or a device at this path is neither read
         nor replaced) of at most 128 MiB, owned by the user the module runs as and not writable by group or

@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bytes -> records: which files to read, in which order, and how.
 
-Standard library only, Python 3.6+.  Files are streamed line by line;
-nothing but counters and a bounded list of samples is kept, so memory does
-not grow with the log.  Lines that are not audit records are counted and
-sampled (file, line number, reason), never fatal.
+Standard library only, Python 3.6+.  Files are streamed in blocks of
+``CHUNK`` bytes; besides a block and the last few, nothing but counters and
+a bounded list of samples is kept, so memory does not grow with the log.
+Lines that are not audit records are counted and sampled (file, line
+number, reason), never fatal.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,30 +16,53 @@ __metaclass__ = type
 import bisect
 import errno
 import hashlib
+import operator
 import os
 import re
 import stat
+import weakref
 import zlib
+from collections import OrderedDict, deque
+from itertools import compress, repeat
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
     ParseError,
     Record,
     parse_line,
+    record_type,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import RESET_TOLERANCE, SerialTracker
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
+    AtLeast, Between, Maybe, Row,
+)
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 DEFAULT_LOG_FILE = "/var/log/audit/audit.log"
 GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 4096  # a file is known again by the SHA-256 of its first bytes (file_identity)
 MAX_SAMPLES = 20
 # auditd.conf is about 1 KiB
 AUDITD_CONF_LIMIT = 1024 * 1024
 MAX_SAMPLE_TEXT = 200
 
 
-# The shape of LogReader.state() in a checkpoint (module_utils/state_shape.py)
-STATE_SHAPE = {"avc_keys": [list], "tail": [str]}
+# The shapes of LogReader.state() and of record_state() in a checkpoint (module_utils/state_shape.py)
+_EPOCH = Between(0, 9999999999.999)  # an audit time: at most 10 digits of seconds
+_SPAN = Row(Maybe(_EPOCH), Maybe(_EPOCH))
+# sources are counted back from the last file read (0, -1, ...)
+RECORD_STATE_SHAPE = {"text": str, "source": int, "line": Maybe(AtLeast(0)),
+                      "previous": Maybe(Row(str, str, AtLeast(0))),
+                      "companions": Maybe([Row(int, AtLeast(0), str)])}
+STATE_SHAPE = {
+    "tail": [str],
+    "recent": [Row(int, AtLeast(0), Maybe(str), str, str, bool, str)],
+    "held": [Row(int, RECORD_STATE_SHAPE)],
+    "open": [Row(int, int, AtLeast(0))],
+    "parse_errors": {"count": AtLeast(0),
+                     "samples": [{"path": Maybe(str), "line": Maybe(AtLeast(0)), "reason": str, "text": str}]},
+    "span": Row(Maybe(_SPAN), Maybe(_SPAN)),
+}
 
 
 class LogAccessError(Exception):
@@ -157,49 +181,59 @@ class _GzipReader(object):
     failing call had decompressed; this reader returns all of it first and
     raises EOFError (or zlib.error) on the next read.  Concatenated gzip
     members are read one after the other.
+
+    Decompression is bounded by what is read: ``read(size)`` decompresses at
+    most ``size`` bytes, whatever the compressed data would give (a 1 MB
+    file can hold 1 GB of zeros); the input not used yet waits, compressed.
     """
 
     def __init__(self, path):
         self.raw = open(path, "rb")
         self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self.buf = b""
+        self.pending = b""   # compressed input not decompressed yet
         self.done = False
         self.error = None
 
-    def _fill(self, need):
-        while len(self.buf) < need and not self.done:
-            data = self.raw.read(1 << 16)
-            if not data:
-                if not self.inflate.eof:
-                    self.error = EOFError("compressed file ended before the end-of-stream marker was reached")
-                self.done = True
-                break
+    def read(self, size=-1):
+        if size is None or size < 0:
+            parts = []
+            while True:
+                part = self.read(CHUNK)
+                if not part:
+                    return b"".join(parts)
+                parts.append(part)
+        out = []
+        have = 0
+        while have < size and not self.done:
+            if not self.pending:
+                self.pending = self.raw.read(1 << 16)
+                if not self.pending:
+                    if not self.inflate.eof:
+                        self.error = EOFError("compressed file ended before the end-of-stream marker was reached")
+                    self.done = True
+                    break
+            if self.inflate.eof:
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the next member
             try:
-                while data:
-                    if self.inflate.eof:
-                        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    self.buf += self.inflate.decompress(data)
-                    data = self.inflate.unused_data if self.inflate.eof else b""
+                piece = self.inflate.decompress(self.pending, size - have)
             except zlib.error as exc:
                 self.error = exc
                 self.done = True
-
-    def _take(self, size):
-        out, self.buf = self.buf[:size], self.buf[size:]
+                break
+            self.pending = self.inflate.unused_data if self.inflate.eof else self.inflate.unconsumed_tail
+            if piece:
+                out.append(piece)
+                have += len(piece)
         if not out and self.error is not None:
             error, self.error = self.error, None
             raise error
-        return out
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            self._fill(float("inf"))
-            return self._take(len(self.buf))
-        self._fill(size)
-        return self._take(size)
+        return b"".join(out)
 
     def close(self):
         self.raw.close()
+
+    def fileno(self):
+        return self.raw.fileno()
 
     def __enter__(self):
         return self
@@ -207,6 +241,62 @@ class _GzipReader(object):
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def _pread_all(fd, size, offset):
+    """Up to ``size`` bytes of ``fd`` from ``offset`` (fewer only at the end of the file); the file's offset
+    (where the reader reads) does not move."""
+    parts = []
+    while size > 0:
+        data = os.pread(fd, size, offset)
+        if not data:
+            break
+        parts.append(data)
+        size -= len(data)
+        offset += len(data)
+    return b"".join(parts)
+
+
+def _gzip_head(fd, size):
+    """The first ``size`` uncompressed bytes of the gzip file ``fd`` (fewer when it is shorter or damaged),
+    decompressing no more than that."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = []
+    have = position = 0
+    pending = b""
+    while have < size:
+        if not pending:
+            pending = os.pread(fd, 1 << 16, position)
+            if not pending:
+                break
+            position += len(pending)
+        try:
+            piece = inflate.decompress(pending, size - have)
+        except zlib.error:
+            break
+        out.append(piece)
+        have += len(piece)
+        if inflate.eof:
+            pending = inflate.unused_data
+            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        else:
+            pending = inflate.unconsumed_tail
+    return b"".join(out)[:size]
+
+
+def file_identity(handle, compressed):
+    """``{inode, dev, head, head_bytes, size}`` of the open log ``handle`` (from ``open_log``): its inode and
+    device, the SHA-256 of its first HEAD_BYTES bytes (uncompressed) and its size (None when compressed).
+
+    Taken from the handle, not from a name: a rotation renames files, and the
+    checkpoint must describe the file that was read (checkpoint.plan finds it
+    again by these).
+    """
+    fd = handle.fileno()
+    info = os.fstat(fd)
+    head = _gzip_head(fd, HEAD_BYTES) if compressed else _pread_all(fd, HEAD_BYTES, 0)
+    return {"inode": info.st_ino, "dev": info.st_dev, "head": hashlib.sha256(head).hexdigest(),
+            "head_bytes": len(head), "size": None if compressed else info.st_size}
 
 
 def open_log(path):
@@ -243,28 +333,26 @@ class ReadStats(object):
         return {"count": self.parse_error_count, "samples": list(self.parse_error_samples)}
 
 
-def _decode(raw_line):
-    if raw_line.endswith(b"\n"):
-        raw_line = raw_line[:-1]
-    if raw_line.endswith(b"\r"):
-        raw_line = raw_line[:-1]
-    return raw_line.decode("utf-8", "replace")
-
-
 # Record types the session engine reads; every other record only counts for
-# serial tracking (and for the AVC it belongs to, see COMPANIONS).
+# serial tracking (and for the AVC it belongs to, see COMPANION_WINDOW).
 WANTED = frozenset((
     "VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID",
     "AVC", "SYSTEM_BOOT", "SYSTEM_SHUTDOWN",
     "DAEMON_START", "DAEMON_END", "DAEMON_ABORT",
 ))
+# auditd's own records: numbered by auditd, not by the kernel (no serial tracking)
 NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
                         "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
-RECENT_AVCS = 16
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
+# files open at once: the oldest ones not read yet (a rotation may rename the oldest over) and the live log;
+# auditd keeps up to 999 files, more than a process may have open (ulimit -n 1024)
+MAX_OPEN_FILES = 32
+# a longer line is a parse error, read past without being kept (no audit record comes near:
+# the kernel's are at most 8970 bytes, auditd's about as long plus their ENRICHED part)
+MAX_LINE = 2 << 20
 SERIAL_RESET = "_SERIAL_RESET"
-SKIM_MARGIN = 300  # records may be this many seconds out of order
+COMPANION_WINDOW = 64  # the other records of an AVC event lie within this many records of it
 
 
 def line_key(line):
@@ -288,262 +376,275 @@ def wanted(rtype):
     return rtype in WANTED or rtype.startswith("ANOM_") or rtype.startswith("UNKNOWN[")
 
 
-# per record type: bit 1 = the engine wants it, bit 2 = it carries a kernel serial
+# What a record type means to the reader: the engine wants it; it carries a
+# kernel serial; it may belong to an AVC's event; the engine needs the record
+# before it (``Record.previous``: the last record of the old boot before a
+# SYSTEM_BOOT, from every record counted, not only those the engine reads).
 WANT = 1
 SERIAL = 2
+COMPANION = 4
+PREVIOUS = 8
+WITH_PREVIOUS = frozenset(("SYSTEM_BOOT",))
 
 
 def type_code(rtype):
-    return (WANT if wanted(rtype) else 0) | (0 if rtype in NOT_SERIAL else SERIAL)
+    """The bits above for a record type as the engine knows it (``record_type``)."""
+    code = WANT if wanted(rtype) else 0
+    if rtype not in NOT_SERIAL:
+        code |= SERIAL
+        if not code & WANT:
+            code |= COMPANION
+    if rtype in WITH_PREVIOUS:
+        code |= PREVIOUS
+    return code
 
 
-class _Scan(object):
-    """State of one pass over the sources: serials, recent AVC keys, stats."""
-
-    def __init__(self, stats, tracker, keep_raw):
-        self.stats = stats
-        self.tracker = tracker
-        self.keep_raw = keep_raw
-        self.avc_keys = []
-        self.avc_carry = []     # keys of AVCs near the end of the last block (their records may follow)
-        self.codes = {}
-        self.tail = []          # keys of the last records of the file being read
-        self.tail_block = None  # or the last block, when it was read in bulk
-        self.duplicates = set()  # keys of the previous file's tail, while the next one starts
-        self.dup_left = 0       # how many lines of the new file are still checked against them
-        self.dup_count = 0
-        self.path = None
-
-    def next_file(self):
-        """Records at the start of the next file that repeat the tail of this one are duplicates."""
-        if self.tail_block is not None:
-            buf = self.tail_block
-            start = len(buf) - 1
-            for dummy in range(OVERLAP):
-                start = buf.rfind(b"\n", 0, start)
-                if start <= 0:
-                    start = 0
-                    break
-            keys = line_keys([line for line in buf[start:].split(b"\n") if line])
-            self.tail = (self.tail + keys)[-OVERLAP:]
-            self.tail_block = None
-        self.duplicates = set(self.tail)
-        self.dup_left = len(self.tail)
-        self.tail = []
-
-    def remember(self, keys):
-        """Keys of the last records read line by line."""
-        self.tail_block = None
-        self.tail = (self.tail + keys)[-OVERLAP:]
-
-    def remember_block(self, buf):
-        """The last block read in bulk: its keys are computed only if another file follows."""
-        self.tail = []
-        self.tail_block = buf
-
-    def duplicate(self, key):
-        """Whether ``key`` repeats a record of the previous file (checks the first OVERLAP lines)."""
-        self.dup_left -= 1
-        if key in self.duplicates:
-            self.dup_count += 1
-            return True
-        return False
-
-    def code(self, rtype):
-        code = self.codes.get(rtype)
-        if code is None:
-            code = self.codes[rtype] = type_code(rtype)
-        return code
-
-    def take(self, code, rtype, node, sec, ms, serial):
-        """Whether the engine needs this record (wanted, or part of a recent AVC event)."""
-        if code & WANT:
-            if rtype == "AVC":
-                self.avc_keys.append((node, sec, ms, serial))
-                if len(self.avc_keys) > RECENT_AVCS:
-                    self.avc_keys.pop(0)
-            return True
-        return bool(self.avc_keys) and (node, sec, ms, serial) in self.avc_keys
-
-    @staticmethod
-    def marker(node, sec, ms, serial, source, line, previous):
-        record = Record(node, SERIAL_RESET, sec, ms, serial, "", None, source, line, None)
-        record.previous = previous
-        return record
+# One scan per block finds every record header: the optional node= prefix,
+# the type (a line the engine may want is captured whole: every type it
+# reads starts with one of these), the time and the serial.  A line the
+# pattern does not match is read on its own (``parse_line`` decides).  Every
+# line it matches, ``parse_line`` reads with the same node, time and serial.
+_HEADERS = re.compile(
+    rb"\n(?:type=|(node=[!-~]*) type=)"
+    rb"(?:(?=((?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)[^\n]*))|)"
+    rb"[A-Z0-9_\[\]]+ msg=audit\((\d{1,10}\.\d{3}):(\d+)\):")
+# Lines the scan does not take.  Those without "msg=audit(" cannot be records (blank lines, other text):
+# runs of them are passed in one step, counting the ones that are not blank as parse errors (a compressed
+# file of newlines or of junk lines holds a thousand times its size in lines).  Blank: ASCII white space.
+_NO_HEADER_LINE = re.compile(rb"\n(?![^\n]*msg=audit\()")
+_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c\x1c-\x1f]*(?=\n)")
+_NOT_BLANK = re.compile(rb"[^\n \t\r\x0b\x0c\x1c-\x1f]")
+_BLANK_TEXT = re.compile(r"[ \t\r\x0b\x0c\x1c-\x1f]*\Z")
+# the other lines the scan does not take (they have "msg=audit("): each is read on its own
+_OTHER_LINE = re.compile(rb"\n(?=[^\n]*msg=audit\()"
+                         rb"(?!(?:type=|node=[!-~]* type=)[A-Z0-9_\[\]]+ msg=audit\(\d{1,10}\.\d{3}:\d+\):)")
 
 
-def _slow_lines(block, scan, path, source, first_line, counter):
-    """Line by line: blocks with odd lines (blank, broken, NUL bytes, several nodes, a file's overlap)."""
-    lineno = first_line
-    tracker = scan.tracker
-    keys = []
-    raw_lines = block.split(b"\n")[:-1]
-    recent = []  # (key, record) of the last records not wanted: an AVC may come after its SYSCALL
-    for raw in raw_lines:
-        lineno += 1
-        piece = raw.decode("utf-8", "replace")
-        if piece.endswith("\r"):
-            piece = piece[:-1]
-        if "\x00" in piece:
-            scan.stats.parse_error(path, lineno, "NUL byte in line", piece.replace("\x00", "\\0"))
-            continue
-        try:
-            record = parse_line(piece, source, lineno, scan.keep_raw)
-        except ParseError as exc:
-            if piece.strip():
-                scan.stats.parse_error(path, lineno, str(exc), piece)
-            continue
-        key = line_key(raw)
-        if scan.dup_left > 0 and scan.duplicate(key):
-            continue
-        keys.append(key)
-        counter.append(record.epoch)
-        code = scan.code(record.type)
-        if code & SERIAL:
-            previous = tracker.observe(record.node, record.sec, record.ms, record.serial, source, lineno)
-            if previous is not None:
-                yield scan.marker(record.node, record.sec, record.ms, record.serial, source, lineno, previous)
-        event_key = (record.node, record.sec, record.ms, record.serial)
-        if scan.take(code, record.type, record.node, record.sec, record.ms, record.serial):
-            yield record
-            if record.type == "AVC":
-                for before_key, before in recent:
-                    if before_key == event_key:
-                        yield before
-        else:
-            recent.append((event_key, record))
-            if len(recent) > RECENT_AVCS:
-                recent.pop(0)
-    scan.remember(keys[-OVERLAP:])
-    scan.avc_carry = list(scan.avc_keys)
+def _stretches(buf):
+    """``(start, stop)`` of every run of lines without "msg=audit(" in ``buf`` (a block): the lines that begin
+    at the newlines from ``start`` up to (not including) ``stop``."""
+    runs = []
+    position = 0
+    end = len(buf) - 1
+    search = _NO_HEADER_LINE.search
+    while position < end:
+        first = search(buf, position, end)
+        if first is None:
+            break
+        start = first.start()
+        header = buf.find(b"msg=audit(", start)
+        stop = buf.rfind(b"\n", start, header) if header >= 0 else end
+        runs.append((start, stop))
+        position = stop
+    return runs
 
 
-_SERIALS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\(\d{1,10}\.\d{3}:(\d+)\):")
-_STAMPS = re.compile(rb"\ntype=[A-Z0-9_]+ msg=audit\((\d{1,10})\.(\d{3}):")
-_WANTED_LINE = re.compile(rb"\ntype=(?:VIRT_|AVC |ANOM_|SYSTEM_|DAEMON_|UNKNOWN\[)")
-_STAMP = re.compile(rb"msg=audit\((\d+)\.(\d{3}):(\d+)\):")
-COMPANION_SPAN = 1 << 16  # records of one event lie within this many bytes
+_PICKED = b"*"  # stands for the captured line of a record that was read on its own
 
 
-def _typed_lines(buf):
-    """``([(line index, start, end)], lines)``: the lines the engine wants by record type, and the block's line count.
+def _node_name(group):
+    """The node of a ``node=NAME`` prefix (None for none or an empty name)."""
+    return group[5:].decode("utf-8", "replace") or None
 
-    ``buf`` is a block with a leading newline.  The newlines are counted
-    between the matches, so the block is counted once.
-    """
-    found = []
-    position, index = 0, -1
-    count = buf.count
+
+def _stamp(stamp):
+    """``(SECONDS, MILLIS)`` of ``b"SECONDS.MILLIS"``."""
+    sec, dummy, ms = stamp.decode("utf-8").partition(".")
+    return sec, ms
+
+
+def _epoch(stamp):
+    sec, ms = _stamp(stamp)
+    return int(sec) + int(ms) / 1000.0
+
+
+def _line_position(buf, index, anchor_pos, anchor_index):
+    """The position of the newline before line ``index`` of ``buf``, walking from the one before line ``anchor_index``."""
+    pos = anchor_pos
     find = buf.find
-    for match in _WANTED_LINE.finditer(buf):
-        start = match.start() + 1
-        index += count(b"\n", position, start)
-        position = start
-        found.append((index, start, find(b"\n", start)))
-    return found, index + count(b"\n", position)
+    rfind = buf.rfind
+    while anchor_index < index:
+        pos = find(b"\n", pos + 1)
+        anchor_index += 1
+    while anchor_index > index:
+        pos = rfind(b"\n", 0, pos)
+        anchor_index -= 1
+    return pos
 
 
-def _with_companions(buf, scan, found):
-    """``found`` plus the other records (SYSCALL, PATH, ...) of AVC events, in order.
+def _line_at(buf, index, anchor_pos, anchor_index):
+    """Line ``index`` of ``buf`` (bytes, without its newline), walking from the newline before line ``anchor_index``."""
+    pos = _line_position(buf, index, anchor_pos, anchor_index)
+    return buf[pos + 1:buf.find(b"\n", pos + 1)]
 
-    Those of the AVCs in this block are looked for around them; those of the
-    AVCs at the end of the last block (``scan.avc_carry``) at this block's
-    start.
+
+class _Block(object):
+    """The records of one block, as the scan found them (kept while later blocks may need their lines).
+
+    ``found``: per record (``node=`` prefix or b"", its whole line from the
+    type on when the engine may want it or b"", ``b"SECONDS.MILLIS"``, the
+    serial's digits); ``digits``: the serials' digits; ``node``: the prefix
+    of every record when they all share one (else None).  ``lines``: the
+    line number of each record (None: the block's lines are all records, in
+    order).  ``picked``: records read on their own (index -> Record).
     """
-    needles = [(("msg=audit(%s.%s:%d):" % key[1:]).encode("ascii"), 0, COMPANION_SPAN) for key in scan.avc_carry]
-    for index, start, end in found:
-        if buf.startswith(b"type=AVC ", start):
-            stamp = _STAMP.search(buf, start, end)
-            if stamp is not None:
-                needles.append((stamp.group(0), max(0, start - COMPANION_SPAN), start + COMPANION_SPAN))
-    if not needles:
-        return found
-    starts = [start for index, start, end in found]
-    known = set(starts)
-    extra = []
-    for needle, origin, limit in needles:
-        limit = min(len(buf), limit)
-        at = buf.find(needle, origin, limit)
-        while at >= 0:
-            start = buf.rfind(b"\n", 0, at) + 1
-            if start not in known:
-                known.add(start)
-                extra.append(start)
-            at = buf.find(needle, at + 1, limit)
-    if not extra:
-        return found
-    found = list(found)
-    for start in extra:
-        k = bisect.bisect_right(starts, start) - 1
-        if k >= 0:
-            index = found[k][0] + buf.count(b"\n", starts[k], start)
-        else:
-            index = buf.count(b"\n", 0, start) - 1
-        found.append((index, start, buf.find(b"\n", start)))
-    found.sort()
-    return found
+
+    __slots__ = ("buf", "nlines", "first_line", "source", "file_no", "base", "found", "digits", "node",
+                 "lines", "picked", "codes", "texts", "sources", "avcs", "anchors")
+
+    def __init__(self, buf, nlines, first_line, source, file_no, found, lines, picked, node=None):
+        self.buf = buf
+        self.nlines = nlines
+        self.first_line = first_line
+        self.source = source
+        self.file_no = file_no
+        self.base = 0
+        self.found = found
+        self.digits = list(map(_SERIAL_OF, found))
+        if node is None and found:
+            first = found[0][0]
+            if found[-1][0] == first and len(set(map(_NODE_OF, found))) == 1:
+                node = first
+        self.node = node
+        self.lines = lines
+        self.picked = picked
+        self.codes = {}      # record index -> type code, for the records the engine may want
+        self.avcs = []       # the AVC records, in order, and where their lines are (found on demand)
+        self.anchors = []
+        self.texts = None    # restored from a checkpoint: the lines themselves ...
+        self.sources = None  # ... and the source of each
+
+    def __len__(self):
+        return len(self.digits)
+
+    def line_of(self, k):
+        return self.first_line + k + 1 if self.lines is None else self.lines[k]
+
+    def anchor(self, slot):
+        """The position of the newline before the line of the block's AVC number ``slot`` (``avcs``).
+
+        The lines are found in log order, each from the one before: the
+        AVC's ``(SECONDS.MILLIS:SERIAL):`` is looked for and the line it is
+        in counted (records before it in its event share it).
+        """
+        anchors = self.anchors
+        buf = self.buf
+        while len(anchors) <= slot:
+            k = self.avcs[len(anchors)]
+            index = self.line_of(k) - self.first_line - 1
+            if anchors:
+                pos, at_index = anchors[-1], self.line_of(self.avcs[len(anchors) - 1]) - self.first_line - 1
+            else:
+                pos, at_index = 0, 0
+            start = -1
+            if k not in self.picked:
+                needle = b"(" + self.found[k][2] + b":" + self.digits[k] + b"):"
+                at = buf.find(needle, pos)
+                while at >= 0:
+                    start = buf.rfind(b"\n", 0, at)
+                    line = at_index + buf.count(b"\n", pos, start)
+                    if line >= index:
+                        break
+                    at = buf.find(needle, at + 1)
+                if at < 0 or line != index:
+                    start = -1
+            if start < 0:  # read on its own (its stamp may not be written as the scan saw it)
+                start = _line_position(buf, index, pos, at_index)
+            anchors.append(start)
+        return anchors[slot]
+
+    def source_of(self, k):
+        return self.source if self.sources is None else self.sources[k]
+
+    def whole(self, k):
+        """The line of record ``k``, one the scan captured because the engine may want it."""
+        node, cand = self.found[k][:2]
+        return (node + b" type=" if node else b"type=") + cand
+
+    def text(self, k):
+        """The line of record ``k`` (bytes), found from the block's end."""
+        if self.texts is not None:
+            return self.texts[k]
+        return _line_at(self.buf, self.line_of(k) - self.first_line - 1, len(self.buf) - 1, self.nlines)
+
+    def text_near_start(self, k):
+        """The line of record ``k`` (bytes), found from the block's start."""
+        if self.texts is not None:
+            return self.texts[k]
+        return _line_at(self.buf, self.line_of(k) - self.first_line - 1, 0, 0)
+
+    def texts_head(self, count):
+        """The lines of the first ``count`` records (bytes)."""
+        last = self.line_of(count - 1) - self.first_line - 1
+        lines = self.buf.split(b"\n", last + 2)[1:last + 2]
+        if self.lines is None:
+            return lines
+        return [lines[self.lines[j] - self.first_line - 1] for j in range(count)]
+
+    def texts_from(self, k):
+        """The lines of records ``k`` .. the last (bytes), in one pass."""
+        if self.texts is not None:
+            return self.texts[k:]
+        first = self.line_of(k) - self.first_line - 1
+        pos = len(self.buf) - 1
+        for dummy in range(self.nlines - first):
+            pos = self.buf.rfind(b"\n", 0, pos)
+        lines = self.buf[pos + 1:-1].split(b"\n")
+        if self.lines is None:
+            return lines
+        return [lines[self.lines[j] - self.first_line - 1 - first] for j in range(k, len(self))]
+
+    def companion_at(self, k):
+        """Whether record ``k`` may belong to an AVC's event."""
+        return not self.found[k][1] or bool(self.codes.get(k, 0) & COMPANION)
 
 
-def _fast_block(buf, digits, typed, scan, source, first_line, counter):
-    """A block whose every line (no node= prefixes) is a record header.
+_NODE_OF = operator.itemgetter(0)
+_CAND_OF = operator.itemgetter(1)
+_SERIAL_OF = operator.itemgetter(3)
 
-    ``buf`` is the block's bytes with a leading newline, ``digits`` the
-    event serial of every line (bytes), ``typed`` its lines wanted by record
-    type (``_typed_lines``).  Serials are followed in bulk; only the lines
-    the engine wants are decoded and parsed.
+
+class _Gone(Exception):
+    """A listed file that no longer exists under any name when its turn comes (rotated away)."""
+
+
+def _file_id(info):
+    return info.st_dev, info.st_ino
+
+
+def _open_listed(path, listed):
+    """``open_log`` of the file listed as ``path`` with identity ``listed`` ((device, inode) when it was listed).
+
+    A rotation since then renamed it: it is looked for by its inode among the
+    files of its directory.  Raises _Gone when it is nowhere.
     """
-    count = len(digits)
-    wanted_at = _with_companions(buf, scan, typed)
-    skip = set(index for index, start, end in typed if buf.startswith(b"type=DAEMON_", start))
-    stamps = []
-
-    def stamp_of(line_index):
-        if line_index == count - 1 and not stamps:
-            match = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
-            return match.group(1).decode("ascii"), match.group(2).decode("ascii")
-        if not stamps:
-            stamps.extend(_STAMPS.findall(buf))
-        sec, ms = stamps[line_index]
-        return sec.decode("ascii"), ms.decode("ascii")
-
-    markers, serials = scan.tracker.follow_digits(None, digits, skip, stamp_of, source, first_line)
-    markers.sort()
-    keep_raw = scan.keep_raw
-    parsed = []
-    carry = []  # AVCs whose other records may lie in the next block
-    edge = len(buf) - COMPANION_SPAN
-    for index, start, end in wanted_at:
-        piece = buf[start:end].decode("utf-8", "replace")
-        if piece.endswith("\r"):
-            piece = piece[:-1]
+    try:
+        handle, compressed = open_log(path)
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+        handle = None
+    if handle is not None:
+        if _file_id(os.fstat(handle.fileno())) == listed:
+            return handle, compressed
+        handle.close()
+    directory = os.path.dirname(path) or "."
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        names = []
+    for name in names:
+        other = os.path.join(directory, name)
         try:
-            record = parse_line(piece, source, first_line + index + 1, keep_raw)
-        except ParseError as exc:
-            scan.stats.parse_error(scan.path, first_line + index + 1, str(exc), piece)
+            if _file_id(os.stat(other)) != listed:
+                continue
+            handle, compressed = open_log(other)
+        except (IOError, OSError):
             continue
-        parsed.append((index, record))
-        if record.type == "AVC":  # registered first: its SYSCALL may come before it
-            key = (None, record.sec, record.ms, record.serial)
-            scan.avc_keys.append(key)
-            if len(scan.avc_keys) > RECENT_AVCS:
-                scan.avc_keys.pop(0)
-            if start >= edge:
-                carry.append(key)
-    scan.avc_carry = carry[-RECENT_AVCS:]
-    for index, record in parsed:
-        while markers and markers[0][0] <= index:
-            at, previous = markers.pop(0)
-            sec, ms = stamp_of(at)
-            yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
-        if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
-            yield record
-    for at, previous in markers:
-        sec, ms = stamp_of(at)
-        yield scan.marker(None, sec, ms, serials[at], source, first_line + at + 1, previous)
-    first = _STAMP.search(buf)
-    last = _STAMP.search(buf, buf.rfind(b"\n", 0, len(buf) - 1))
-    counter.append(int(first.group(1)) + int(first.group(2)) / 1000.0)
-    counter.append(int(last.group(1)) + int(last.group(2)) / 1000.0)
+        if _file_id(os.fstat(handle.fileno())) == listed:
+            return handle, compressed
+        handle.close()
+    raise _Gone(path)
 
 
 class _Damaged(Exception):
@@ -585,29 +686,60 @@ def _read(handle, size):
         return b"", exc
 
 
+class _LongLine(object):
+    """A line longer than MAX_LINE: its start (for the sample) and its size with its newline."""
+
+    __slots__ = ("head", "size")
+
+    def __init__(self, head, size):
+        self.head = head
+        self.size = size
+
+
 def _chunks(handle, hold_partial=False):
     """Blocks of whole lines, each with a newline in front (the scanners' patterns start with one).
 
     A block is read, cut after its last newline and joined with what the
-    last one left over (a single copy).  A last line without its newline is
-    left for the next run with ``hold_partial``; otherwise it is read when it
-    can be a whole record and reported as cut (``_Partial`` after the last
-    block) when it cannot.  A compressed file that ends early yields every
-    whole line before the damage, then raises ``_Damaged``.
+    last one left over (a single copy).  A line longer than MAX_LINE is not
+    kept: the reading goes past it and yields a _LongLine in its place.  A
+    last line without its newline is left for the next run with
+    ``hold_partial``; otherwise it is read when it can be a whole record and
+    reported as cut (``_Partial`` after the last block) when it cannot.  A
+    compressed file that ends early yields every whole line before the
+    damage, then raises ``_Damaged``.
     """
     rest = b""
+    long_line = None  # a line too long, being read past
     while True:
         data, damage = _read(handle, CHUNK)
+        end_of_file = not data
+        if long_line is not None and data:
+            end = data.find(b"\n")
+            if end < 0:
+                long_line.size += len(data)
+                data = b""
+            else:
+                long_line.size += end + 1
+                yield long_line
+                long_line = None
+                data = data[end + 1:]
         cut = data.rfind(b"\n") + 1
         if cut:
             yield b"".join((b"\n", rest, memoryview(data)[:cut]))
             rest = data[cut:]
         elif data:
             rest += data
+        if len(rest) > MAX_LINE:
+            long_line = _LongLine(rest[:MAX_SAMPLE_TEXT], len(rest))
+            rest = b""
         if damage is not None:
             raise _Damaged(damage)
-        if not data:
+        if end_of_file:
             break
+    if long_line is not None:
+        if not hold_partial:  # else left for the next run, which reads it when it is whole
+            yield long_line
+        return
     if rest and not hold_partial:
         usable = _usable_part(rest)
         if usable is not None:
@@ -629,85 +761,457 @@ def _skip(handle, offset):
             left -= len(data)
 
 
+def _previous(blk, k, before):
+    """``(SECONDS, MILLIS, serial)`` of the last record with a kernel serial of the node of record ``k`` of
+    ``blk`` before it (``before``: node -> the same before the block, as the serial tracker saw it)."""
+    found = blk.found
+    codes = blk.codes
+    name = _node_name(found[k][0])
+    for j in range(k - 1, -1, -1):
+        if _node_name(found[j][0]) == name and (not found[j][1] or codes.get(j, 0) & SERIAL):
+            sec, ms = _stamp(found[j][2])
+            return sec, ms, int(blk.digits[j])
+    return before.get(name)
+
+
+def _match(blk, lo, hi, node, stamp, digits, skip):
+    """Records ``lo`` .. ``hi - 1`` of ``blk`` (but ``skip``) that belong to the event ``(node, stamp, digits)``."""
+    window = blk.digits[lo:hi]
+    count = window.count(digits)
+    out = []
+    at = -1
+    found = blk.found
+    codes = blk.codes
+    for dummy in range(count):
+        at = window.index(digits, at + 1)
+        k = lo + at
+        if k != skip and found[k][2] == stamp and _node_name(found[k][0]) == node and blk.companion_at(k):
+            out.append(k)
+    return out
+
+
+class _Companions(object):
+    """The other records of the AVC record ``k`` of ``blk``: looked for on first use, then listed in ``found``.
+
+    They are the records of its event within COMPANION_WINDOW records before
+    and after it: in its block, in ``earlier`` blocks and in ``later`` ones
+    (``(block, number of records looked at)``, added while the AVC is open).
+    Iterating gives ``(source, line number, line bytes)``.
+    """
+
+    __slots__ = ("blk", "k", "slot", "earlier", "later", "found", "__weakref__")
+
+    def __init__(self, blk, k, earlier=None):
+        self.blk = blk
+        self.k = k
+        self.slot = len(blk.avcs)
+        blk.avcs.append(k)
+        self.earlier = earlier
+        self.later = None
+        self.found = []
+
+    def resolve(self):
+        if self.k is None:
+            return self.found
+        blk, k = self.blk, self.k
+        head = blk.found[k]
+        node, stamp, digits = _node_name(head[0]), head[2], blk.digits[k]
+        found = self.found
+        for old in self.earlier or ():
+            for j in _match(old, max(0, blk.base + k - COMPANION_WINDOW - old.base), len(old), node, stamp, digits, -1):
+                found.append((old.source_of(j), old.line_of(j), old.text(j)))
+        near = _match(blk, max(0, k - COMPANION_WINDOW), min(len(blk), k + COMPANION_WINDOW + 1), node, stamp, digits, k)
+        if near:
+            index = blk.line_of(k) - blk.first_line - 1
+            anchor = blk.anchor(self.slot)
+            for j in near:
+                line = blk.line_of(j)
+                found.append((blk.source, line, _line_at(blk.buf, line - blk.first_line - 1, anchor, index)))
+        for later, count in self.later or ():
+            for j in _match(later, 0, count, node, stamp, digits, -1):
+                found.append((later.source_of(j), later.line_of(j), later.text_near_start(j)))
+        self.blk = self.k = self.earlier = self.later = None  # the blocks are no longer held
+        return found
+
+    def __iter__(self):
+        return iter(self.resolve())
+
+
+def _listed(companions):
+    return companions.resolve() if isinstance(companions, _Companions) else companions
+
+
 class LogReader(object):
     """Reads log files into the records the engine needs (see ``records``).
 
+    Every block goes through the same steps (``_scan``, ``_take``): one scan
+    finds every record header; lines it does not match are read one by one
+    (``_read_line``: records, parse errors or blank lines); records that
+    repeat the previous file are dropped; the serials of every node are
+    followed in bulk; the lines the engine wants are read (``_read_line``
+    again) and AVC records get the other records of their event by index.
+    Records are handed out in log order; those that may still gain records
+    of their event from the next block wait (``held``).
+
+    ``hold_partial`` (a run with a checkpoint): a last line without its
+    newline in the last file - the live log, the only one auditd may be
+    writing - is left for the next run; in a rotated file it is read.
+
+    ``on_open`` (None, or a function of the path; for tests) is called
+    right after each file is opened, before it is read.
+
     Its state between runs (``state``/``restore``) is what an incremental
-    run needs besides the serial tracker's: the keys of recent AVC events and
-    of the last records read (for overlapping rotated files).
+    run needs besides the serial tracker's: the records scanned but not
+    handed out yet, the last records (for AVC events and overlapping rotated
+    files), the parse errors and the time span read so far.
     """
 
-    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False, skim_before=None):
+    on_open = None
+
+    def __init__(self, stats, tracker=None, keep_raw=False, hold_partial=False):
         self.stats = stats
-        self.skim_before = skim_before
-        self._skimmed = ()
         self.tracker = tracker if tracker is not None else SerialTracker()
-        self.scan = _Scan(stats, self.tracker, keep_raw)
+        self.keep_raw = keep_raw
         self.hold_partial = hold_partial
         self.started = False
+        self.path = None
+        self.raw_codes = {}      # type as written (bytes) -> type code
+        self.ordinal = 0         # records scanned so far: the number of the next one
+        self.recent = deque()    # the last blocks (_Block), covering at least OVERLAP records ...
+        self.recent_count = 0    # ... this many
+        self.held = []           # (record number, 0 marker / 1 record, Record) scanned, not handed out yet
+        self.open = []           # [AVC's number, last number of its window, Record] of the AVCs still open
+        self.unresolved = deque()  # (number of the first record, weak reference to _Companions) of AVCs, oldest first
+        self.file_no = 0
+        self.tail_keys = []      # restored: keys of the last records of the current file from earlier runs
+        self.dup_keys = frozenset()
+        self.dup_left = 0
+        self.dup_count = 0
+        # times of the first and last record of the files earlier runs read: those they finished
+        # (earliest first, latest last) and the one the checkpoint was written in
+        self.earlier = None
+        self.resumed = None
 
-    def _skim(self, buf, typed, scan, times, source, first_line):
-        """Read a block that lies wholly before ``skim_before`` cheaply.
+    # ------------------------------------------------------------------ one line
+    def _read_line(self, raw, source, line):
+        """The one step that reads a line (bytes): a Record, or None (a parse error is counted, blank lines are not)."""
+        text = raw.decode("utf-8", "replace")
+        if text.endswith("\r"):
+            text = text[:-1]
+        if "\x00" in text:
+            self.stats.parse_error(self.path, line, "NUL byte in line", text.replace("\x00", "\\0"))
+            return None
+        try:
+            return parse_line(text, source, line, self.keep_raw)
+        except ParseError as exc:
+            if _BLANK_TEXT.match(text) is None:
+                self.stats.parse_error(self.path, line, str(exc), text)
+            return None
 
-        Only the lines the engine wants are parsed; the serials of the others
-        are not followed one by one (no gap accounting before the window),
-        only checked at the block's ends for a restart - a block where the
-        counter may have restarted is read in full.  True when skimmed.
+    def _codes(self, blk):
+        """The type codes of the records of ``blk`` the engine may want (``blk.codes``); returns their indices."""
+        codes = blk.codes
+        raw_codes = self.raw_codes
+        picked = blk.picked
+        found = blk.found
+        at = list(compress(range(len(found)), map(_CAND_OF, found)))
+        for k in at:
+            text = found[k][1]
+            if text is _PICKED:
+                codes[k] = type_code(picked[k].type)
+                continue
+            raw = text[:text.find(b" ")]
+            code = raw_codes.get(raw)
+            if code is None:
+                code = raw_codes[raw] = type_code(record_type(raw.decode("ascii")))
+            codes[k] = code
+        return at
+
+    # ------------------------------------------------------------------ a block
+    def _scan(self, buf, source, first_line):
+        """The records of ``buf`` (a block with a leading newline), odd lines read on their own, repeats dropped."""
+        found = _HEADERS.findall(buf)
+        nlines = buf.count(b"\n") - 1
+        lines = None
+        picked = {}
+        if len(found) != nlines or b"\x00" in buf:
+            found, lines, picked = self._odd_lines(buf, found, nlines, first_line, source)
+        # without a node= prefix in the block, every record is of the one node without a name
+        node = None if b"\nnode=" in buf else b""
+        blk = _Block(buf, nlines, first_line, source, self.file_no, found, lines, picked, node)
+        if self.dup_left > 0 and found:
+            blk = self._drop_repeated(blk)
+        return blk
+
+    def _odd_lines(self, buf, found, nlines, first_line, source):
+        """The records of a block where some lines are not what the scan takes (``_scan``'s arguments).
+
+        Those with "msg=audit(" (and lines with a NUL byte) are read one by
+        one; runs of lines without it, which cannot be records, are passed
+        in one step (``_no_records``); the scan's records around them are
+        taken as they are.  Returns the records, their line numbers and the
+        records read on their own.
         """
-        last_line = buf.rfind(b"\n", 0, len(buf) - 1)
-        head = _STAMP.search(buf, 0, buf.find(b"\n", 1))
-        tail = _STAMP.search(buf, last_line)
-        if head is None or tail is None:
-            return False
-        last_epoch = int(tail.group(1)) + int(tail.group(2)) / 1000.0
-        if last_epoch >= self.skim_before - SKIM_MARGIN:
-            return False
-        first_serial, last_serial = int(head.group(3)), int(tail.group(3))
-        if b"type=DAEMON_" in buf[:200] or buf.startswith(b"type=DAEMON_", last_line + 1):
-            return False
-        state = self.tracker.state(None)
-        if last_serial < first_serial or (state is not None and first_serial < state[0] - RESET_TOLERANCE):
-            return False
-        records = []
-        for index, start, end in _with_companions(buf, scan, typed):
-            piece = buf[start:end].decode("utf-8", "replace")
-            if piece.endswith("\r"):
-                piece = piece[:-1]
-            record = parse_line(piece, source, first_line + index + 1, scan.keep_raw)
+        end = len(buf) - 1
+        unmatched = set(m.start() for m in _OTHER_LINE.finditer(buf))
+        odd = dict.fromkeys(unmatched)  # position of the newline before the line(s) -> None, or a run's stop
+        runs = _stretches(buf)
+        for start, stop in runs:
+            odd[start] = stop
+        starts = [run[0] for run in runs]
+        at = buf.find(b"\x00")
+        while at >= 0:
+            start = buf.rfind(b"\n", 0, at)
+            inside = bisect.bisect_right(starts, start) - 1
+            if inside < 0 or start >= runs[inside][1]:
+                odd[start] = None
+            at = buf.find(b"\x00", buf.find(b"\n", at))
+        odd.pop(end, None)
+        records, lines, picked = [], [], {}
+        taken = done = index = position = 0
+        for start in sorted(odd):
+            index += buf.count(b"\n", position, start)
+            position = start
+            good = index - done
+            records.extend(found[taken:taken + good])
+            lines.extend(range(first_line + done + 1, first_line + index + 1))
+            taken += good
+            stop = odd[start]
+            if stop is not None:
+                done = index + self._no_records(buf, start, stop, first_line + index + 1, source)
+                continue
+            if start not in unmatched:
+                taken += 1  # the scan took it, but it has a NUL byte
+            line = first_line + index + 1
+            record = self._read_line(buf[start + 1:buf.find(b"\n", start + 1)], source, line)
+            if record is not None:
+                code = type_code(record.type)
+                picked[len(records)] = record
+                records.append((b"node=" + record.node.encode("utf-8") if record.node else b"",
+                                b"" if code == SERIAL | COMPANION else _PICKED,
+                                ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial))
+                lines.append(line)
+            done = index + 1
+        records.extend(found[taken:])
+        lines.extend(range(first_line + done + 1, first_line + nlines + 1))
+        return records, lines, picked
+
+    def _no_records(self, buf, start, stop, line, source):
+        """The lines of ``buf`` that begin at the newlines from ``start`` to ``stop`` (excluded), numbered from
+        ``line``, have no "msg=audit(": those that are not blank are parse errors.  The first ones are read
+        while samples are wanted; the rest are counted in one step.  Returns the number of lines."""
+        count = buf.count(b"\n", start, stop)
+        stats = self.stats
+        position = start
+        while len(stats.parse_error_samples) < MAX_SAMPLES:
+            other = _NOT_BLANK.search(buf, position + 1, stop)
+            if other is None:
+                return count  # the rest is blank
+            at = buf.rfind(b"\n", position, other.start())
+            line += buf.count(b"\n", position, at)
+            after = buf.find(b"\n", at + 1)
+            self._read_line(buf[at + 1:after], source, line)
+            line += 1
+            position = after
+            if position >= stop:
+                return count
+        rest = buf.count(b"\n", position, stop)
+        stats.parse_error_count += rest - len(_BLANK_LINE.findall(buf, position, stop + 1))
+        return count
+
+    def _drop_repeated(self, blk):
+        """``blk`` without the records that repeat the end of the previous file (rotated files that overlap)."""
+        check = min(self.dup_left, len(blk))
+        self.dup_left -= check
+        texts = blk.texts_head(check)
+        keys = line_keys(texts)
+        repeated = set(k for k in range(check) if keys[k] in self.dup_keys)
+        if not repeated:
+            return blk
+        self.dup_count += len(repeated)
+        keep = [k for k in range(len(blk)) if k not in repeated]
+        picked = dict((n, blk.picked[k]) for n, k in enumerate(keep) if k in blk.picked)
+        return _Block(blk.buf, blk.nlines, blk.first_line, blk.source, blk.file_no,
+                      [blk.found[k] for k in keep], [blk.line_of(k) for k in keep], picked, blk.node)
+
+    def _follow(self, blk, skip, source):
+        """Follow the serials of ``blk`` per node (``skip``: records without a kernel serial); the resets, in order."""
+        count = len(blk)
+        found = blk.found
+        if blk.node is not None:
+            named = None
+            order = [_node_name(blk.node)]
+        else:
+            names = dict((group, _node_name(group)) for group in set(map(_NODE_OF, found)))
+            named = list(map(names.__getitem__, map(_NODE_OF, found)))
+            order = list(OrderedDict.fromkeys(named))
+        resets = []
+        for name in order:
+            if named is None:
+                index = None if not skip else [k for k in range(count) if k not in skip]
+            else:
+                index = list(compress(range(count), map(operator.eq, named, repeat(name))))
+                if skip:
+                    index = [k for k in index if k not in skip]
+            if index is None:
+                digits = blk.digits
+
+                def stamp_of(j):
+                    return _stamp(found[j][2])
+                line_of = blk.line_of
+            else:
+                if not index:
+                    continue
+                digits = list(map(blk.digits.__getitem__, index))
+
+                def stamp_of(j, index=index):
+                    return _stamp(found[index[j]][2])
+
+                def line_of(j, index=index):
+                    return blk.line_of(index[j])
+            for j, previous in self.tracker.follow_digits(name, digits, stamp_of, source, line_of):
+                resets.append((j if index is None else index[j], name, previous))
+        resets.sort(key=operator.itemgetter(0))
+        return resets
+
+    def _take(self, blk, source):
+        """Serials, wanted records and AVC events of a scanned block; yields the records that are complete."""
+        count = len(blk)
+        base = blk.base = self.ordinal
+        self.ordinal += count
+        if not count:
+            return
+        if self.open:
+            self._complete(blk)
+        codes = blk.codes
+        at = self._codes(blk)
+        skip = [k for k in at if not codes[k] & SERIAL]
+        items = []
+        before = None
+        if any(codes[k] & PREVIOUS for k in at):
+            # where each node stood before this block (for a record whose previous one is in an earlier block)
+            before = dict((node, self.tracker.last(node)) for node in set(map(_node_name, map(_NODE_OF, blk.found))))
+        for k, node, previous in self._follow(blk, set(skip), source):
+            sec, ms = _stamp(blk.found[k][2])
+            marker = Record(node, SERIAL_RESET, sec, ms, int(blk.digits[k]), "", None, source, blk.line_of(k), None)
+            marker.previous = previous
+            items.append((base + k, 0, marker))
+        markers = bool(items)
+        found = blk.found
+        lines = blk.lines
+        first_line = blk.first_line + 1
+        read_line = self._read_line
+        for k in at:
+            if not codes[k] & WANT:
+                continue
+            node, text = found[k][:2]
+            if text is _PICKED:
+                record = blk.picked[k]
+            else:
+                record = read_line((node + b" type=" if node else b"type=") + text, source,
+                                   first_line + k if lines is None else lines[k])
+                if record is None:
+                    continue
             if record.type == "AVC":
-                scan.avc_keys.append((None, record.sec, record.ms, record.serial))
-                if len(scan.avc_keys) > RECENT_AVCS:
-                    scan.avc_keys.pop(0)
-            if scan.code(record.type) & WANT or (None, record.sec, record.ms, record.serial) in scan.avc_keys:
-                records.append(record)
-        sec, ms = tail.group(1).decode("ascii"), tail.group(2).decode("ascii")
-        if state is None:
-            state = self.tracker.begin(None, head.group(1).decode("ascii"), head.group(2).decode("ascii"), first_serial)
-        state[0] = max(state[0], last_serial)
-        state[1], state[2], state[3] = sec, ms, last_serial
-        scan.remember_block(buf)
-        times.append(int(head.group(1)) + int(head.group(2)) / 1000.0)
-        times.append(last_epoch)
-        scan.avc_carry = list(scan.avc_keys)
-        self._skimmed = records
-        return True
+                self._companions(blk, k, record)
+            elif codes[k] & PREVIOUS:
+                record.previous = _previous(blk, k, before)
+            items.append((base + k, 1, record))
+        if items:
+            if markers:
+                items.sort(key=_ITEM_ORDER)
+            self.held.extend(items)
+        recent = self.recent
+        recent.append(blk)
+        self.recent_count += count
+        # a block stays while the newer ones hold fewer than OVERLAP records, and until two newer ones
+        # are read (the AVC events of a block are then handed out: few still wait in the grouper)
+        while len(recent) > 2 and self.recent_count - len(recent[0]) >= OVERLAP:
+            old = recent.popleft()
+            self.recent_count -= len(old)
+            self._forget(old)
+        yield from self._ready()
 
-    def state(self):
-        scan = self.scan
-        if scan.tail_block is not None:
-            scan.next_file()  # turns the last block into keys
-            scan.tail = list(scan.duplicates)
-            scan.duplicates = set()
-            scan.dup_left = 0
-        return {"avc_keys": [list(k) for k in scan.avc_keys], "tail": list(scan.tail)}
+    def _ready(self):
+        """The held records that no open AVC event precedes."""
+        held = self.held
+        if not held:
+            return ()
+        if not self.open:
+            self.held = []
+            return [item[2] for item in held]
+        cut = min(entry[0] for entry in self.open)
+        at = 0
+        while at < len(held) and held[at][0] < cut:
+            at += 1
+        ready = held[:at]
+        del held[:at]
+        return [item[2] for item in ready]
 
-    def restore(self, state):
-        self.scan.avc_keys = [tuple(k) for k in state.get("avc_keys", [])]
-        self.scan.avc_carry = list(self.scan.avc_keys)
-        self.scan.tail = list(state.get("tail", []))
-        self.started = True
+    # ------------------------------------------------------------------ AVC events
+    def _companions(self, blk, k, record):
+        """Notes where the other records of the AVC ``record`` (record ``k`` of ``blk``) may be (see _Companions)."""
+        number = blk.base + k
+        earliest = blk.base
+        earlier = None
+        if k < COMPANION_WINDOW:
+            earlier = []
+            for old in reversed(self.recent):
+                if old.base + len(old) <= number - COMPANION_WINDOW:
+                    break
+                earlier.append(old)
+                earliest = old.base
+        companions = record.companions = _Companions(blk, k, earlier)
+        self.unresolved.append((earliest, weakref.ref(companions)))
+        if k + COMPANION_WINDOW >= len(blk):
+            self.open.append([number, number + COMPANION_WINDOW, record])
 
-    def records(self, paths, start=None):
+    def _complete(self, blk):
+        """The part of ``blk`` where AVC events of earlier blocks may have records."""
+        still = []
+        for entry in self.open:
+            number, last, record = entry
+            companions = record.companions
+            if companions.later is None:
+                companions.later = []
+            companions.later.append((blk, min(len(blk), last - blk.base + 1)))
+            if last >= blk.base + len(blk):
+                still.append(entry)
+        self.open = still
+
+    def _forget(self, blk):
+        """``blk`` leaves the recent blocks: the AVC events still waiting (in the grouper) that may have records in it
+        are looked at now; those the engine is done with are gone."""
+        unresolved = self.unresolved
+        while unresolved and unresolved[0][0] <= blk.base:
+            companions = unresolved.popleft()[1]()
+            if companions is not None:
+                companions.resolve()
+
+    # ------------------------------------------------------------------ files
+    def next_file(self):
+        """Records at the start of the next file that repeat the end of this one are dropped as duplicates."""
+        keys = self._file_keys()
+        self.dup_keys = frozenset(keys)
+        self.dup_left = len(keys)
+        self.file_no += 1
+        self.tail_keys = []
+
+    def _file_keys(self):
+        """Keys of the last OVERLAP records of the current file (also of those read by earlier runs)."""
+        keys = []
+        need = OVERLAP
+        for old in reversed(self.recent):
+            if old.file_no != self.file_no or need <= 0:
+                break
+            take = min(len(old), need)
+            keys[:0] = line_keys(old.texts_from(len(old) - take))
+            need -= take
+        if need > 0:
+            keys[:0] = self.tail_keys[-need:] if need < len(self.tail_keys) else self.tail_keys
+        return keys
+
+    def records(self, paths, start=None, before_flush=None):
         """Yield the records of ``paths`` that the session engine needs, in log order.
 
         ``start``: ``(offset, lines)`` already read of ``paths[0]`` (an
@@ -715,34 +1219,89 @@ class LogReader(object):
         by the serial tracker (gaps and reboots); where the event serial
         restarts, a marker record of type SERIAL_RESET is yielded first (its
         ``previous`` is ``(SECONDS, MILLIS, serial)`` of the last record
-        before).  Lines that are not records are counted and sampled.  A
-        compressed file that ends early is read up to the damage and
-        reported.
+        before).  AVC records carry the other records of their event
+        (``companions``).  Lines that are not records are counted and
+        sampled.  A compressed file that ends early is read up to the damage
+        and reported.  ``before_flush`` is called when everything is read,
+        before the records still held back are yielded: what ``state()``
+        returns then is where the next run goes on.
         """
-        scan = self.scan
-        stats = self.stats
-        # open every file before reading any: a rotation while we read renames
-        # them, and the open handles still read the data we were asked for
-        handles = []
+        # A rotation while we read renames the files (the oldest over, with
+        # num_logs).  Each file is known by its inode from the start; the
+        # oldest not read yet (MAX_OPEN_FILES - 1 of them) and the live log are
+        # kept open, so that what a rotation renames over is still read, and
+        # a file opened later that a rotation renamed is found by its inode.
+        listed = []
+        for path in paths:
+            check_readable(path)
+            try:
+                listed.append(_file_id(os.stat(path)))
+            except OSError as exc:
+                raise LogAccessError(path, exc.strerror or str(exc))
+        handles = {}
+        ahead = min(MAX_OPEN_FILES - 1, len(paths) - 1)
         try:
-            for path in paths:
-                check_readable(path)
-                handles.append(open_log(path))
-        except Exception:
-            for handle, dummy in handles:
-                handle.close()
-            raise
+            for index in list(range(ahead)) + [len(paths) - 1]:
+                self._open(handles, paths, listed, index)
+            yield from self._read_files(paths, start, handles, listed, ahead)
+        finally:
+            for handle in handles.values():
+                if handle is not None:
+                    handle[0].close()
+        if before_flush is not None:
+            before_flush()
+        yield from self.flush()
+
+    def _open(self, handles, paths, listed, index):
+        """Open file ``index`` of ``paths`` (None in ``handles`` when it is gone); LogAccessError when it cannot
+        be read."""
+        path = paths[index]
+        try:
+            handle, compressed = _open_listed(path, listed[index])
+        except _Gone:
+            handles[index] = None
+            return
+        except (IOError, OSError) as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise LogAccessError(path, "permission denied", permission=True)
+            raise LogAccessError(path, exc.strerror or str(exc))
+        handles[index] = (handle, compressed, file_identity(handle, compressed))
+        if self.on_open is not None:
+            self.on_open(path)
+
+    def _read_files(self, paths, start, handles, listed, ahead):
+        """The records of every file, in order (``records``); a file is closed when it is read and the next
+        one not open yet is opened."""
+        stats = self.stats
         for index, path in enumerate(paths):
-            handle, compressed = handles[index]
+            if index not in handles:
+                self._open(handles, paths, listed, index)
+            # the file before is closed: the next one not open yet takes its place
+            later = index + ahead - 1
+            if index < later < len(paths) - 1 and later not in handles:
+                self._open(handles, paths, listed, later)
+            opened = handles[index]
+            if opened is None:
+                del handles[index]
+                stats.sources.append({"path": path, "bytes": 0, "uncompressed_bytes": 0, "records": 0,
+                                      "compressed": False, "first_epoch": None, "last_epoch": None,
+                                      "start_offset": 0, "start_line": 0, "end_offset": 0, "end_line": 0,
+                                      "duplicates": 0, "identity": None})
+                stats.parse_error(path, None, "file no longer exists (a rotation renamed it away during the "
+                                  "read): not read", "")
+                continue
+            handle, compressed, identity = opened
             offset, lineno = (start if index == 0 and start else (0, 0))
             if self.started and not offset:
-                scan.next_file()
+                self.next_file()
             self.started = True
-            scan.path = path
-            dups_before = scan.dup_count
+            self.path = path
+            dups_before = self.dup_count
             source = {"path": path, "bytes": 0, "records": 0, "compressed": compressed,
-                      "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno}
+                      "first_epoch": None, "last_epoch": None, "start_offset": offset, "start_line": lineno,
+                      "identity": identity, "file_bytes": os.fstat(handle.fileno()).st_size}
             stats.sources.append(source)
+            number = len(stats.sources) - 1
             nbytes = offset
             count = 0
             first = last = None
@@ -750,39 +1309,23 @@ class LogReader(object):
                 with handle:
                     if offset:
                         _skip(handle, offset)
-                    for buf in _chunks(handle, self.hold_partial):
+                    # only the live log (the last file) can be in the middle of a write
+                    for buf in _chunks(handle, self.hold_partial and index == len(paths) - 1):
+                        if buf.__class__ is _LongLine:
+                            nbytes += buf.size
+                            lineno += 1
+                            stats.parse_error(path, lineno, "line longer than %d bytes (%d bytes): not read"
+                                              % (MAX_LINE, buf.size), buf.head.decode("utf-8", "replace"))
+                            continue
                         nbytes += len(buf) - 1
-                        times = []
-                        lines = None
-                        if scan.dup_left <= 0 and b"\x00" not in buf:
-                            typed, lines = _typed_lines(buf)
-                            if (self.skim_before is not None and b"\nnode=" not in buf
-                                    and self._skim(buf, typed, scan, times, len(stats.sources) - 1, lineno)):
-                                yield from self._skimmed
-                                count += lines
-                                lineno += lines
-                                first = times[0] if first is None else first
-                                last = times[-1]
-                                continue
-                            digits = _SERIALS.findall(buf)
-                            if len(digits) != lines:
-                                lines = None
-                        if lines is not None:
-                            yield from _fast_block(buf, digits, typed, scan, len(stats.sources) - 1, lineno, times)
-                            scan.remember_block(buf)
-                            count += lines
-                        else:
-                            block = buf[1:]
-                            lines = block.count(b"\n")
-                            seen = []
-                            yield from _slow_lines(block, scan, path, len(stats.sources) - 1, lineno, seen)
-                            count += len(seen)
-                            times = seen[:1] + seen[-1:] if seen else []
-                        lineno += lines
-                        if times:
+                        blk = self._scan(buf, number, lineno)
+                        lineno += blk.nlines
+                        if blk.digits:
+                            count += len(blk)
                             if first is None:
-                                first = times[0]
-                            last = times[-1]
+                                first = _epoch(blk.found[0][2])
+                            last = _epoch(blk.found[-1][2])
+                        yield from self._take(blk, number)
             except _Damaged as exc:
                 stats.parse_error(path, lineno + 1, "compressed file ends early or is damaged (%s): "
                                   "every record before the damage was read" % exc, "")
@@ -792,14 +1335,139 @@ class LogReader(object):
             except (IOError, OSError) as exc:
                 stats.parse_error(path, lineno + 1, "read error: %s" % exc, "")
             finally:
-                source["bytes"] = (nbytes - offset) if not compressed else os.path.getsize(path)
+                source["bytes"] = (nbytes - offset) if not compressed else source["file_bytes"]
                 source["uncompressed_bytes"] = nbytes - offset
                 source["end_offset"] = nbytes
                 source["end_line"] = lineno
                 source["records"] = count
-                source["duplicates"] = scan.dup_count - dups_before
+                source["duplicates"] = self.dup_count - dups_before
                 source["first_epoch"] = first
                 source["last_epoch"] = last
+                del handles[index]
+
+    def spans(self):
+        """``[earlier, last]``: (first, last) record times of the files finished before the last one, and of it.
+
+        As a full read sees them: each file's first and last record in log
+        order (the file a checkpoint was written in is one file across runs).
+        """
+        spans = [[source["first_epoch"], source["last_epoch"]] for source in self.stats.sources]
+        if self.resumed is not None and spans:
+            first, last = spans[0]
+            spans[0] = [self.resumed[0] if self.resumed[0] is not None else first,
+                        last if last is not None else self.resumed[1]]
+        if self.earlier is not None:
+            spans.insert(0, self.earlier)
+        done = [span for span in spans[:-1] if span[0] is not None]
+        earlier = [min(span[0] for span in done), max(span[1] for span in done)] if done else None
+        return [earlier, spans[-1] if spans else None]
+
+    def span(self):
+        """(first, last) record time over every file read, also by earlier runs (None, None without records)."""
+        spans = [span for span in self.spans() if span is not None and span[0] is not None]
+        if not spans:
+            return None, None
+        return min(span[0] for span in spans), max(span[1] for span in spans)
+
+    def flush(self):
+        """Everything held back (the end of the logs: no more records can join an AVC event)."""
+        self.open = []
+        held, self.held = self.held, []
+        return [item[2] for item in held]
+
+    # ------------------------------------------------------------------ between runs
+    def state(self):
+        """What the next run needs to go on as if it had read everything in one go (JSON-ready)."""
+        last_source = len(self.stats.sources) - 1
+        recent = []
+        need = COMPANION_WINDOW
+        for old in reversed(self.recent):
+            if need <= 0:
+                break
+            take = min(len(old), need)
+            first = len(old) - take
+            texts = old.texts_from(first)
+            for j in range(first, len(old)):
+                recent.append([old.source_of(j) - last_source, old.line_of(j), _node_name(old.found[j][0]),
+                               old.found[j][2].decode("utf-8"), old.digits[j].decode("ascii"),
+                               old.companion_at(j), texts[j - first].decode("utf-8", "replace")])
+            need -= take
+        recent.sort(key=lambda item: (item[0], item[1]))
+        position = dict((id(item[2]), n) for n, item in enumerate(self.held))
+        return {
+            "tail": self._file_keys(),
+            "recent": recent,
+            "held": [[number - self.ordinal, record_state(record, last_source)] for number, dummy, record in self.held],
+            "open": [[entry[0] - self.ordinal, entry[1] - self.ordinal, position[id(entry[2])]] for entry in self.open],
+            "parse_errors": self.stats.parse_errors(),
+            "span": self.spans(),
+        }
+
+    def restore(self, state):
+        self.tail_keys = list(state["tail"])
+        recent = state["recent"]
+        if recent:
+            blk = _Block(b"", 0, 0, 0, -1,
+                         [(b"node=" + item[2].encode("utf-8") if item[2] else b"", b"" if item[5] else _PICKED,
+                           item[3].encode("utf-8"), item[4].encode("ascii")) for item in recent],
+                         [item[1] for item in recent], {})
+            blk.texts = [item[6].encode("utf-8") for item in recent]
+            blk.sources = [item[0] for item in recent]
+            blk.base = -len(recent)
+            for k, item in enumerate(recent):
+                if not item[5]:
+                    blk.codes[k] = 0  # not part of an AVC event
+            self.recent = deque([blk])
+            self.recent_count = len(blk)
+        self.held = []
+        for number, item in state["held"]:
+            record = record_from_state(item, self.keep_raw)
+            self.held.append((number, 0 if record.type == SERIAL_RESET else 1, record))
+        self.open = []
+        for number, last, at in state["open"]:
+            record = self.held[at][2]
+            # the blocks read before are gone: a block of the one record, found already, and the next ones
+            head = (b"node=" + record.node.encode("utf-8") if record.node else b"", _PICKED,
+                    ("%s.%s" % (record.sec, record.ms)).encode("utf-8"), b"%d" % record.serial)
+            companions = _Companions(_Block(b"", 0, 0, 0, -1, [head], [record.line], {}), 0)
+            companions.found = record.companions
+            companions.later = []
+            record.companions = companions
+            self.open.append([number, last, record])
+        errors = state["parse_errors"]
+        self.stats.parse_error_count = errors["count"]
+        self.stats.parse_error_samples = list(errors["samples"])
+        self.earlier, self.resumed = state["span"]
+        self.started = True
+
+
+_ITEM_ORDER = operator.itemgetter(0, 1)
+
+
+def record_state(record, last_source):
+    """A record (or serial-restart marker) as JSON-ready data, with its source counted back from ``last_source``
+    (RECORD_STATE_SHAPE: ``previous`` is null but for a marker and a SYSTEM_BOOT, ``companions`` but for an
+    AVC record)."""
+    item = {"text": record.text(), "source": record.source - last_source, "line": record.line,
+            "previous": None, "companions": None}
+    if record.previous is not None:
+        item["previous"] = list(record.previous)
+    if record.companions is not None:
+        item["companions"] = [[source - last_source, line, raw.decode("utf-8", "replace")]
+                              for source, line, raw in _listed(record.companions)]
+    return item
+
+
+def record_from_state(item, keep_raw):
+    """The record of a ``record_state`` item (ParseError when its text is not a record)."""
+    record = parse_line(item["text"], item["source"], item["line"], keep_raw)
+    if record.type == SERIAL_RESET:
+        record.raw = None  # a marker, not a line of the log
+    if item["previous"] is not None:
+        record.previous = tuple(item["previous"])
+    if item["companions"] is not None:
+        record.companions = [(source, line, text.encode("utf-8")) for source, line, text in item["companions"]]
+    return record
 
 
 def iter_records(paths, stats, keep_raw=False, tracker=None):

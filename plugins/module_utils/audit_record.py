@@ -79,7 +79,7 @@ class Record(object):
     """One audit record.  ``fields()`` is computed on first use."""
 
     __slots__ = ("node", "type", "sec", "ms", "serial", "epoch", "body",
-                 "enriched", "source", "line", "raw", "_fields", "previous")
+                 "enriched", "source", "line", "raw", "_fields", "previous", "companions", "_id")
 
     def __init__(self, node, rtype, sec, ms, serial, body, enriched, source, line, raw):
         self.node = node
@@ -94,18 +94,30 @@ class Record(object):
         self.line = line
         self.raw = raw
         self._fields = None
-        self.previous = None
+        self.previous = None       # (SECONDS, MILLIS, serial) of the record before (serial restarts, SYSTEM_BOOT)
+        self.companions = None     # of an AVC: the other records of its event, see audit_events.Event
+        self._id = None
 
     @property
     def id(self):
         """The event id ``SECONDS.MILLIS:SERIAL`` as written in the log."""
-        return "%s.%s:%d" % (self.sec, self.ms, self.serial)
+        if self._id is None:
+            self._id = "%s.%s:%d" % (self.sec, self.ms, self.serial)
+        return self._id
 
     def fields(self):
         """Decoded fields: outer fields, then the inner ``msg='...'`` ones."""
         if self._fields is None:
             self._fields = parse_fields(self.body)
         return self._fields
+
+    def text(self):
+        """The record as a log line (its raw line when kept); ``parse_line`` reads it back as this record."""
+        if self.raw is not None:
+            return self.raw
+        line = "%stype=%s msg=audit(%s.%s:%d): %s" % (
+            "node=%s " % self.node if self.node else "", self.type, self.sec, self.ms, self.serial, self.body)
+        return line if self.enriched is None else line + ENRICHED_SEPARATOR + self.enriched
 
     def enrichment(self):
         """The ENRICHED interpretations (``UID="root"`` ...) as a dict."""
@@ -135,11 +147,17 @@ def parse_line(text, source=None, line=None, keep_raw=False):
         raise ParseError("timestamp milliseconds must have 3 digits")
     if len(sec) > 10:
         raise ParseError("timestamp out of range (more than 10 digits of seconds)")
-    um = _UNKNOWN_TYPE.match(rtype)
-    if um:
-        rtype = TYPE_NUMBERS.get(int(um.group(1)), rtype)
-    return Record(node or None, rtype, sec, ms, int(serial), main[m.end():], enriched,
+    return Record(node or None, record_type(rtype), sec, ms, int(serial), main[m.end():], enriched,
                   source, line, text if keep_raw else None)
+
+
+def record_type(rtype):
+    """The record type as the engine knows it: ``UNKNOWN[2500]`` (auditd older than the kernel) is VIRT_CONTROL."""
+    if rtype.startswith("UNKNOWN["):
+        um = _UNKNOWN_TYPE.match(rtype)
+        if um:
+            return TYPE_NUMBERS.get(int(um.group(1)), rtype)
+    return rtype
 
 
 def tokenize(text):

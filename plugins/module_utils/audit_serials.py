@@ -7,9 +7,14 @@ The kernel numbers every audit event of a boot 1, 2, 3, ...; all records of
 one event share the number.  Within one boot a serial that jumps forward
 means events that are not in the files (dropped by the kernel, cut out, or
 filtered); a serial that falls back by more than ``RESET_TOLERANCE`` means
-the counter restarted: the host rebooted.  Records that arrive a little out
-of order fill the gap counted before them.  auditd's own records
-(DAEMON_*) carry auditd's numbering and are not observed.
+the counter restarted - the host rebooted - when its record is younger than
+the record before it.  A record that is not (its time is that of the
+record before or earlier) is a late record: the kernel wrote its event
+before the records now in between (the SYSCALL of an AVC after later
+events), and a new boot's records are written after the old boot's.
+Records that arrive out of order fill the gap counted before them.
+auditd's own records (DAEMON_*) carry auditd's numbering and are not
+observed.
 
 Standard library only, Python 3.6+.
 """
@@ -29,32 +34,56 @@ RECENT_GAPS = 8
 # The shape of snapshot() in a checkpoint (module_utils/state_shape.py): checked before restore()
 STATE_SHAPE = {
     "nodes": [Row(Maybe(str), int, str, str, int)],
+    "firsts": [Row(Maybe(str), str, str)],
     "missing": AtLeast(0),
     "gaps": [{"host": Maybe(str), "after_id": str, "before_id": str, "missing": AtLeast(0), "path": Maybe(str),
               "line": Maybe(int), "_range": Row(int, int)}],
 }
 
 
+def _younger(stamp, last):
+    """Whether ``stamp`` (SECONDS, MILLIS) is later than that of ``last`` (SECONDS, MILLIS, serial)."""
+    return (int(stamp[0]), int(stamp[1])) > (int(last[0]), int(last[1]))
+
+
 class SerialTracker(object):
     """Feed (node, SECONDS, MILLIS, serial) in log order.
 
-    ``observe`` is the plain interface.  The reader's fast path keeps the
-    per-node state list ``[top, last SECONDS, last MILLIS, last serial]`` in
-    hand, advances ``top`` itself while serials are consecutive and calls
-    ``jump`` only when they are not.
+    ``observe`` takes one record; ``follow`` and ``follow_digits`` the
+    records of one node in a block at once (what the reader uses).  The
+    per-node state is ``[top, last SECONDS, last MILLIS, last serial]`` and
+    changes only through these methods.
     """
 
     def __init__(self):
         self.nodes = {}
+        self.firsts = {}     # node -> (SECONDS, MILLIS) of its first record
         self.missing = 0
-        self.gaps = []      # the newest MAX_GAP_DETAILS gaps
+        self.node_gaps = {}  # node -> its newest MAX_GAP_DETAILS gaps, in log order
+
+    @property
+    def gaps(self):
+        """Every node's gaps, in log order (those of earlier runs first)."""
+        if len(self.node_gaps) == 1:
+            return list(next(iter(self.node_gaps.values())))
+        return sorted((gap for gaps in self.node_gaps.values() for gap in gaps), key=operator.itemgetter("_at"))
 
     def state(self, node):
         return self.nodes.get(node)
 
+    def last(self, node):
+        """``(SECONDS, MILLIS, serial)`` of the last record of ``node`` followed, or None."""
+        state = self.nodes.get(node)
+        return None if state is None else (state[1], state[2], state[3])
+
     def begin(self, node, sec, ms, serial):
         state = self.nodes[node] = [serial, sec, ms, serial]
+        self.firsts[node] = (sec, ms)
         return state
+
+    def first(self, node):
+        """``(SECONDS, MILLIS)`` of the first record of ``node`` followed (also by earlier runs), or None."""
+        return self.firsts.get(node)
 
     def observe(self, node, sec, ms, serial, source, line):
         """Track one record; return ``(prev_sec, prev_ms, prev_serial)`` when it starts a new boot."""
@@ -81,9 +110,12 @@ class SerialTracker(object):
         if serial > top:
             count = serial - top - 1
             self.missing += count
-            if len(self.gaps) >= MAX_GAP_DETAILS:
-                self.gaps.pop(0)
-            self.gaps.append({
+            gaps = self.node_gaps.get(node)
+            if gaps is None:
+                gaps = self.node_gaps[node] = []
+            elif len(gaps) >= MAX_GAP_DETAILS:
+                gaps.pop(0)
+            gaps.append({
                 "host": node,
                 "after_id": "%s.%s:%s" % last,
                 "before_id": "%s.%s:%d" % (sec, ms, serial),
@@ -91,102 +123,83 @@ class SerialTracker(object):
                 "source": source,
                 "line": line,
                 "_range": (top, serial),
+                "_at": (0, source, line),
             })
             state[0] = serial
             return None
-        if serial < top - RESET_TOLERANCE:
+        if serial < top - RESET_TOLERANCE and _younger((sec, ms), last):
             state[0] = serial
             return last
         self._late(node, serial)
         return None
 
-    def follow_digits(self, node, digits, skip, stamp_of, source, first_line):
-        """``follow`` for serials given as the digits of every line (bytes).
+    def follow_digits(self, node, digits, stamp_of, source, line_of):
+        """``follow`` for serials given as digits (bytes), the records of one node in log order.
 
         Most blocks simply continue: every serial equals the one before or is
         one more.  That is checked on the digits with a few whole-list
         operations (all of one length, so their order is the numbers' order;
-        sorted; as many distinct values as the range spans); such a block
-        only moves the state to its last line.  Any other block is followed
-        line by line.  Returns ``(resets, serials)``: ``resets`` as from
-        ``follow``, ``serials`` the numbers when they were needed (else None).
+        non-decreasing; as many distinct values as the range spans); such a
+        block only moves the state to its last record.  Any other block is
+        followed record by record.  Returns ``resets`` as from ``follow``.
         """
         count = len(digits)
         state = self.nodes.get(node)
-        if count and not skip and state is not None and state[3] >= state[0]:
+        if count and state is not None and state[3] >= state[0]:
             first, last = digits[0], digits[-1]
             width = len(first)
             if len(last) == width and len(b"".join(digits)) == width * count:
                 low, high = int(first), int(last)
-                if 0 <= low - state[3] <= 1 and digits == sorted(digits) and len(set(digits)) == high - low + 1:
+                if (0 <= low - state[3] <= 1 and len(set(digits)) == high - low + 1
+                        and all(map(operator.le, digits[:-1], digits[1:]))):
                     sec, ms = stamp_of(count - 1)
                     state[0] = high
                     state[1], state[2], state[3] = sec, ms, high
-                    return [], None
-        serials = list(map(int, digits))
-        return self.follow(node, serials, skip, stamp_of, source, first_line), serials
+                    return []
+        return self.follow(node, list(map(int, digits)), stamp_of, source, line_of)
 
-    def follow(self, node, serials, skip, stamp_of, source, first_line):
-        """Follow the serials of a block of lines at once.
+    def follow(self, node, serials, stamp_of, source, line_of):
+        """Follow the serials of a block of records of one node at once.
 
-        ``serials``: the serial of every line, in order; ``skip``: indices of
-        lines whose serial is not the kernel's (DAEMON_*); ``stamp_of(i)``
-        returns ``(SECONDS, MILLIS)`` of line ``i`` (asked only where the
-        serials do not simply continue).  Returns ``[(index, previous)]`` for
-        every line that starts a new boot, ``previous`` as in ``jump``.
-        Same results as ``observe`` line by line, at a fraction of the cost.
+        ``serials``: the serial of every record, in order; ``stamp_of(i)``
+        returns ``(SECONDS, MILLIS)`` of record ``i`` and ``line_of(i)`` its
+        line number (both asked only where the serials do not simply
+        continue).  Returns ``[(index, previous)]`` for every record that
+        starts a new boot, ``previous`` as in ``jump``.  Same results as
+        ``observe`` record by record, at a fraction of the cost.
         """
         count = len(serials)
         if not count:
             return []
-        if skip:
-            serials = list(serials)
         state = self.nodes.get(node)
-        first = 0
-        while first < count and first in skip:
-            first += 1
-        if first == count:
-            return []
         if state is None:
-            sec, ms = stamp_of(first)
-            state = self.begin(node, sec, ms, serials[first])
-        for index in sorted(skip):
-            serials[index] = serials[index - 1] if index > first else state[3]
-        # candidates: lines whose serial is neither the previous line's nor one more
+            sec, ms = stamp_of(0)
+            state = self.begin(node, sec, ms, serials[0])
+        # candidates: records whose serial is neither the previous one nor one more
         previous_serials = [state[3]] + serials[:-1]
-        candidates = [i for i, step in enumerate(map(operator.sub, serials, previous_serials))
-                      if (step > 1 or step < 0) and i not in skip]
-        if state[3] < state[0] and (not candidates or candidates[0] != first):
-            candidates.insert(0, first)  # the last block ended in a run of late records
+        candidates = [i for i, step in enumerate(map(operator.sub, serials, previous_serials)) if step > 1 or step < 0]
+        if state[3] < state[0] and (not candidates or candidates[0] != 0):
+            candidates.insert(0, 0)  # the last block ended in a run of late records
         resets = []
         done = -1
-        index_pos = 0
-        while index_pos < len(candidates):
-            i = candidates[index_pos]
-            index_pos += 1
+        for i in candidates:
             if i <= done:
                 continue
-            before = i - 1
-            while before >= 0 and before in skip:
-                before -= 1
-            if before >= 0:
-                state[0] = max(state[0], serials[before])
-                prev_sec, prev_ms = stamp_of(before)
-                last = (prev_sec, prev_ms, serials[before])
+            if i > 0:
+                state[0] = max(state[0], serials[i - 1])
+                prev_sec, prev_ms = stamp_of(i - 1)
+                last = (prev_sec, prev_ms, serials[i - 1])
             else:
                 last = (state[1], state[2], state[3])
             j = i
             while j < count:
-                if j in skip:
-                    j += 1
-                    continue
                 serial = serials[j]
                 top = state[0]
                 if serial == top + 1 or serial == top:
                     state[0] = serial
                     break
                 sec, ms = stamp_of(j)
-                reset = self.jump(node, state, last, sec, ms, serial, source, first_line + j + 1)
+                reset = self.jump(node, state, last, sec, ms, serial, source, line_of(j))
                 if reset is not None:
                     resets.append((j, reset))
                 done = j
@@ -195,21 +208,20 @@ class SerialTracker(object):
                     break
                 j += 1  # a run of late records: each one fills its gap
         end = count - 1
-        while end in skip:
-            end -= 1
         state[0] = max(state[0], serials[end])
         sec, ms = stamp_of(end)
         state[1], state[2], state[3] = sec, ms, serials[end]
         return resets
 
     def _late(self, node, serial):
-        for gap in reversed(self.gaps[-RECENT_GAPS:]):
+        gaps = self.node_gaps.get(node, ())
+        for gap in reversed(gaps[-RECENT_GAPS:]):
             low, high = gap["_range"]
-            if gap["host"] == node and low < serial < high and gap["missing"] > 0:
+            if low < serial < high and gap["missing"] > 0:
                 gap["missing"] -= 1
                 self.missing -= 1
                 if gap["missing"] == 0:
-                    self.gaps.remove(gap)
+                    gaps.remove(gap)
                 return
 
     def snapshot(self, paths):
@@ -221,18 +233,22 @@ class SerialTracker(object):
             if "path" not in item:
                 item["path"] = paths[source] if source is not None and source < len(paths) else None
             item["_range"] = list(gap["_range"])
+            del item["_at"]
             gaps.append(item)
         return {"nodes": [[node] + list(values) for node, values in self.nodes.items()],
+                "firsts": [[node] + list(stamp) for node, stamp in self.firsts.items()],
                 "missing": self.missing, "gaps": gaps}
 
     def restore(self, state):
         self.nodes = dict((item[0], list(item[1:])) for item in state["nodes"])
+        self.firsts = dict((item[0], tuple(item[1:])) for item in state["firsts"])
         self.missing = state["missing"]
-        self.gaps = []
-        for gap in state["gaps"]:
+        self.node_gaps = {}
+        for number, gap in enumerate(state["gaps"]):
             item = dict(gap)
             item["_range"] = tuple(gap["_range"])
-            self.gaps.append(item)
+            item["_at"] = (-1, 0, number)  # before every gap of this run, in the order they were found
+            self.node_gaps.setdefault(item["host"], []).append(item)
 
     def gap_details(self, host_name, paths):
         """The gaps for the result: host names resolved, internal keys dropped."""

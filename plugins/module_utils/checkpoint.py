@@ -24,14 +24,15 @@ import os
 import stat
 import tempfile
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, audit_serials, virt_sessions
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import GZIP_MAGIC, open_log
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_reader, audit_serials, virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
+    GZIP_MAGIC, open_log, record_from_state, record_state,
+)
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
 
 FORMAT = "virtaudit.auvirt checkpoint"
-VERSION = 3
-HEAD_BYTES = 4096
+VERSION = 4
 # A checkpoint of a 2 GiB log with every detail is about 10 MiB: a larger
 # file is not one of ours (and would cost gigabytes to parse).
 MAX_BYTES = 128 * 1024 * 1024
@@ -45,22 +46,13 @@ STATE_SHAPE = {
     "engine": virt_sessions.STATE_SHAPE,
     "serials": audit_serials.STATE_SHAPE,
     "reader": audit_reader.STATE_SHAPE,
+    "grouper": audit_events.STATE_SHAPE,
     "written_at": str,
 }
 
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be read, trusted or written; ``str()`` says which and why."""
-
-
-def identity(path):
-    """``{inode, dev, head, head_bytes, size}`` of a log file (head = sha256 of its first bytes, uncompressed)."""
-    stat = os.stat(path)
-    handle, compressed = open_log(path)
-    with handle:
-        head = handle.read(HEAD_BYTES)
-    return {"inode": stat.st_ino, "dev": stat.st_dev, "head": hashlib.sha256(head).hexdigest(),
-            "head_bytes": len(head), "size": None if compressed else stat.st_size}
 
 
 def _same_start(path, position):
@@ -171,8 +163,8 @@ def save(path, state):
             os.remove(tmp)
 
 
-def resume(path, paths, options, engine, tracker, reader, warnings):
-    """Go on from the checkpoint at ``path``: restore the engine, tracker and reader.
+def resume(path, paths, options, engine, tracker, reader, grouper, warnings):
+    """Go on from the checkpoint at ``path``: restore the engine, tracker, reader and event grouper.
 
     Returns ``(paths, start, info)``: the paths still to read, ``(offset,
     lines)`` already read of the first (or None) and the ``checkpoint``
@@ -194,15 +186,22 @@ def resume(path, paths, options, engine, tracker, reader, warnings):
     engine.restore(state["engine"])
     tracker.restore(state["serials"])
     reader.restore(state["reader"])
+    grouper.restore(state["grouper"], lambda item: record_from_state(item, reader.keep_raw))
     paths = paths[index:]
     info.update(used=True, resumed_at={"path": paths[0], "offset": start[0], "line": start[1]})
     return paths, start, info
 
 
-def store(path, info, options, position, engine, tracker, reader, read_paths, written_at, warnings):
-    """Save where this run stopped; ``info['saved']`` tells whether it was written."""
+def store(path, info, options, position, engine, tracker, reader, grouper, read_paths, written_at, warnings):
+    """Save where this run stopped; ``info['saved']`` tells whether it was written.
+
+    Called when every file is read, before the reader hands out the records
+    it holds back and the grouper the events still open: those go to the
+    next run (a record of an event may still follow in the log)."""
+    last = len(read_paths) - 1
     state = {"options": options, "position": position, "engine": engine.state(),
-             "serials": tracker.snapshot(read_paths), "reader": reader.state(), "written_at": written_at}
+             "serials": tracker.snapshot(read_paths), "reader": reader.state(),
+             "grouper": grouper.state(lambda record: record_state(record, last)), "written_at": written_at}
     try:
         save(path, state)
         info["saved"] = True

@@ -14,7 +14,13 @@ constant time:
 - anomalies: the pid of the guest's qemu, else the MCS level of ``subj``;
   only an ``ANOM_ABEND`` of the guest's own qemu may end it ``crashed``.
 
-What matches no guest is counted per minute (``count_unattributed``).
+A SELinux AVC can name a guest only through an MCS level: one that has no
+level of a running guest or start sequence in its text is counted without
+its fields or other records being read (``GuestIndex.level_search``).
+
+What matches no guest is counted per minute for the last day of the log,
+per hour for the 31 days before and per day before that
+(``Unattributed``), so the counts do not grow with the time a log spans.
 The functions take the engine (module_utils/virt_sessions.py) for what all
 rules share: ``use()`` and ``user()``.
 
@@ -24,10 +30,19 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import to_int
 
 AVC, ANOMALY = 0, 1  # the two counts of an unattributed minute
+# AVCs and anomalies attributed to no session are counted per minute for the last day of the log
+# (before its newest such record), per hour for the 31 days before, per day before that
+BY_MINUTE = 24 * 60
+BY_HOUR = 31 * 24 * 60
+# the same levels asked about this often get one regular expression (GuestIndex.level_search)
+LEVEL_SEARCH_AFTER = 64
+_CATEGORY = re.compile(r":c[0-9]")
 
 
 def mcs_level(context):
@@ -44,14 +59,51 @@ def is_anomaly(rtype):
     return rtype.startswith("ANOM_")
 
 
+def _no_match(text):  # pylint: disable=unused-argument
+    return None
+
+
 class GuestIndex(object):
     """The running sessions of one host by qemu pid and by MCS level."""
 
-    __slots__ = ("by_pid", "by_level")
+    __slots__ = ("by_pid", "by_level", "_search", "_uses", "_bare")
 
     def __init__(self):
         self.by_pid = {}          # pid -> Session
         self.by_level = {}        # level -> {uuid: Session}
+        self._levels_changed()
+
+    def _levels_changed(self):
+        self._search = None       # finds any of the levels in a text (made when asked for) ...
+        self._uses = 0            # ... after LEVEL_SEARCH_AFTER questions about the same levels
+        self._bare = ()           # the levels without categories
+
+    def level_search(self, text):
+        """Whether a level of a running session is in ``text``.
+
+        Levels with categories (``s0:c107,c434``) can be there only when a
+        category (``:c`` and a digit) is; they are looked for one by one, and
+        with one regular expression once the same levels have been asked
+        about often (guests start and stop often on some hosts, AVCs are rare
+        on most).
+        """
+        search = self._search
+        if search is None:
+            self._uses += 1
+            if self._uses == 1:
+                self._bare = tuple(level for level in self.by_level if _CATEGORY.search(level) is None)
+            if self._bare and any(map(text.__contains__, self._bare)):
+                return True
+            if _CATEGORY.search(text) is None:
+                return False
+            if self._uses < LEVEL_SEARCH_AFTER:
+                return any(map(text.__contains__, self.by_level))
+            if self.by_level:
+                search = re.compile("|".join(map(re.escape, sorted(self.by_level)))).search
+            else:
+                search = _no_match
+            self._search = search
+        return search(text) is not None
 
     def add(self, session):
         """File a session that runs (its levels are kept in ``session.levels`` for ``remove``)."""
@@ -66,7 +118,11 @@ class GuestIndex(object):
                 levels.append(level)
         session.levels = tuple(levels)
         for level in levels:
-            self.by_level.setdefault(level, {})[session.uuid] = session
+            group = self.by_level.get(level)
+            if group is None:
+                group = self.by_level[level] = {}
+                self._levels_changed()
+            group[session.uuid] = session
 
     def remove(self, session):
         if session.pid and self.by_pid.get(session.pid) is session:
@@ -77,10 +133,12 @@ class GuestIndex(object):
                 del group[session.uuid]
                 if not group:
                     del self.by_level[level]
+                    self._levels_changed()
 
     def clear(self):
         self.by_pid.clear()
         self.by_level.clear()
+        self._levels_changed()
 
     def by_label(self, context):
         """The one running session whose label has this context's level.
@@ -99,30 +157,97 @@ class GuestIndex(object):
         return exact[0] if len(exact) == 1 else None
 
 
-def count_unattributed(counts, epoch, kind):
-    """One more AVC (``kind`` AVC) or anomaly (ANOMALY) attributed to no session, in ``counts`` by minute."""
-    minute = int(epoch // 60)
-    minute_counts = counts.get(minute)
-    if minute_counts is None:
-        minute_counts = counts[minute] = [0, 0]
-    minute_counts[kind] += 1
+class Unattributed(object):
+    """AVCs and anomalies attributed to no session: ``counts`` maps the first minute of a span to
+    ``[AVCs, anomalies]``; a span is a minute in the last day before the newest (``newest``), an hour in
+    the 31 days before, a day before that (``width``)."""
+
+    __slots__ = ("counts", "newest", "_limit")
+
+    def __init__(self, rows=()):
+        self.counts = dict((minute, [avcs, anomalies]) for minute, avcs, anomalies in rows)
+        # the newest minute is always a span of its own: the newest key
+        self.newest = max(self.counts) if self.counts else None
+        self._limit = 2 * len(self.counts) + 4 * BY_MINUTE
+
+    def add(self, epoch, kind):
+        """One more AVC (``kind`` AVC) or anomaly (ANOMALY) at ``epoch``."""
+        minute = int(epoch // 60)
+        counts = self.counts.get(minute)
+        if counts is not None:
+            counts[kind] += 1
+            return
+        counts = self.counts[minute] = [0, 0]
+        counts[kind] = 1
+        if self.newest is None or minute > self.newest:
+            self.newest = minute
+        if len(self.counts) > self._limit:
+            self.compact()
+            self._limit = 2 * len(self.counts) + 4 * BY_MINUTE
+
+    def width(self, minute):
+        """How many minutes the counts starting at ``minute`` cover (by its age, see BY_MINUTE)."""
+        age = self.newest - minute
+        return 1 if age < BY_MINUTE else 60 if age < BY_HOUR else 1440
+
+    def compact(self):
+        """Counts older than a day (a month) before the newest go into their hour (day).
+
+        Where a minute ends up depends only on it and the newest minute, so
+        compacting now and again later gives what compacting once gives:
+        every way of reading a log ends with the same counts.
+        """
+        compact = {}
+        for minute, counts in self.counts.items():
+            key = minute - minute % self.width(minute)
+            total = compact.get(key)
+            if total is None:
+                compact[key] = list(counts)
+            else:
+                total[AVC] += counts[AVC]
+                total[ANOMALY] += counts[ANOMALY]
+        self.counts = compact
+
+    def count_in(self, start, end):
+        """(AVCs, anomalies) in the minutes (hours, days) that overlap [start, end]."""
+        avcs = anomalies = 0
+        if self.counts:
+            self.compact()
+        for minute, counts in self.counts.items():
+            if (start is None or (minute + self.width(minute)) * 60 > start) and (end is None or minute * 60 <= end):
+                avcs += counts[AVC]
+                anomalies += counts[ANOMALY]
+        return avcs, anomalies
+
+    def rows(self):
+        """``[[first minute, AVCs, anomalies], ...]`` compacted, oldest first (for a checkpoint)."""
+        if self.counts:
+            self.compact()
+        return [[minute, counts[AVC], counts[ANOMALY]] for minute, counts in sorted(self.counts.items())]
 
 
-def unattributed_in(counts, start, end):
-    """(AVCs, anomalies) attributed to no session, in the minutes that overlap [start, end]."""
-    avcs = anomalies = 0
-    for minute, minute_counts in counts.items():
-        if (start is None or minute * 60 + 60 > start) and (end is None or minute * 60 <= end):
-            avcs += minute_counts[AVC]
-            anomalies += minute_counts[ANOMALY]
-    return avcs, anomalies
+def _pending_level(host, text):
+    """Whether a label of a start sequence of ``host`` (its MCS level or whole context) is in ``text``."""
+    for pending in host.pending.values():
+        for lab in pending.labels:
+            if lab["model"] == "dac":
+                continue
+            level = mcs_level(lab["vm_ctx"])
+            if level and level in text:
+                return True
+            if any(context and context in text for context in (lab["vm_ctx"], lab["img_ctx"])):
+                return True
+    return False
 
 
-def avc(engine, host, event, record):
-    """An ``AVC`` record (SELinux or AppArmor) of ``event``: added to the guest it concerns, or counted."""
-    fields = record.fields()
+def _syscall(event):
+    """The SYSCALL record of ``event`` and its fields (None and {} without one)."""
     syscall = event.find("SYSCALL")
-    sfields = syscall.fields() if syscall is not None else {}
+    return syscall, (syscall.fields() if syscall is not None else {})
+
+
+def _avc_name(event, fields):
+    """The object an AVC names (``name=``, else the first PATH record of its event)."""
     name = fields.get("name")
     if name is None:
         for other in event.records:
@@ -130,6 +255,23 @@ def avc(engine, host, event, record):
                 name = other.fields().get("name")
                 if name:
                     break
+    return name
+
+
+def avc(engine, host, event, record):
+    """An ``AVC`` record (SELinux or AppArmor) of ``event``: added to the guest it concerns, or counted.
+
+    The fields of a SELinux AVC are read only when a level of a running guest
+    or start sequence is in its text (it names a guest by nothing else), and
+    the event's other records (SYSCALL, PATH) only for an AVC a guest owns
+    (an AppArmor AVC without ``pid=`` reads its SYSCALL for the pid).
+    """
+    body = record.body
+    if "apparmor=" not in body and not host.index.level_search(body) and not _pending_level(host, body):
+        engine.unattributed.add(event.epoch, AVC)
+        return
+    fields = record.fields()
+    syscall, sfields = None, None
     if "apparmor" in fields:
         if (fields.get("apparmor") or "").upper() == "STATUS":
             return  # profile loads and replacements, not an access decision
@@ -137,8 +279,11 @@ def avc(engine, host, event, record):
         result = (fields.get("apparmor") or "").lower()
         operation = fields.get("operation")
         profile = fields.get("profile") or fields.get("label")
-        pid = to_int(fields.get("pid") or sfields.get("pid"))
-        session, matched_by = _match_apparmor(host, profile, pid)
+        pid_text = fields.get("pid")
+        if not pid_text:
+            syscall, sfields = _syscall(event)
+            pid_text = sfields.get("pid")
+        session, matched_by = _match_apparmor(host, profile, to_int(pid_text))
         scontext = tcontext = None
     else:
         lsm = "selinux"
@@ -151,8 +296,12 @@ def avc(engine, host, event, record):
         # a denial while a guest starts: the label (or profile) of its start sequence names it
         session, matched_by = _match_pending(host, lsm, profile, scontext, tcontext)
     if session is None:
-        count_unattributed(engine.unattributed, event.epoch, AVC)
+        engine.unattributed.add(event.epoch, AVC)
         return
+    name = _avc_name(event, fields)
+    if sfields is None:
+        # the event's other records are read only for an AVC a guest owns
+        syscall, sfields = _syscall(event)
     user = None
     if syscall is not None:
         user = engine.user(syscall, sfields)
@@ -232,7 +381,7 @@ def anomaly(engine, host, event, record):
         session = host.index.by_label(fields.get("subj"))
         matched_by = "subj" if session is not None else None
     if session is None:
-        count_unattributed(engine.unattributed, event.epoch, ANOMALY)
+        engine.unattributed.add(event.epoch, ANOMALY)
         return
     item = {
         "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,

@@ -140,8 +140,10 @@ def _session_from(host, uuid, fields, event, pending):
 
 
 def _partial(engine, host, uuid, fields, event):
-    """A session whose start is not in the logs."""
+    """A session whose start is not in the logs: it began before them, or after the host's newest boot
+    (``not_before``; session_report selects it by the host's first record when there was none)."""
     session = _session_from(host, uuid, fields, event, None)
+    session.not_before = host.boot_epoch
     session.user = engine.user(event.first, fields)
     engine.sessions.append(session)
     return session
@@ -194,37 +196,52 @@ def _forget(host, session):
 
 def host_event(engine, host, event, kind):
     """``SYSTEM_SHUTDOWN``, ``SYSTEM_BOOT`` and the audit daemon's own records (``kind``: HOST_EVENT_TYPES)."""
-    engine.host_events.append({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
+    engine.note_host_event({"host": host.name, "type": kind, "epoch": event.epoch, "id": event.id})
     if kind == "shutdown":
         host.shutdown = (event.epoch, event.id)
     elif kind == "boot":
         boot(engine, host, event, "system_boot")
 
 
+def _last_of_boot(host, event, evidence):
+    """(epoch, id) of the last record of the boot that ended before ``event`` (a serial restart marker or a
+    SYSTEM_BOOT): the record before it as the reader counted them (``Record.previous``: every record, not only
+    those the engine reads), else the last record the engine read."""
+    last_epoch, last_id = host.last_epoch, host.last_id
+    previous = event.first.previous
+    if previous is not None:
+        sec, ms, serial = previous
+        epoch = int(sec) + int(ms) / 1000.0
+        # a marker's previous record ends the old boot; a SYSTEM_BOOT's does unless it is a late record
+        if evidence == "serial_reset" or last_epoch is None or epoch > last_epoch:
+            last_epoch, last_id = epoch, "%s.%s:%d" % (sec, ms, serial)
+    return last_epoch, last_id
+
+
 def boot(engine, host, event, evidence):
     """The host restarted before ``event``: sessions still open went down."""
-    end_epoch, end_id = host.last_epoch, host.last_id
-    if evidence == "serial_reset":
-        sec, ms, serial = event.first.previous
-        end_epoch, end_id = int(sec) + int(ms) / 1000.0, "%s.%s:%d" % (sec, ms, serial)
-        if host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
-            engine.host_events.append({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
-                                       "id": event.id, "evidence": "event serial %d after %d" % (event.serial, serial)})
+    last_epoch, last_id = _last_of_boot(host, event, evidence)
+    end_epoch, end_id = last_epoch, last_id
+    if evidence == "serial_reset" and host.shutdown is None:  # a reboot no SYSTEM_SHUTDOWN announced
+        engine.note_host_event({"host": host.name, "type": "reboot_detected", "epoch": event.epoch,
+                                "id": event.id, "evidence": "event serial %d after %d"
+                                % (event.serial, event.first.previous[2])})
     if host.shutdown is not None:
         end_epoch, end_id = host.shutdown
     elif end_epoch is not None:
         if host.open:
-            engine.host_events.append({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
-                                       "evidence": "host went down without SYSTEM_SHUTDOWN"})
+            engine.note_host_event({"host": host.name, "type": "crash", "epoch": end_epoch, "id": end_id,
+                                    "evidence": "host went down without SYSTEM_SHUTDOWN"})
     for session in list(host.open.values()):
         if host.shutdown is not None and _active_after(session, end_epoch):
             # started or changed after the shutdown record: it ran until the last record of that boot
-            _end_down(host, session, host.last_epoch, host.last_id)
+            _end_down(host, session, last_epoch, last_id)
         else:
             _end_down(host, session, end_epoch, end_id)
     host.pending.clear()
     host.index.clear()
     host.shutdown = None
+    host.boot_epoch = event.epoch
 
 
 def _end_down(host, session, end_epoch, end_id):

@@ -53,7 +53,7 @@ class Evidence(object):
 class SessionHead(object):
     """What every session answers, live or frozen, without its details: the head fields
     (``host uuid name virt state start_epoch start_id start_reason end_epoch end_id end_bound
-    stop_reason pid user first_seen init stop_seen stops last_seen``), ``label``, ``tally()`` and
+    stop_reason pid user first_seen init stop_seen stops last_seen not_before``), ``label``, ``tally()`` and
     ``interval()``.  ``frozen`` is the checkpoint entry of a frozen session, None for a live one."""
 
     frozen = None
@@ -101,6 +101,7 @@ class Session(SessionHead, Evidence):
         self.stop_seen = False
         self.stops = 0
         self.last_seen = None      # time of the newest record used for the session
+        self.not_before = None     # without a start in the logs: the host's boot it began in, when one was seen
 
     def note(self, event, keep_raw):
         self.last_seen = event.epoch

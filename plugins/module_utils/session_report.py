@@ -30,7 +30,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     default_log_set,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import EventGrouper, group_events
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
     STATES,
@@ -147,7 +147,10 @@ def _stamp(epoch, memo):
     return stamp
 
 
-def _overlaps(session, window_start, window_end):
+def _overlaps(session, window_start, window_end, host_first):
+    """Whether ``session`` ran in the window.  One whose start is not in the logs began before the host's first
+    record (``host_first``: host -> epoch), or after the host's boot it was seen in (``not_before``): it is
+    selected from then on; with neither known, from its own first record."""
     start, end = session.interval()
     if session.state == "failed":
         end = start
@@ -155,9 +158,27 @@ def _overlaps(session, window_start, window_end):
         return False
     if window_start is not None and end is not None and end < window_start:
         return False
-    if start is None and window_end is not None and session.first_seen is not None and session.first_seen > window_end:
-        return False
+    if start is None and window_end is not None:
+        since = session.first_seen
+        first = host_first.get(session.host)
+        if first is not None and (since is None or first < since):
+            since = first
+        if session.not_before is not None and (since is None or session.not_before > since):
+            since = session.not_before
+        if since is not None and since > window_end:
+            return False
     return True
+
+
+def _host_firsts(tracker, default_host):
+    """host -> time of its first record (every record with a kernel serial, also of earlier runs)."""
+    firsts = {}
+    for node, (sec, ms) in tracker.firsts.items():
+        name = node or default_host
+        epoch = int(sec) + int(ms) / 1000.0
+        if name not in firsts or epoch < firsts[name]:
+            firsts[name] = epoch
+    return firsts
 
 
 def _sort_key(session):
@@ -336,11 +357,9 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
-def _coverage(tracker, stats, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
-    firsts = [src["first_epoch"] for src in stats.sources if src["first_epoch"] is not None]
-    lasts = [src["last_epoch"] for src in stats.sources if src["last_epoch"] is not None]
-    first = min(firsts) if firsts else None
-    last = max(lasts) if lasts else None
+def _coverage(tracker, reader, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
+    # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
+    first, last = reader.span()
     reaches = None
     if window_start is not None:
         reaches = first is not None and first <= window_start
@@ -407,9 +426,9 @@ def _linked(item, session, links):
 
 
 def _checkpoint_position(stats):
-    """Identity, offset and line of the last file read."""
+    """Identity, offset and line of the last file read (its identity taken from the handle that read it)."""
     last = stats.sources[-1]
-    position = checkpoints.identity(last["path"])
+    position = dict(last["identity"])
     position.update(offset=last["end_offset"], lines=last["end_line"], path=last["path"])
     return position
 
@@ -466,12 +485,14 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
     compact = None if (all_events or proof or evidence) else ("text" if checkpoint else "tally")
     engine = SessionEngine(default_host, uid_resolver=uid_resolver, keep_raw=keep_raw, compact=compact)
     tracker = SerialTracker()
-    # with a window start and no checkpoint, blocks that lie wholly before it are skimmed
-    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint),
-                       skim_before=window_start if not checkpoint else None)
+    # a window changes what is returned, not what is read: sessions that began before it
+    # are built from their first record on, serials and counts cover every file
+    reader = LogReader(stats, tracker, keep_raw, hold_partial=bool(checkpoint))
+    grouper = EventGrouper(keep_raw=keep_raw)
     warnings = list(warnings or [])
     resume = None
     checkpoint_info = None
+    save = None
     if checkpoint:
         # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
         options = {"default_host": default_host, "engine": checkpoints.VERSION, "raw": keep_raw}
@@ -480,20 +501,27 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         else:
             resumed.append(checkpoint)  # from here on, a failure is the checkpoint's (see run())
             paths, resume, checkpoint_info = checkpoints.resume(checkpoint, paths, options, engine, tracker, reader,
-                                                                warnings)
+                                                                grouper, warnings)
             if not checkpoint_info["used"]:
                 resumed.remove(checkpoint)
-    for event in group_events(reader.records(paths, start=resume)):
+        if save_checkpoint:
+            def save():
+                """Everything is read; the records still held back and the events still open go to the next run."""
+                if stats.sources and stats.sources[-1]["identity"] is None:
+                    warnings.append("checkpoint %s not written: the live log was not read" % checkpoint)
+                elif stats.sources:
+                    checkpoints.store(checkpoint, checkpoint_info, options, _checkpoint_position(stats), engine,
+                                      tracker, reader, grouper, [source["path"] for source in stats.sources],
+                                      iso(now), warnings)
+    for event in group_events(reader.records(paths, start=resume, before_flush=save), grouper):
         engine.feed(event)
-    if checkpoint and save_checkpoint and stats.sources:
-        checkpoints.store(checkpoint, checkpoint_info, options, _checkpoint_position(stats), engine, tracker, reader,
-                          [source["path"] for source in stats.sources], iso(now), warnings)
     sessions = engine.finish()
+    host_first = _host_firsts(tracker, default_host) if window_end is not None else {}
 
     selected = [s for s in sessions
                 if (not uuids or s.uuid in uuids)
                 and (not names or s.name in names)
-                and _overlaps(s, window_start, window_end)]
+                and _overlaps(s, window_start, window_end, host_first)]
     selected.sort(key=_sort_key)
     links = migration_links(sessions)
 
@@ -508,7 +536,7 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         "summary": summary,
         "host_events": host_events,
         "sources": _sources(stats),
-        "coverage": _coverage(tracker, stats, [source["path"] for source in stats.sources], missing_rotated,
+        "coverage": _coverage(tracker, reader, [source["path"] for source in stats.sources], missing_rotated,
                               skipped_files, window_start, window_end, default_host),
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},

@@ -26,6 +26,7 @@ import base64
 import json
 import zlib
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import Unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import (
     STATES, Pending, Session, SessionHead,
 )
@@ -44,7 +45,7 @@ _HEAD_SHAPE = {
     "host": str, "uuid": str, "name": _TEXT, "virt": _TEXT, "state": OneOf(*STATES),
     "start_epoch": _EPOCH, "start_id": _ID, "start_reason": _TEXT, "end_epoch": _EPOCH, "end_id": _ID,
     "end_bound": _EPOCH, "stop_reason": _TEXT, "pid": Maybe(AtLeast(0)), "user": _TEXT, "first_seen": _EPOCH,
-    "init": Maybe(MapOf(ANY)), "stop_seen": bool, "stops": AtLeast(0), "last_seen": _EPOCH,
+    "init": Maybe(MapOf(ANY)), "stop_seen": bool, "stops": AtLeast(0), "last_seen": _EPOCH, "not_before": _EPOCH,
 }
 _DETAIL_SHAPE = {
     "labels": _ITEMS, "resources": _ITEMS, "avcs": _ITEMS, "anomalies": _ITEMS, "ids": [str],
@@ -58,7 +59,7 @@ _PENDING_SHAPE = {"labels": _ITEMS, "resources": _ITEMS, "avcs": _ITEMS, "first_
 STATE_SHAPE = {
     "sessions": [Either(_FROZEN_SHAPE, _RUNNING_SHAPE)],
     "hosts": MapOf({"open": [AtLeast(0)], "pending": MapOf(_PENDING_SHAPE), "last_epoch": _EPOCH, "last_id": _ID,
-                    "shutdown": Maybe(Row(_EPOCH, str))}),
+                    "shutdown": Maybe(Row(_EPOCH, str)), "boot_epoch": _EPOCH}),
     "host_events": [Fields({"host": str, "type": str, "epoch": _TIME, "id": str})],
     "unattributed": [Row(int, AtLeast(0), AtLeast(0))],
     "unmatched_records": AtLeast(0),
@@ -69,11 +70,11 @@ MAX_DETAILS_BYTES = 64 * 1024 * 1024
 
 _SESSION_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
                    "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "labels", "resources", "avcs",
-                   "anomalies", "ids", "init", "stop_seen", "stops", "last_seen", "raw")
+                   "anomalies", "ids", "init", "stop_seen", "stops", "last_seen", "raw", "not_before")
 # what an ended session keeps outside its frozen details: enough to select and count it
 _HEAD_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
                 "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "init", "stop_seen", "stops",
-                "last_seen")
+                "last_seen", "not_before")
 
 
 class StateError(ValueError):
@@ -93,13 +94,14 @@ def dump(engine):
             "last_epoch": host.last_epoch,
             "last_id": host.last_id,
             "shutdown": list(host.shutdown) if host.shutdown else None,
+            "boot_epoch": host.boot_epoch,
         }
     return {
         "sessions": [_running_state(session) if id(session) in running else frozen_state(session)
                      for session in engine.sessions],
         "hosts": hosts,
         "host_events": engine.host_events,
-        "unattributed": [[minute, counts[0], counts[1]] for minute, counts in sorted(engine.unattributed.items())],
+        "unattributed": engine.unattributed.rows(),
         "unmatched_records": engine.unmatched_records,
         "virt_records": engine.virt_records,
     }
@@ -113,6 +115,7 @@ def restore(engine, state):
         host.last_epoch = item["last_epoch"]
         host.last_id = item["last_id"]
         host.shutdown = tuple(item["shutdown"]) if item["shutdown"] else None
+        host.boot_epoch = item["boot_epoch"]
         for number in item["open"]:
             session = engine.sessions[number]
             if session.frozen is not None:
@@ -122,7 +125,10 @@ def restore(engine, state):
         for uuid, pending in item["pending"].items():
             host.pending[uuid] = _pending_from_state(pending)
     engine.host_events = list(state["host_events"])
-    engine.unattributed = dict((minute, [avcs, anomalies]) for minute, avcs, anomalies in state["unattributed"])
+    engine.host_event_counts = {}
+    for item in engine.host_events:
+        engine.host_event_counts[item["host"]] = engine.host_event_counts.get(item["host"], 0) + 1
+    engine.unattributed = Unattributed(state["unattributed"])
     engine.unmatched_records = state["unmatched_records"]
     engine.virt_records = state["virt_records"]
 

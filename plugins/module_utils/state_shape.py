@@ -12,6 +12,7 @@ A shape is written with plain Python values:
 - ``Between(0, 10.5)``: a number (int or float) within the bounds;
 - ``Maybe(shape)``: ``null`` or the shape;
 - ``[shape]``: a list whose every item has the shape;
+- ``NonEmpty(shape)``: the same with at least one item;
 - ``Row(shape, shape, ...)``: a list of exactly those items, in order;
 - ``{"key": shape, ...}``: an object with exactly these keys;
 - ``Fields({"key": shape, ...})``: an object with at least these keys;
@@ -44,6 +45,11 @@ class Between(object):
 
 
 class Maybe(object):
+    def __init__(self, shape):
+        self.shape = shape
+
+
+class NonEmpty(object):
     def __init__(self, shape):
         self.shape = shape
 
@@ -140,6 +146,10 @@ def check_shape(value, shape, where="value"):
             if problem:
                 return problem
         return None
+    if isinstance(shape, NonEmpty):
+        if isinstance(value, list) and not value:
+            return "%s: expected a list of at least one item, got []" % where
+        return check_shape(value, [shape.shape], where)
     if isinstance(shape, Row):
         if not isinstance(value, list) or len(value) != len(shape.shapes):
             return "%s: expected a list of %d items, %s" % (where, len(shape.shapes), _got(value))

@@ -17,8 +17,11 @@ event to the rules it concerns, each in its own file:
 
 Per host (``node=``) the engine keeps a ``Host``: the open session of every
 guest (UUID), the start sequences being assembled, the index, the last
-record and a pending ``SYSTEM_SHUTDOWN``.  The session model is described
-in docs/session-model.md.
+record and a pending ``SYSTEM_SHUTDOWN``.  What the engine keeps does not
+grow with the time a log spans: unattributed counts are compacted by age
+(session_attribution.Unattributed), a host keeps its newest
+MAX_HOST_EVENTS host events.  The session model is described in
+docs/session-model.md.
 
 Standard library only, Python 3.6+.
 """
@@ -34,7 +37,9 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     session_resources as resources,
     session_state,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex, is_anomaly
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import (
+    GuestIndex, Unattributed, is_anomaly,
+)
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES, Session, to_int
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 
@@ -55,6 +60,7 @@ HOST_EVENT_TYPES = {
     "DAEMON_ABORT": "audit_abort",
 }
 COMPACT_EVERY = 4096  # events between two passes that freeze ended sessions
+MAX_HOST_EVENTS = 4096  # per host: the newest are kept
 
 
 # the time text of results (session_report.py)
@@ -78,16 +84,28 @@ def iso(epoch):
 class Host(object):
     """What the engine keeps of one host while it reads."""
 
-    __slots__ = ("name", "open", "pending", "index", "last_epoch", "last_id", "shutdown")
+    __slots__ = ("name", "open", "pending", "index", "last_epoch", "last", "_last_id", "shutdown", "boot_epoch")
 
     def __init__(self, name):
         self.name = name
         self.open = {}            # uuid -> Session that runs
         self.pending = {}         # uuid -> Pending: a start sequence before its op=start
         self.index = GuestIndex()  # the running sessions by qemu pid and MCS level
-        self.last_epoch = None    # the last record (of the kernel or libvirt, not auditd's own)
-        self.last_id = None
+        self.last_epoch = None    # the last record (of the kernel or libvirt, not auditd's own) ...
+        self.last = None          # ... its (SECONDS, MILLIS, serial): its id is asked for rarely
+        self._last_id = None
         self.shutdown = None      # (epoch, id) of SYSTEM_SHUTDOWN not yet followed by a boot
+        self.boot_epoch = None    # when the newest boot seen began (a SYSTEM_BOOT or serial restart)
+
+    @property
+    def last_id(self):
+        """The event id of the last record (``SECONDS.MILLIS:SERIAL``), or None."""
+        return "%s.%s:%d" % self.last if self.last is not None else self._last_id
+
+    @last_id.setter
+    def last_id(self, event_id):
+        self.last = None
+        self._last_id = event_id
 
 
 class SessionEngine(object):
@@ -107,7 +125,8 @@ class SessionEngine(object):
         self.hosts = {}
         self.sessions = []
         self.host_events = []
-        self.unattributed = {}              # minute -> [AVCs, anomalies] attributed to no session
+        self.host_event_counts = {}         # host -> number of its host events (at most MAX_HOST_EVENTS)
+        self.unattributed = Unattributed()  # AVCs and anomalies attributed to no session
         self.unmatched_records = 0
         self.virt_records = 0
 
@@ -147,8 +166,20 @@ class SessionEngine(object):
         holder.note(event, self.keep_raw)
 
     def unattributed_in(self, start, end):
-        """(AVCs, anomalies) attributed to no session, in the minutes that overlap [start, end]."""
-        return attribution.unattributed_in(self.unattributed, start, end)
+        """(AVCs, anomalies) attributed to no session, in the minutes (hours, days) that overlap [start, end]."""
+        return self.unattributed.count_in(start, end)
+
+    def note_host_event(self, item):
+        """Note a host event (a dict with ``host``); a host keeps its newest MAX_HOST_EVENTS."""
+        self.host_events.append(item)
+        host = item["host"]
+        count = self.host_event_counts[host] = self.host_event_counts.get(host, 0) + 1
+        if count > MAX_HOST_EVENTS:
+            for index, old in enumerate(self.host_events):
+                if old["host"] == host:
+                    del self.host_events[index]
+                    break
+            self.host_event_counts[host] -= 1
 
     # ------------------------------------------------------------------ feed
     def feed(self, event):
@@ -186,7 +217,7 @@ class SessionEngine(object):
                 attribution.anomaly(self, host, event, first)
         if rtype not in DAEMON_TYPES:
             host.last_epoch = first.epoch
-            host.last_id = event.id
+            host.last = (first.sec, first.ms, first.serial)
 
     def _compact(self):
         """Freeze the sessions that ended before this event (they never change again)."""

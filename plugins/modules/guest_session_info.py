@@ -273,7 +273,7 @@ host_events:
   description:
     - Host shutdowns (C(shutdown)), boots (C(boot)), reboots seen only by the event serial restarting
       (C(reboot_detected)), host crashes (C(crash), a reboot without shutdown while guests ran) and audit
-      daemon starts and stops (C(audit_start), C(audit_end), C(audit_abort)), in the window.
+      daemon starts and stops (C(audit_start), C(audit_end), C(audit_abort)), in the window (a host's newest 4096).
   returned: always
   type: list
   elements: dict
@@ -298,7 +298,8 @@ coverage:
   returned: always
   type: dict
 parse_errors:
-  description: Lines that were not audit records - C(count) and up to 20 C(samples) (path, line, reason, text).
+  description: Lines that were not audit records - C(count) and up to 20 C(samples) (path, line, reason, text); with
+    O(checkpoint), also those of the runs before (as C(coverage) counts their records).
   returned: always
   type: dict
   sample: {count: 0, samples: []}

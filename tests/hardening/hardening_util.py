@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 import atexit
 import binascii
 import collections
+import contextlib
 import datetime
 import json
 import os
@@ -273,6 +274,19 @@ def check_line_accounting(result, datas):
     counted = sum(s["records"] + s.get("duplicates", 0) for s in result["sources"]) + result["parse_errors"]["count"]
     assert lines - unicode_blank <= counted <= lines - ascii_blank, (
         "lines %d (blank %d..%d) but records+duplicates+parse errors = %d" % (lines, ascii_blank, unicode_blank, counted))
+
+
+# ------------------------------------------------------------------ reading modes
+
+@contextlib.contextmanager
+def patched(module, name, value):
+    """``module.name`` is ``value`` inside the block (for property tests, where fixtures cannot patch per case)."""
+    before = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
 
 
 # ------------------------------------------------------------------ writing logs

@@ -8,13 +8,15 @@ UTF-8, lines of 1 MB, logs cut at any byte, compressed logs cut short.
 Every result must satisfy ``check_result`` (no exception, valid states and
 times, consistent counts, JSON) and ``check_line_accounting`` (every line is
 a record, a duplicate, a parse error or blank), and the same input must
-give the same output.  What each test adds is in its docstring and in
-docs/hardening.md.
+give the same output - also read in blocks of any size, with any window
+and resumed from a checkpoint at any byte.  What each test adds is in its
+docstring and in docs/hardening.md.
 """
 from __future__ import absolute_import, division, print_function
 
 import gzip
 import os
+import re
 import zlib
 
 import pytest
@@ -22,9 +24,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from hardening_util import (
-    FULL, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, read, sample_logs,
-    sometimes, uuid_of, write,
+    FULL, LogWriter, basic, budget, check_line_accounting, check_result, count, engine, enc, patched, read,
+    sample_logs, sometimes, uuid_of, write,
 )
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import merged_sources
 
 LOGS = sample_logs()
 LOG_TEXT = dict((p, read(p)) for p in LOGS)
@@ -190,6 +195,68 @@ def test_audit_like_lines_several_files(datas):
     count("audit_like_lines_several_files")
     paths = [write("soup-%d.log" % i, d) for i, d in enumerate(datas)]
     run_checked(paths, datas)
+
+
+# ------------------------------------------------------------------ reading modes
+
+EPOCH_2000 = 946684800
+
+
+def record_times(data):
+    """The epochs of the well-formed headers of ``data``."""
+    out = []
+    for match in re.finditer(br"msg=audit\((\d{1,10})\.(\d{3}):", data):
+        out.append(int(match.group(1)) + int(match.group(2)) / 1000.0)
+    return out
+
+
+@st.composite
+def window(draw, data):
+    """``start``/``end`` options: none, a record's time (or next to one), or any time."""
+    times = [t for t in record_times(data) if EPOCH_2000 + 400 < t < 4102444799]  # what parse_window takes
+    moment = st.one_of(st.sampled_from(times).map(lambda t: t + draw(st.sampled_from([-0.001, 0, 0.001, -400, 400])))
+                       if times else st.nothing(), st.floats(min_value=EPOCH_2000, max_value=4102444799))
+    bounds = sorted(draw(st.lists(moment, min_size=2, max_size=2)))
+    out = {}
+    if draw(st.booleans()):
+        out["start"] = "%.3f" % bounds[0]
+    if draw(st.booleans()):
+        out["end"] = "%.3f" % bounds[1]
+    return out
+
+
+@settings(max_examples=budget(80, 4000))
+@given(st.one_of(st.sampled_from(LOGS).map(LOG_TEXT.get), soup()), st.data())
+def test_reading_modes_give_the_full_read(blob, data):
+    """Blocks of any size and a run resumed from a checkpoint written at any byte, with a
+    window anywhere or none: the whole result of one full read of the same bytes."""
+    count("reading_modes")
+    if blob.startswith(b"\x1f\x8b"):
+        blob = b"\n" + blob
+    if not blob.endswith(b"\n"):
+        blob += b"\n"  # a checkpoint run leaves an unfinished last line for the next run
+    path = write("modes.log", blob)
+    full = run_checked([path], [blob])
+    size = data.draw(st.integers(8, 3000), label="block size")
+    with patched(audit_reader, "CHUNK", size):
+        assert engine([path], **FULL) == full, "blocks of %d bytes" % size
+    options = dict(FULL, **data.draw(window(blob), label="window"))
+    if len(options) > len(FULL):
+        full = engine([path], **options)
+        check_result(full, [path], monotonic=False)
+        with patched(audit_reader, "CHUNK", size):
+            assert engine([path], **options) == full, "blocks of %d bytes, window %r" % (size, options)
+    cut = data.draw(st.integers(0, len(blob)), label="checkpoint after byte")
+    state = write("modes.checkpoint", b"")
+    os.remove(state)
+    write("modes.log", blob[:cut])
+    first = engine([path], checkpoint=state, **options)
+    write("modes.log", blob)
+    second = engine([path], checkpoint=state, **options)
+    assert second.pop("checkpoint")["used"] == bool(first["checkpoint"]["saved"])
+    if first["checkpoint"]["saved"]:
+        second["sources"] = merged_sources(first["sources"], second["sources"])
+    assert second == full, "checkpoint after byte %d" % cut
 
 
 # ------------------------------------------------------------------ valid logs, damaged

@@ -21,17 +21,40 @@ def observe_all(serials, skip=()):
     return tracker, resets
 
 
-def follow_all(blocks, skip=()):
+def _without_skipped(block, offset, skip):
+    """The records of ``block`` that carry a kernel serial (the reader leaves auditd's own out) and their indices."""
+    kept = [i for i in range(len(block)) if offset + i not in skip]
+    return [block[i] for i in kept], kept
+
+
+def follow_all(blocks, skip=(), digits=False):
+    """``follow`` (or ``follow_digits``) block by block; returns the tracker, the resets and the cheap blocks."""
     tracker = SerialTracker()
     resets = []
     offset = 0
+    cheap = 0
     for block in blocks:
-        local_skip = set(i - offset for i in skip if offset <= i < offset + len(block))
+        serials, kept = _without_skipped(block, offset, skip)
         base = offset
-        got = tracker.follow(None, block, local_skip, lambda i, base=base: (str(1000 + base + i), "000"), 0, offset)
-        resets.extend((base + i, prev) for i, prev in got)
+
+        def stamp_of(k, base=base, kept=kept):
+            return (str(1000 + base + kept[k]), "000")
+
+        def line_of(k, base=base, kept=kept):
+            return base + kept[k] + 1
+
+        if digits:
+            calls = []
+            follow = tracker.follow
+            tracker.follow = lambda *args: calls.append(args) or follow(*args)
+            got = tracker.follow_digits(None, [b"%d" % serial for serial in serials], stamp_of, 0, line_of)
+            del tracker.follow
+            cheap += not calls
+        else:
+            got = tracker.follow(None, serials, stamp_of, 0, line_of)
+        resets.extend((base + kept[k], prev) for k, prev in got)
         offset += len(block)
-    return tracker, resets
+    return tracker, resets, cheap
 
 
 def story(steps, start, cuts, skip):
@@ -81,7 +104,7 @@ def test_restart_is_reported_with_previous_record():
 def test_skipped_lines_do_not_count():
     tracker, resets = observe_all([10, 4000, 11, 12], skip={1})
     assert tracker.missing == 0 and resets == []
-    tracker, resets = follow_all([[10, 4000, 11, 12]], skip={1})
+    tracker, resets, dummy = follow_all([[10, 4000, 11, 12]], skip={1})
     assert tracker.missing == 0 and resets == []
 
 
@@ -104,23 +127,7 @@ def test_follow_in_blocks_equals_observe(steps, cuts, skip):
 
 
 def follow_digits_all(blocks, skip=()):
-    tracker = SerialTracker()
-    resets = []
-    cheap = 0
-    offset = 0
-    for block in blocks:
-        local_skip = set(i - offset for i in skip if offset <= i < offset + len(block))
-        base = offset
-        digits = [b"%d" % serial for serial in block]
-        got, numbers = tracker.follow_digits(None, digits, local_skip,
-                                             lambda i, base=base: (str(1000 + base + i), "000"), 0, offset)
-        if numbers is None:
-            cheap += 1
-        else:
-            assert numbers == block
-        resets.extend((base + i, prev) for i, prev in got)
-        offset += len(block)
-    return tracker, resets, cheap
+    return follow_all(blocks, skip, digits=True)
 
 
 regular_runs = st.lists(
@@ -155,3 +162,38 @@ def test_follow_digits_takes_the_cheap_way_only_for_blocks_that_continue():
     # a block of equal width that falls back by a restart
     tracker, resets, cheap = follow_digits_all([[700, 701], [702, 101, 102]])
     assert cheap == 0 and resets == [(3, ("1002", "000", 702))]
+
+
+def test_a_late_record_is_not_a_restart():
+    """A serial far below the top is a new boot only when its record is younger than the record before it: the
+    SYSCALL of an earlier AVC written after later events (its time that of its event) is late."""
+    tracker = SerialTracker()
+    records = [("1710144020", "000", 1003), ("1710144030", "000", 1100), ("1710144020", "000", 1003),
+               ("1710144100", "000", 1101)]
+    resets = [tracker.observe("hv", sec, ms, serial, 0, n) for n, (sec, ms, serial) in enumerate(records)]
+    assert resets == [None] * 4
+    assert tracker.missing == 96
+    # a late record inside the gap fills it
+    tracker = SerialTracker()
+    for sec, serial in (("10", 200), ("11", 300), ("10", 250)):
+        assert tracker.observe("hv", sec, "000", serial, 0, 1) is None
+    assert tracker.missing == 98
+    # the same time as the record before: late too (a host does not reboot within a millisecond)
+    tracker = SerialTracker()
+    assert tracker.observe("hv", "10", "500", 900, 0, 1) is None
+    assert tracker.observe("hv", "10", "500", 5, 0, 2) is None
+    # ... and should it have been a new boot after all (a clock set back), the next younger record says so
+    assert tracker.observe("hv", "10", "501", 6, 0, 3) == ("10", "500", 5)
+    tracker = SerialTracker()
+    tracker.observe("hv", "10", "500", 900, 0, 1)
+    assert tracker.observe("hv", "60", "000", 5, 0, 2) == ("10", "500", 900)
+
+
+def test_a_late_record_in_a_block_is_not_a_restart():
+    """The same through ``follow`` (the reader's bulk path)."""
+    stamps = [("1710144020", "000"), ("1710144030", "000"), ("1710144020", "000"), ("1710144100", "000")]
+    serials = [1003, 1100, 1003, 1101]
+    tracker = SerialTracker()
+    assert tracker.follow("hv", serials, stamps.__getitem__, 0, lambda k: k + 1) == []
+    assert tracker.follow_digits("hv", [b"5", b"6"], lambda k: ("1710150000", "000"), 0, lambda k: k + 5) == [
+        (0, ("1710144100", "000", 1101))]

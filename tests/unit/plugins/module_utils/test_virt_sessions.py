@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
@@ -410,3 +411,21 @@ def test_summary_counts(tmp_path):
 def summary_only_is_empty(tmp_path, log):
     result = sessions_of(tmp_path, log, summary_only=True)
     return result["sessions"] == [] and result["summary"]["sessions"] == 2
+
+
+LEVEL_PARTS = st.sampled_from(["s0", "s0:c1", "s0:c1,c2", "s0:c107,c434", "s0-s0:c0.c1023", "s0:cx", "s1:c5", ":c", "c1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(levels=st.lists(LEVEL_PARTS, max_size=6), pieces=st.lists(st.one_of(LEVEL_PARTS, st.text(max_size=8)), max_size=6),
+       asked=st.integers(min_value=1, max_value=80))
+def test_level_search_finds_a_running_level_exactly_when_it_is_in_the_text(levels, pieces, asked):
+    """The AVC pre-check (a running guest's level in the text), asked any number of times about the same levels."""
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex
+    index = GuestIndex()
+    for level in levels:
+        index.by_level[level] = {}
+    text = "scontext=system_u:system_r:t:" + " ".join(pieces)
+    for dummy in range(asked):
+        got = index.level_search(text)
+    assert got == any(level in text for level in levels)
