@@ -24,7 +24,9 @@ __metaclass__ = type
 from collections import OrderedDict, deque
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import RECORD_STATE_SHAPE
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError, parse_line
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    DAEMON_TYPES, SERIAL_RESET, ParseError, parse_line,
+)
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import NonEmpty
 
 MAX_OPEN = 32
@@ -115,7 +117,7 @@ class Event(object):
 
 def _key(record):
     key = (record.node, record.sec, record.ms, record.serial)
-    if record.type.startswith("DAEMON_"):
+    if record.type in DAEMON_TYPES:
         # auditd numbers its own records: the same time and serial may belong to a kernel event
         key += (record.type,)
     return key
@@ -142,13 +144,13 @@ class EventGrouper(object):
         """The events ``record`` completes (a list, often empty)."""
         pending = self.pending
         rtype = record.type
-        if rtype[0] == "_":
+        if rtype == SERIAL_RESET:
             # a marker (its node restarted): that node's events before it are complete
             out = self._drain(record.node)
             out.append(Event([record], self.keep_raw))
             return out
         key = (record.node, record.sec, record.ms, record.serial)
-        if rtype.startswith("DAEMON_"):
+        if rtype in DAEMON_TYPES:
             # auditd numbers its own records: the same time and serial may belong to a kernel event
             key += (rtype,)
         group = pending.get(key)

@@ -26,6 +26,10 @@ from collections import OrderedDict, deque
 from itertools import compress, repeat
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    DAEMON_TYPES,
+    SERIAL_RESET,
+    VIRT_TYPES,
+    EventId,
     ParseError,
     Record,
     parse_line,
@@ -335,14 +339,10 @@ class ReadStats(object):
 
 # Record types the session engine reads; every other record only counts for
 # serial tracking (and for the AVC it belongs to, see COMPANION_WINDOW).
-WANTED = frozenset((
-    "VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID",
+WANTED = frozenset(VIRT_TYPES + (
     "AVC", "SYSTEM_BOOT", "SYSTEM_SHUTDOWN",
     "DAEMON_START", "DAEMON_END", "DAEMON_ABORT",
 ))
-# auditd's own records: numbered by auditd, not by the kernel (no serial tracking)
-NOT_SERIAL = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
-                        "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
 OVERLAP = 4096  # rotated files that overlap repeat at most this many records
 CHUNK = 1 << 20
 # files open at once: the oldest ones not read yet (a rotation may rename the oldest over) and the live log;
@@ -351,7 +351,6 @@ MAX_OPEN_FILES = 32
 # a longer line is a parse error, read past without being kept (no audit record comes near:
 # the kernel's are at most 8970 bytes, auditd's about as long plus their ENRICHED part)
 MAX_LINE = 2 << 20
-SERIAL_RESET = "_SERIAL_RESET"
 COMPANION_WINDOW = 64  # the other records of an AVC event lie within this many records of it
 
 
@@ -390,7 +389,7 @@ WITH_PREVIOUS = frozenset(("SYSTEM_BOOT",))
 def type_code(rtype):
     """The bits above for a record type as the engine knows it (``record_type``)."""
     code = WANT if wanted(rtype) else 0
-    if rtype not in NOT_SERIAL:
+    if rtype not in DAEMON_TYPES:
         code |= SERIAL
         if not code & WANT:
             code |= COMPANION
@@ -454,8 +453,7 @@ def _stamp(stamp):
 
 
 def _epoch(stamp):
-    sec, ms = _stamp(stamp)
-    return int(sec) + int(ms) / 1000.0
+    return EventId.time(*_stamp(stamp))
 
 
 def _line_position(buf, index, anchor_pos, anchor_index):

@@ -43,6 +43,7 @@ import tempfile
 import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import AUDITD_CONF
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,
@@ -52,7 +53,6 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
     check_shape,
 )
 
-AUDITD_CONF = "/etc/audit/auditd.conf"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STATE_FORMAT = "virtaudit.auvirt guest_events state"
 STATE_VERSION = 1

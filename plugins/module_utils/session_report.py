@@ -30,6 +30,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader impo
     default_log_set,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import EventGrouper, group_events
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
@@ -105,15 +106,6 @@ def resolve_paths(paths, auditd_conf=AUDITD_CONF):
     return default_log_set(auditd_log_file(auditd_conf))
 
 
-def _event_key(event_id):
-    """Sort key of ``SECONDS.MILLIS:SERIAL``."""
-    stamp, _sep, serial = event_id.partition(":")
-    try:
-        return (float(stamp), int(serial))
-    except ValueError:
-        return (0.0, 0)
-
-
 def _r3(value):
     """``round(value, 3)``, or None.
 
@@ -175,7 +167,7 @@ def _host_firsts(tracker, default_host):
     firsts = {}
     for node, (sec, ms) in tracker.firsts.items():
         name = node or default_host
-        epoch = int(sec) + int(ms) / 1000.0
+        epoch = EventId.time(sec, ms)
         if name not in firsts or epoch < firsts[name]:
             firsts[name] = epoch
     return firsts
@@ -251,12 +243,10 @@ def _timeline(session, memo, opened):
         events.append(event(session.end_epoch, session.end_id, "stop", session.stop_reason))
         epochs.append(session.end_epoch)
         ids.append(session.end_id)
-    # by time, then serial; equal keys keep the order above (the count)
-    if not all(ids):
-        ids = [event_id or "0.000:0" for event_id in ids]
+    # by time, then serial (EventId: a malformed or missing id as serial 0); equal keys keep the order above
     if None in epochs:
         epochs = [0.0 if epoch is None else epoch for epoch in epochs]
-    keys = zip(epochs, [_event_key(event_id)[1] for event_id in ids], itertools.count(), events)
+    keys = zip(epochs, [EventId.key(event_id)[1] for event_id in ids], itertools.count(), events)
     return list(map(_LAST, sorted(keys)))
 
 
@@ -308,9 +298,9 @@ def session_dict(session, all_events=False, proof=False, raw=False, evidence=Fal
     if evidence:
         out["evidence"] = session_evidence(session.avcs, session.anomalies, session.resources)
     if proof:
-        out["proof"] = sorted(set(session.ids), key=_event_key)
+        out["proof"] = sorted(set(session.ids), key=EventId.key)
         if raw:
-            out["raw"] = dict((k, list(v)) for k, v in sorted(session.raw.items(), key=lambda kv: _event_key(kv[0])))
+            out["raw"] = dict((k, list(v)) for k, v in sorted(session.raw.items(), key=lambda kv: EventId.key(kv[0])))
     return out
 
 

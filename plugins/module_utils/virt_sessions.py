@@ -37,6 +37,9 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     session_resources as resources,
     session_state,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    DAEMON_TYPES, SERIAL_RESET, VIRT_TYPES, EventId,
+)
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import (
     GuestIndex, Unattributed, is_anomaly,
 )
@@ -44,14 +47,8 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 
 # Session, STATES and STATE_SHAPE are here for the importers of the engine (session_report.py, checkpoint.py)
-__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "SERIAL_RESET", "COMPACT_EVERY", "iso"]
+__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "COMPACT_EVERY", "iso"]
 
-SERIAL_RESET = "_SERIAL_RESET"
-
-VIRT_TYPES = ("VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID")
-DAEMON_TYPES = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG",
-                          "DAEMON_RECONFIG", "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT",
-                          "DAEMON_CLOSE", "DAEMON_ERR"))
 HOST_EVENT_TYPES = {
     "SYSTEM_SHUTDOWN": "shutdown",
     "SYSTEM_BOOT": "boot",
@@ -100,7 +97,7 @@ class Host(object):
     @property
     def last_id(self):
         """The event id of the last record (``SECONDS.MILLIS:SERIAL``), or None."""
-        return "%s.%s:%d" % self.last if self.last is not None else self._last_id
+        return EventId.format(*self.last) if self.last is not None else self._last_id
 
     @last_id.setter
     def last_id(self, event_id):

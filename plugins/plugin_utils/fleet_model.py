@@ -33,11 +33,11 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_rules, fleet_waivers
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
-STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 HOST_STATUSES = ("ok", "failed", "unreachable", "missing")
 DEFAULT_MIGRATION_SLACK = DEFAULT_SLACK
 

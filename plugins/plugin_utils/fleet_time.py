@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides dateuti
     HAS_DATEUTIL = False
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_time as _parse_time_host
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import END_EPSILON, parse_time as _parse_time_host
 
 UTC = datetime.timezone.utc
 UTC_NAMES = ("", "utc", "z", "zulu", "etc/utc", "gmt", "etc/gmt", "universal")
@@ -44,7 +44,6 @@ ACCEPTED = ("a day keyword (%s; weeks start on Sunday), now, recent, " % ", ".jo
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _NAIVE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[tT ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?$")
 _KEYWORD_RE = re.compile(r"^(%s)(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$" % "|".join(re.escape(k) for k in DAY_KEYWORDS))
-END_EPSILON = 1e-6
 
 
 def missing_dateutil():

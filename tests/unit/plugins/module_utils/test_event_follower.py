@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils import event_scenarios
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import event_follower, guest_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 LATER = 7 * 86400.0
@@ -38,7 +39,7 @@ def _key(event):
 
 
 def _last_epoch(lines):
-    return max(guest_events.id_epoch(line.split("msg=audit(", 1)[1].split(")", 1)[0]) for line in lines)
+    return max(EventId.epoch(line.split("msg=audit(", 1)[1].split(")", 1)[0]) for line in lines)
 
 
 class Follow(object):
