@@ -23,17 +23,17 @@ __metaclass__ = type
 
 from collections import OrderedDict, deque
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import RECORD_STATE_SHAPE
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
     DAEMON_TYPES, SERIAL_RESET, ParseError, parse_line,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.reader_state import RECORD_STATE_SHAPE
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import NonEmpty
 
 MAX_OPEN = 32
 MAX_AGE = 2.0
 
 # The shape of EventGrouper.state() in a checkpoint (module_utils/state_shape.py): the waiting events,
-# each a list of its records (audit_reader.record_state)
+# each a list of its records (reader_state.record_state)
 STATE_SHAPE = [NonEmpty(RECORD_STATE_SHAPE)]
 
 
@@ -189,7 +189,7 @@ class EventGrouper(object):
         return out
 
     def state(self, record_state):
-        """The waiting events, each record written with ``record_state`` (see audit_reader.record_state)."""
+        """The waiting events, each record written with ``record_state`` (see reader_state.record_state)."""
         return [[record_state(record) for record in group] for group in self.pending.values()]
 
     def restore(self, state, record_from_state):

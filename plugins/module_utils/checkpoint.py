@@ -24,10 +24,9 @@ import os
 import stat
 import tempfile
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_reader, audit_serials, virt_sessions
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
-    GZIP_MAGIC, open_log, record_from_state, record_state,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_serials, reader_state, virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_files import GZIP_MAGIC, open_log
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.reader_state import record_from_state, record_state
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
 
@@ -45,7 +44,7 @@ STATE_SHAPE = {
                  "size": Maybe(AtLeast(0)), "offset": AtLeast(0), "lines": AtLeast(0), "path": str},
     "engine": virt_sessions.STATE_SHAPE,
     "serials": audit_serials.STATE_SHAPE,
-    "reader": audit_reader.STATE_SHAPE,
+    "reader": reader_state.STATE_SHAPE,
     "grouper": audit_events.STATE_SHAPE,
     "written_at": str,
 }

@@ -43,7 +43,7 @@ import tempfile
 import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import AUDITD_CONF
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import AUDITD_CONF
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,

@@ -20,11 +20,11 @@ import re
 import socket
 import time
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import LogReader
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.block_scan import ReadStats
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import (
     AUDITD_CONF,
     LogAccessError,
-    LogReader,
-    ReadStats,
     auditd_log_file,
     check_readable,
     default_log_set,
