@@ -42,7 +42,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report, time_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import AUDITD_CONF
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
@@ -212,7 +212,7 @@ class EventFollower(object):
     def commit(self):
         """Save the state after the events of the last poll were handed on."""
         if self._dirty and self.state is not None:
-            self.state["written_at"] = guest_events.iso(self._clock())
+            self.state["written_at"] = time_text.iso(self._clock())
             try:
                 save_state(self.state_path, self.state)
             except StateError as exc:

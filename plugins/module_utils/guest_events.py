@@ -24,9 +24,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 KINDS = ("started", "migrated_in", "failed_start", "stopped", "migrated_out", "crashed", "down", "lost",
          "avc", "anomaly", "records_lost", "audit_stopped")
@@ -54,12 +54,6 @@ def fingerprint(*parts):
     """SHA-256 (hex) of the parts: the same happening always gets the same fingerprint."""
     text = "\0".join([_FINGERPRINT_PREFIX] + ["" if part is None else str(part) for part in parts])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def iso(epoch):
-    """ISO 8601 UTC with milliseconds, like every time of a result."""
-    millis = int(round(epoch * 1000))
-    return "%s.%03d+00:00" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)), millis % 1000)
 
 
 def session_id(session):

@@ -33,12 +33,9 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import EventGrouper, group_events
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_serials import SerialTracker
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import (
-    STATES,
-    SessionEngine,
-    iso,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import STATES, SessionEngine
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import session_evidence
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines

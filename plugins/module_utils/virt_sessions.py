@@ -29,8 +29,6 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import time
-
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     session_attribution as attribution,
     session_lifecycle as lifecycle,
@@ -58,24 +56,6 @@ HOST_EVENT_TYPES = {
 }
 COMPACT_EVERY = 4096  # events between two passes that freeze ended sessions
 MAX_HOST_EVENTS = 4096  # per host: the newest are kept
-
-
-# the time text of results (session_report.py)
-_ISO_CACHE = {}
-_ISO_TAILS = tuple(".%03d+00:00" % millis for millis in range(1000))
-
-
-def iso(epoch):
-    """ISO 8601 UTC with milliseconds (``2024-03-11T08:00:01.124+00:00``), or None."""
-    if epoch is None:
-        return None
-    seconds, millis = divmod(int(round(epoch * 1000)), 1000)  # millis: 0..999, also before 1970
-    head = _ISO_CACHE.get(seconds)
-    if head is None:
-        if len(_ISO_CACHE) > 4096:
-            _ISO_CACHE.clear()
-        head = _ISO_CACHE[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return head + _ISO_TAILS[millis]
 
 
 class Host(object):

@@ -29,9 +29,9 @@ import hashlib
 import re
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import SEVERITIES, SEVERITY_RANK
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 MAX_EVIDENCE = 50
 MAX_OCCURRENCES = 100
@@ -193,7 +193,7 @@ def _host_findings(out, fleet, tzinfo):
                 parts.append("rotated log file(s) missing: %s" % ", ".join(str(r) for r in rotated))
             first_gap = (gaps.get("gaps") or [{}])[0]
             epoch = EventId.epoch(first_gap.get("after_id"))
-            out.add("log_gaps", host=name, time=iso_utc(epoch), epoch=epoch, detail="; ".join(parts),
+            out.add("log_gaps", host=name, time=iso(epoch), epoch=epoch, detail="; ".join(parts),
                     evidence=_ids([g.get("after_id") for g in gaps.get("gaps") or []], [g.get("before_id") for g in gaps.get("gaps") or []]))
         skew = host.get("clock_skew_seconds")
         if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT:

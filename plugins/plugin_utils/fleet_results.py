@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - Python 2 is not a controller Python
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 FORMAT = "virtaudit.auvirt.fleet_host_result"
 VERSION = 1
@@ -242,7 +242,7 @@ def new_record(host, run_id=None, status="failed", msg=None, result=None, audit=
     """A record for ``host``; ``now``: the controller's epoch (collected time)."""
     return {
         "format": FORMAT, "version": VERSION, "inventory_host": host, "run_id": run_id,
-        "collected": iso_utc(now), "collected_epoch": now,
+        "collected": iso(now), "collected_epoch": now,
         "status": status, "msg": msg, "window": dict(window or {}), "details": bool(details),
         "result": result, "audit": audit,
     }

@@ -14,7 +14,8 @@ import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_report
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import session_dict
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import Session, iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import Session
 
 
 # ---------------------------------------------------------------- the plain definition
