@@ -228,11 +228,12 @@ class LogReader(BlockScanner, AvcEvents):
             keys[:0] = self.tail_keys[-need:] if need < len(self.tail_keys) else self.tail_keys
         return keys
 
-    def records(self, paths, start=None, before_flush=None):
+    def records(self, paths, resume_at=None, before_flush=None):
         """Yield the records of ``paths`` that the session engine needs, in log order.
 
-        ``start``: ``(offset, lines)`` already read of ``paths[0]`` (an
-        incremental run).  Every record is counted per source and observed
+        ``resume_at``: ``(offset, lines)`` already read of ``paths[0]`` (an
+        incremental run: where its checkpoint left off; the only position the
+        reader is given - a time window does not change what is read).  Every record is counted per source and observed
         by the serial tracker (gaps and reboots); where the event serial
         restarts, a marker record of type SERIAL_RESET is yielded first (its
         ``previous`` is ``(SECONDS, MILLIS, serial)`` of the last record
@@ -260,7 +261,7 @@ class LogReader(BlockScanner, AvcEvents):
         try:
             for index in list(range(ahead)) + [len(paths) - 1]:
                 self._open(handles, paths, listed, index)
-            yield from self._read_files(paths, start, handles, listed, ahead)
+            yield from self._read_files(paths, resume_at, handles, listed, ahead)
         finally:
             for handle in handles.values():
                 if handle is not None:
@@ -286,7 +287,7 @@ class LogReader(BlockScanner, AvcEvents):
         if self.on_open is not None:
             self.on_open(path)
 
-    def _read_files(self, paths, start, handles, listed, ahead):
+    def _read_files(self, paths, resume_at, handles, listed, ahead):
         """The records of every file, in order (``records``); a file is closed when it is read and the next
         one not open yet is opened."""
         stats = self.stats
@@ -308,7 +309,7 @@ class LogReader(BlockScanner, AvcEvents):
                                   "read): not read", "")
                 continue
             handle, compressed, identity = opened
-            offset, lineno = (start if index == 0 and start else (0, 0))
+            offset, lineno = (resume_at if index == 0 and resume_at else (0, 0))
             if self.started and not offset:
                 self.next_file()
             self.started = True
