@@ -45,7 +45,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 
 # Session, STATES and STATE_SHAPE are here for the importers of the engine (session_report.py, checkpoint.py)
-__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "COMPACT_EVERY", "iso"]
+__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "COMPACT_EVERY"]
 
 HOST_EVENT_TYPES = {
     "SYSTEM_SHUTDOWN": "shutdown",
