@@ -73,6 +73,25 @@ def uid_resolver(uid):
     return {0: "root"}.get(uid)
 
 
+def peak_rss_kib():
+    """Peak resident memory of this process (KiB): VmHWM of /proc/self/status where there is one.
+
+    ``ru_maxrss`` of a process started with ``subprocess`` is at least the
+    resident memory of the process it was forked from (Linux keeps the
+    larger of the two across exec), so a child of a large pytest process
+    reports pytest's size instead of its own.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (IOError, OSError):
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 # ------------------------------------------------------------------ files
 
 _SCRATCH = []

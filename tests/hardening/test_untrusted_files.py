@@ -117,12 +117,12 @@ def test_a_symlink_at_the_checkpoint_path_is_replaced_not_written_through(tmp_pa
 
 
 _BOMB_CHILD = r"""
-import json, resource, sys
+import json, sys
 sys.path[:0] = [%(here)r]
 import conftest
-from hardening_util import FULL, engine
+from hardening_util import FULL, engine, peak_rss_kib
 out = engine([%(log)r], checkpoint=%(state)r, save_checkpoint=False, **FULL)
-print(json.dumps({"peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({"peak_rss_kib": peak_rss_kib(),
                   "used": out["checkpoint"]["used"], "warnings": out.get("warnings", []),
                   "sessions": len(out["sessions"])}))
 """
