@@ -151,6 +151,21 @@ def engine(paths, **options):
 FULL = dict(all_events=True, proof=True, raw=True, auvirt_lines=True, show_uuid=True)
 
 
+def half_read(directory, source):
+    """``(log, checkpoint path, full-read result)``: the first half of the log ``source`` copied to
+    ``directory``/audit.log and read with the checkpoint ``directory``/state.json, then the rest appended."""
+    with open(source, "rb") as handle:
+        data = handle.read().splitlines(True)
+    log = os.path.join(directory, "audit.log")
+    state = os.path.join(directory, "state.json")
+    with open(log, "wb") as handle:
+        handle.write(b"".join(data[:len(data) // 2]))
+    engine([log], checkpoint=state, **FULL)
+    with open(log, "ab") as handle:
+        handle.write(b"".join(data[len(data) // 2:]))
+    return log, state, engine([log], **FULL)
+
+
 def basic(result):
     """The sessions without the optional parts (what every option set shares)."""
     keys = ("host", "name", "uuid", "virt", "state", "start", "start_epoch", "start_reason", "end", "end_epoch",
