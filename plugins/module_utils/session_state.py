@@ -26,7 +26,7 @@ import base64
 import json
 import zlib
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import Unattributed
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import Unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import (
     STATES, Pending, Session, SessionHead,
 )

@@ -11,6 +11,7 @@ event to the rules it concerns, each in its own file:
 - session_resources.py: what a ``VIRT_RESOURCE`` record opens and closes;
 - session_attribution.py: AVCs and anomalies -> the guest they concern,
   through per-host indexes by qemu pid and MCS level (constant time);
+- session_unattributed.py: those that concern no guest;
 - session_state.py: the state a checkpoint keeps, frozen ended sessions;
 - session_model.py: ``Session`` and the start sequence (``Pending``), which
   share one small interface.
@@ -19,7 +20,7 @@ Per host (``node=``) the engine keeps a ``Host``: the open session of every
 guest (UUID), the start sequences being assembled, the index, the last
 record and a pending ``SYSTEM_SHUTDOWN``.  What the engine keeps does not
 grow with the time a log spans: unattributed counts are compacted by age
-(session_attribution.Unattributed), a host keeps its newest
+(session_unattributed.Unattributed), a host keeps its newest
 MAX_HOST_EVENTS host events.  The session model is described in
 docs/session-model.md.
 
@@ -37,9 +38,8 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     session_resources as resources,
     session_state,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import (
-    GuestIndex, Unattributed, is_anomaly,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex, is_anomaly
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import Unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES, Session, to_int
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 

@@ -7,7 +7,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
-    audit_reader, checkpoint, session_attribution, virt_sessions,
+    audit_reader, checkpoint, session_unattributed, virt_sessions,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
@@ -72,7 +72,7 @@ def test_compacting_while_reading_changes_nothing(tmp_path, monkeypatch):
     assert expected[0]["avcs_unattributed"] == 45 * 150
     with monkeypatch.context() as patch:
         patch.setattr(audit_reader, "CHUNK", 700)
-        counts = session_attribution.Unattributed
+        counts = session_unattributed.Unattributed
         original = counts.add
 
         def eager(self, epoch, kind):
