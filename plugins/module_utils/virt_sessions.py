@@ -169,6 +169,14 @@ class SessionEngine(object):
         """(AVCs, anomalies) attributed to no session, in the minutes (hours, days) that overlap [start, end]."""
         return self.unattributed.count_in(start, end)
 
+    def unattributed_listed(self, kind, start, end):
+        """The listed AVCs (``kind`` AVC) or anomalies (ANOMALY) attributed to no session that
+        ``unattributed_in(start, end)`` counts, as dicts (session_unattributed.Unattributed.listed_in)."""
+        return self.unattributed.listed_in(kind, start, end, self.describe_unattributed)
+
+    def describe_unattributed(self, kind, event, record):
+        return attribution.describe(self, kind, event, record)
+
     def note_host_event(self, item):
         """Note a host event (a dict with ``host``); a host keeps its newest MAX_HOST_EVENTS."""
         self.host_events.append(item)
