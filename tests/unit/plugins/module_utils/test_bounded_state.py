@@ -4,14 +4,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     audit_reader, checkpoint, session_unattributed, virt_sessions,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import resumed
 
 DAY = 86400
 START = 1709942400.0  # 2024-03-09T00:00:00Z
@@ -88,14 +87,7 @@ def test_compacting_while_reading_changes_nothing(tmp_path, monkeypatch):
         data = handle.read()
     state = str(tmp_path / "state.json")
     for cut in (len(data) // 5, len(data) // 2, len(data) - 5000):
-        if os.path.exists(state):
-            os.remove(state)
-        with open(path, "wb") as handle:
-            handle.write(data[:cut])
-        run(paths=[path], checkpoint=state, **OPTIONS)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        again = run(paths=[path], checkpoint=state, **OPTIONS)
+        again = resumed(run, path, data, cut, state, **OPTIONS)
         assert again["summary"] == full["summary"]
 
 

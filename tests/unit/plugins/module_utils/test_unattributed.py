@@ -9,14 +9,13 @@ blocks, resumed from a checkpoint, with a window - lists the same ones.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, checkpoint, session_unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import resumed
 
 U = "61616161-0000-4000-8000-000000000001"
 OPTIONS = dict(default_host="hv", now=1800000000, all_events=True, uid_resolver={0: "root", 48: "apache"}.get)
@@ -156,14 +155,7 @@ def test_every_way_of_reading_lists_the_same(tmp_path, monkeypatch, window):
         assert run(paths=[path], **options)["unattributed"] == full["unattributed"]
     state = str(tmp_path / "state.json")
     for cut in (len(data) // 7, len(data) // 2 + 3, len(data) - 200):
-        if os.path.exists(state):
-            os.remove(state)
-        with open(path, "wb") as handle:
-            handle.write(data[:cut])
-        run(paths=[path], checkpoint=state, **options)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        again = run(paths=[path], checkpoint=state, **options)
+        again = resumed(run, path, data, cut, state, **options)
         assert again["checkpoint"]["used"]
         assert again["unattributed"] == full["unattributed"], "cut after byte %d" % cut
         assert again["summary"] == full["summary"]
