@@ -240,7 +240,10 @@ def _unattributed_events(result, numbers):
             epoch, iso_time = anchor.get("epoch"), anchor.get("time")
             if epoch is None:
                 epoch = (result.get("coverage") or {}).get("last_record_epoch")
-            key = "%d-%d" % (first, last) if first is not None else "%s %d" % (anchor.get("id"), missing)
+            if first is None:
+                key = "%s %d" % (anchor.get("id"), missing)  # a single result: the first listed, how many before
+            else:
+                key = "%s-%s" % (first, last)  # the numbers it covers
             events.append(_event(kind + "_flood", host, epoch, iso_time, key, _ids(anchor.get("id")), None, None,
                                  {"not_listed": missing, "first_number": first, "last_number": last,
                                   "attributed": False}))

@@ -85,7 +85,9 @@ def test_unattributed_items_have_the_fields_of_attributed_ones(tmp_path):
 
 def test_only_with_all_events(tmp_path):
     path = mixed_log().write(tmp_path / "audit.log")
-    assert "unattributed" not in run(paths=[path], **dict(OPTIONS, all_events=False))
+    options = dict(OPTIONS)
+    options["all_events"] = False
+    assert "unattributed" not in run(paths=[path], **options)
 
 
 def test_the_newest_are_listed_the_others_counted(tmp_path, monkeypatch):
