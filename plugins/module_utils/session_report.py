@@ -40,6 +40,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import session_evidence
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import ANOMALY, AVC
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format import auvirt_lines as format_auvirt_lines
 
 _NO_STAMP = (None, None)
@@ -357,6 +358,21 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
+def unattributed_result(engine, summary, window_start=None, window_end=None):
+    """The ``unattributed`` result key: the listed AVCs and anomalies attributed to no session that ``summary``
+    counts, how many it counts beyond them, and how many each host had in all logs read."""
+    avcs = [_timed(item) for item in engine.unattributed_listed(AVC, window_start, window_end)]
+    anomalies = [_timed(item) for item in engine.unattributed_listed(ANOMALY, window_start, window_end)]
+    return {
+        "avcs": avcs,
+        "anomalies": anomalies,
+        "avcs_not_listed": summary["avcs_unattributed"] - len(avcs),
+        "anomalies_not_listed": summary["anomalies_unattributed"] - len(anomalies),
+        "numbers": dict((host, {"avcs": numbers[AVC], "anomalies": numbers[ANOMALY]})
+                        for host, numbers in engine.unattributed.numbers.items()),
+    }
+
+
 def _coverage(tracker, reader, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
     # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
     first, last = reader.span()
@@ -541,6 +557,8 @@ def _run(paths, start, end, vm, uuid, all_events, proof, raw, summary_only, auvi
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(now), "epoch": _r3(now)},
     }
+    if all_events:
+        result["unattributed"] = unattributed_result(engine, summary, window_start, window_end)
     if checkpoint_info is not None:
         result["checkpoint"] = checkpoint_info
     if warnings:
