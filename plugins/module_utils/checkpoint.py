@@ -32,7 +32,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 FORMAT = "virtaudit.auvirt checkpoint"
-VERSION = 4
+VERSION = 5
 # A checkpoint of a 2 GiB log with every detail is about 10 MiB: a larger
 # file is not one of ours (and would cost gigabytes to parse).
 MAX_BYTES = 128 * 1024 * 1024

@@ -21,6 +21,9 @@ guarantees; in short:
 * the fingerprints of the happenings returned since the floor are kept, so
   a restart, a rotation or a checkpoint that had to be dropped (the run then
   reads all logs) returns nothing twice;
+* AVCs and anomalies of no guest are numbered per host by the engine; the
+  numbers the last run saw (``numbers``) tell how many came since that the
+  run does not list (a flood): one event says how many;
 * a poll whose log file has not changed since the last run is skipped.
 
 Delivery is at least once: state is saved after the events were handed on
@@ -55,7 +58,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STATE_FORMAT = "virtaudit.auvirt guest_events state"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: numbers (version 1, without them, is still read)
 STATE_SUFFIX = ".events"
 LATE_MARGIN = 600.0
 MAX_FINGERPRINTS = 20000
@@ -69,6 +72,7 @@ STATE_SHAPE = {
     "emitted": MapOf(float),
     "open": MapOf({"host": Maybe(str), "uuid": Maybe(str), "since": Maybe(float)}),
     "pending": AtLeast(0),
+    "numbers": Maybe(MapOf(Row(AtLeast(0), AtLeast(0)))),
     "log": Maybe(Row(str, int, int, int, int)),
     "written_at": str,
 }
@@ -110,8 +114,11 @@ def load_state(path):
         state = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise StateError("event state %s is not valid JSON (%s)" % (path, exc))
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get("version") != STATE_VERSION:
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get("version") not in (1, 2):
         raise StateError("event state %s was not written by this version of virtaudit.auvirt" % path)
+    if state["version"] == 1:
+        # AVCs and anomalies of no guest were not followed yet: how many came before is not known
+        state = dict(state, version=STATE_VERSION, numbers=None)
     problem = check_shape(state, STATE_SHAPE, "state")
     if problem:
         raise StateError("event state %s does not have the expected content: %s" % (path, problem))
@@ -184,7 +191,10 @@ class EventFollower(object):
         self.paths = list(paths or [])
         self.auditd_conf = auditd_conf
         self.host = host or socket.gethostname()
-        self.kinds = frozenset(kinds or guest_events.KINDS)
+        kinds = set(kinds or guest_events.KINDS)
+        # the count of those not listed goes with the AVCs (anomalies) of no guest
+        kinds.update(kind + "_flood" for kind in ("avc", "anomaly") if kind in kinds)
+        self.kinds = frozenset(kinds)
         self.start = start
         self.late_margin = float(late_margin)
         self._run = run or session_report.run
@@ -277,11 +287,11 @@ class EventFollower(object):
             floor = (result.get("coverage") or {}).get("window_start_epoch")
             state = {"format": STATE_FORMAT, "version": STATE_VERSION, "host": self.host,
                      "floor": float(floor) if floor is not None else None, "newest": None, "emitted": {},
-                     "open": {}, "pending": 0, "log": None, "written_at": ""}
+                     "open": {}, "pending": 0, "numbers": None, "log": None, "written_at": ""}
         else:
             floor = state["floor"]
             result = self._run_once(now, window_text(floor) if floor is not None else None)
-        events, open_sessions, pending = guest_events.happenings(result)
+        events, open_sessions, pending = guest_events.happenings(result, numbers=state["numbers"])
         present = set(guest_events.session_id(session) for session in result.get("sessions") or [])
         missing = dict((sid, info) for sid, info in state["open"].items() if sid not in present)
         if missing:
@@ -292,6 +302,7 @@ class EventFollower(object):
         new = self._select(state, events)
         state["open"] = open_sessions
         state["pending"] = pending
+        state["numbers"] = _numbers(result)
         sources = result.get("sources") or []
         state["log"] = _file_key_read(sources[-1]) if sources else None
         self._advance(state, events, now)
@@ -338,6 +349,12 @@ class EventFollower(object):
             emitted = dict((fp, epoch) for fp, epoch in emitted.items() if epoch >= floor)
         state["emitted"] = emitted
         state["floor"] = float(floor) if floor is not None else None
+
+
+def _numbers(result):
+    """``{host: [AVCs, anomalies]}`` of no guest in all logs the run read (the next poll's ``numbers``)."""
+    numbers = (result.get("unattributed") or {}).get("numbers") or {}
+    return dict((host, [item.get("avcs") or 0, item.get("anomalies") or 0]) for host, item in numbers.items())
 
 
 def _file_key_read(source):

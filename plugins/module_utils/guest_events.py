@@ -5,11 +5,12 @@
 
 ``happenings(result)`` turns one result of ``session_report.run()`` (with
 ``all_events``) into a list of event dicts - one per guest start, stop,
-crash, failed start, host down, migration, AVC, anomaly, serial gap and
-audit daemon stop - each with a stable ``fingerprint``.  It reads only the
-documented result keys (docs/session-model.md): sessions with their
-``avcs``, ``anomalies`` and ``events``, ``host_events``,
-``coverage.serial_gaps`` and ``host_clock``.
+crash, failed start, host down, migration, AVC, anomaly (of a guest or
+not), AVCs or anomalies not listed, serial gap and audit daemon stop - each
+with a stable ``fingerprint``.  It reads only the documented result keys
+(docs/session-model.md): sessions with their ``avcs``, ``anomalies`` and
+``events``, ``unattributed``, ``host_events``, ``coverage.serial_gaps`` and
+``host_clock``.
 
 Some session ends are provisional at the end of the data: a guest whose
 qemu died (``ANOM_ABEND``) before libvirt logged its stop, a guest still
@@ -29,7 +30,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record impo
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 KINDS = ("started", "migrated_in", "failed_start", "stopped", "migrated_out", "crashed", "down", "lost",
-         "avc", "anomaly", "records_lost", "audit_stopped")
+         "avc", "anomaly", "avc_flood", "anomaly_flood", "records_lost", "audit_stopped")
 # kinds that end a session
 END_KINDS = frozenset(("stopped", "migrated_out", "crashed", "down", "lost"))
 # a crash seen only as the ANOM_ABEND of the guest's qemu is certain this long after it (libvirt logs the
@@ -48,6 +49,9 @@ _FINGERPRINT_PREFIX = "virtaudit.auvirt guest_events 1"
 _AVC_DETAILS = ("lsm", "result", "operation", "comm", "name", "pid", "scontext", "tcontext", "tclass", "profile",
                 "user", "matched_by")
 _ANOMALY_DETAILS = ("type", "pid", "comm", "exe", "sig", "user", "matched_by")
+# AVCs and anomalies of no guest (the result's ``unattributed``): kind, list key, key of the count not listed
+_UNATTRIBUTED = (("avc", "avcs", "avcs_not_listed", _AVC_DETAILS, 0),
+                 ("anomaly", "anomalies", "anomalies_not_listed", _ANOMALY_DETAILS, 1))
 
 
 def fingerprint(*parts):
@@ -181,6 +185,50 @@ def _items(session, field, kind, keys):
     return out
 
 
+def _unattributed_events(result, numbers):
+    """The ``avc`` and ``anomaly`` events of no guest, and an ``avc_flood`` (``anomaly_flood``) for those that
+    came but are not listed (see ``happenings``)."""
+    unattributed = result.get("unattributed") or {}
+    totals = unattributed.get("numbers") or {}
+    events = []
+    for kind, field, not_listed, keys, index in _UNATTRIBUTED:
+        items = unattributed.get(field) or []
+        for item in items:
+            details = dict((key, item.get(key)) for key in keys)
+            details["number"] = item.get("number")
+            details["attributed"] = False
+            events.append(_event(kind, item.get("host"), item.get("epoch"), item.get("time"), item.get("id"),
+                                 _ids(item.get("id")), item.get("type") if kind == "anomaly" else item.get("result"),
+                                 None, details))
+        if numbers is None:
+            hosts = (result.get("summary") or {}).get("hosts") or []
+            floods = [(hosts[0] if len(hosts) == 1 else None, unattributed.get(not_listed) or 0, None, None, items)]
+        else:
+            floods = []
+            for host in sorted(totals):
+                total = (totals[host] or {}).get(field) or 0
+                before = (numbers.get(host) or [0, 0])[index]
+                if total < before:
+                    continue  # counted again from 1 (logs read anew without their oldest): no telling
+                since = [item for item in items if item.get("host") == host and (item.get("number") or 0) > before]
+                floods.append((host, total - before - len(since), before + 1, total, since))
+        for host, missing, first, last, since in floods:
+            if missing <= 0:
+                continue
+            anchor = since[0] if since else {}
+            epoch, iso_time = anchor.get("epoch"), anchor.get("time")
+            if epoch is None:
+                epoch = (result.get("coverage") or {}).get("last_record_epoch")
+            if first is None:
+                key = "%s %d" % (anchor.get("id"), missing)  # a single result: the first listed, how many before
+            else:
+                key = "%s-%s" % (first, last)  # the numbers it covers
+            events.append(_event(kind + "_flood", host, epoch, iso_time, key, _ids(anchor.get("id")), None, None,
+                                 {"not_listed": missing, "first_number": first, "last_number": last,
+                                  "attributed": False}))
+    return events
+
+
 def _gap_events(result, now):
     events = []
     pending = 0
@@ -200,8 +248,15 @@ def _gap_events(result, now):
     return events, pending
 
 
-def happenings(result, now=None):
+def happenings(result, now=None, numbers=None):
     """The happenings of a run() result made with ``all_events``.
+
+    ``numbers``: ``{host: [AVCs, anomalies]}`` of no guest that an earlier
+    result held in all (its ``unattributed.numbers``): those that came since
+    and are not listed now make an ``avc_flood`` (``anomaly_flood``) event
+    per host.  Without it, the result's own ``avcs_not_listed``
+    (``anomalies_not_listed``) make one (its host null when the result has
+    several).
 
     Returns ``(events, open_sessions, pending)``: ``events`` sorted by time
     (then event serial and kind); ``open_sessions`` ``{session_id: {host,
@@ -233,6 +288,7 @@ def happenings(result, now=None):
                 pending += 1
         events.extend(_items(session, "avcs", "avc", _AVC_DETAILS))
         events.extend(_items(session, "anomalies", "anomaly", _ANOMALY_DETAILS))
+    events.extend(_unattributed_events(result, numbers))
     for item in host_events:
         if item.get("type") in _AUDIT_STOPS:
             events.append(_event("audit_stopped", item.get("host"), item.get("epoch"), item.get("time"),
@@ -245,9 +301,11 @@ def happenings(result, now=None):
     return events, open_sessions, pending
 
 
-# ties of one audit event: the session a start replaces ends first, an abend comes before the crash it caused
-_TIE_RANK = {"lost": 0, "avc": 1, "anomaly": 1, "records_lost": 1, "stopped": 2, "migrated_out": 2, "crashed": 2,
-             "down": 2, "started": 3, "migrated_in": 3, "failed_start": 3, "audit_stopped": 4}
+# ties of one audit event: the session a start replaces ends first, an abend comes before the crash it caused,
+# the count of denials not listed before the first listed after them
+_TIE_RANK = {"lost": 0, "avc_flood": 0.5, "anomaly_flood": 0.5, "avc": 1, "anomaly": 1, "records_lost": 1,
+             "stopped": 2, "migrated_out": 2, "crashed": 2, "down": 2, "started": 3, "migrated_in": 3,
+             "failed_start": 3, "audit_stopped": 4}
 
 
 def order_key(event):

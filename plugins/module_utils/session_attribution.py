@@ -18,9 +18,8 @@ A SELinux AVC can name a guest only through an MCS level: one that has no
 level of a running guest or start sequence in its text is counted without
 its fields or other records being read (``GuestIndex.level_search``).
 
-What matches no guest is counted per minute for the last day of the log,
-per hour for the 31 days before and per day before that
-(``Unattributed``), so the counts do not grow with the time a log spans.
+What matches no guest goes to ``engine.unattributed``
+(module_utils/session_unattributed.py).
 The functions take the engine (module_utils/virt_sessions.py) for what all
 rules share: ``use()`` and ``user()``.
 
@@ -34,12 +33,8 @@ import re
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import selinux_avc
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import to_int
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import ANOMALY, AVC
 
-AVC, ANOMALY = 0, 1  # the two counts of an unattributed minute
-# AVCs and anomalies attributed to no session are counted per minute for the last day of the log
-# (before its newest such record), per hour for the 31 days before, per day before that
-BY_MINUTE = 24 * 60
-BY_HOUR = 31 * 24 * 60
 # the same levels asked about this often get one regular expression (GuestIndex.level_search)
 LEVEL_SEARCH_AFTER = 64
 _CATEGORY = re.compile(r":c[0-9]")
@@ -157,75 +152,6 @@ class GuestIndex(object):
         return exact[0] if len(exact) == 1 else None
 
 
-class Unattributed(object):
-    """AVCs and anomalies attributed to no session: ``counts`` maps the first minute of a span to
-    ``[AVCs, anomalies]``; a span is a minute in the last day before the newest (``newest``), an hour in
-    the 31 days before, a day before that (``width``)."""
-
-    __slots__ = ("counts", "newest", "_limit")
-
-    def __init__(self, rows=()):
-        self.counts = dict((minute, [avcs, anomalies]) for minute, avcs, anomalies in rows)
-        # the newest minute is always a span of its own: the newest key
-        self.newest = max(self.counts) if self.counts else None
-        self._limit = 2 * len(self.counts) + 4 * BY_MINUTE
-
-    def add(self, epoch, kind):
-        """One more AVC (``kind`` AVC) or anomaly (ANOMALY) at ``epoch``."""
-        minute = int(epoch // 60)
-        counts = self.counts.get(minute)
-        if counts is not None:
-            counts[kind] += 1
-            return
-        counts = self.counts[minute] = [0, 0]
-        counts[kind] = 1
-        if self.newest is None or minute > self.newest:
-            self.newest = minute
-        if len(self.counts) > self._limit:
-            self.compact()
-            self._limit = 2 * len(self.counts) + 4 * BY_MINUTE
-
-    def width(self, minute):
-        """How many minutes the counts starting at ``minute`` cover (by its age, see BY_MINUTE)."""
-        age = self.newest - minute
-        return 1 if age < BY_MINUTE else 60 if age < BY_HOUR else 1440
-
-    def compact(self):
-        """Counts older than a day (a month) before the newest go into their hour (day).
-
-        Where a minute ends up depends only on it and the newest minute, so
-        compacting now and again later gives what compacting once gives:
-        every way of reading a log ends with the same counts.
-        """
-        compact = {}
-        for minute, counts in self.counts.items():
-            key = minute - minute % self.width(minute)
-            total = compact.get(key)
-            if total is None:
-                compact[key] = list(counts)
-            else:
-                total[AVC] += counts[AVC]
-                total[ANOMALY] += counts[ANOMALY]
-        self.counts = compact
-
-    def count_in(self, start, end):
-        """(AVCs, anomalies) in the minutes (hours, days) that overlap [start, end]."""
-        avcs = anomalies = 0
-        if self.counts:
-            self.compact()
-        for minute, counts in self.counts.items():
-            if (start is None or (minute + self.width(minute)) * 60 > start) and (end is None or minute * 60 <= end):
-                avcs += counts[AVC]
-                anomalies += counts[ANOMALY]
-        return avcs, anomalies
-
-    def rows(self):
-        """``[[first minute, AVCs, anomalies], ...]`` compacted, oldest first (for a checkpoint)."""
-        if self.counts:
-            self.compact()
-        return [[minute, counts[AVC], counts[ANOMALY]] for minute, counts in sorted(self.counts.items())]
-
-
 def _pending_level(host, text):
     """Whether a label of a start sequence of ``host`` (its MCS level or whole context) is in ``text``."""
     for pending in host.pending.values():
@@ -258,57 +184,29 @@ def _avc_name(event, fields):
     return name
 
 
-def avc(engine, host, event, record):
-    """An ``AVC`` record (SELinux or AppArmor) of ``event``: added to the guest it concerns, or counted.
-
-    The fields of a SELinux AVC are read only when a level of a running guest
-    or start sequence is in its text (it names a guest by nothing else), and
-    the event's other records (SYSCALL, PATH) only for an AVC a guest owns
-    (an AppArmor AVC without ``pid=`` reads its SYSCALL for the pid).
-    """
-    body = record.body
-    if "apparmor=" not in body and not host.index.level_search(body) and not _pending_level(host, body):
-        engine.unattributed.add(event.epoch, AVC)
-        return
-    fields = record.fields()
-    syscall, sfields = None, None
+def _decision(record, fields):
+    """``(lsm, result, operation, profile, scontext, tcontext)`` of an AVC record; None for an AppArmor
+    ``STATUS`` (profile loads and replacements, not an access decision)."""
     if "apparmor" in fields:
-        if (fields.get("apparmor") or "").upper() == "STATUS":
-            return  # profile loads and replacements, not an access decision
-        lsm = "apparmor"
-        result = (fields.get("apparmor") or "").lower()
-        operation = fields.get("operation")
-        profile = fields.get("profile") or fields.get("label")
-        pid_text = fields.get("pid")
-        if not pid_text:
-            syscall, sfields = _syscall(event)
-            pid_text = sfields.get("pid")
-        session, matched_by = _match_apparmor(host, profile, to_int(pid_text))
-        scontext = tcontext = None
-    else:
-        lsm = "selinux"
-        result, operation = selinux_avc(record.body)
-        profile = None
-        scontext = fields.get("scontext")
-        tcontext = fields.get("tcontext")
-        session, matched_by = _match_selinux(host, scontext, tcontext)
-    if session is None:
-        # a denial while a guest starts: the label (or profile) of its start sequence names it
-        session, matched_by = _match_pending(host, lsm, profile, scontext, tcontext)
-    if session is None:
-        engine.unattributed.add(event.epoch, AVC)
-        return
-    name = _avc_name(event, fields)
+        verdict = fields.get("apparmor") or ""
+        if verdict.upper() == "STATUS":
+            return None
+        return ("apparmor", verdict.lower(), fields.get("operation"), fields.get("profile") or fields.get("label"),
+                None, None)
+    result, operation = selinux_avc(record.body)
+    return ("selinux", result, operation, None, fields.get("scontext"), fields.get("tcontext"))
+
+
+def _avc_item(engine, event, fields, decision, matched_by, syscall=None, sfields=None):
+    """The documented dict of an AVC (``decision``: of ``_decision``); the SYSCALL is read when not given."""
     if sfields is None:
-        # the event's other records are read only for an AVC a guest owns
         syscall, sfields = _syscall(event)
-    user = None
-    if syscall is not None:
-        user = engine.user(syscall, sfields)
+    user = engine.user(syscall, sfields) if syscall is not None else None
+    lsm, result, operation, profile, scontext, tcontext = decision
     item = {
         "epoch": event.epoch, "id": event.id, "lsm": lsm, "result": result,
         "operation": operation, "comm": fields.get("comm") or sfields.get("comm"),
-        "name": name, "pid": to_int(fields.get("pid") or sfields.get("pid")),
+        "name": _avc_name(event, fields), "pid": to_int(fields.get("pid") or sfields.get("pid")),
         "scontext": scontext, "tcontext": tcontext, "tclass": fields.get("tclass"),
         "profile": profile, "user": user, "matched_by": matched_by,
         "permissive": fields.get("permissive"),
@@ -316,7 +214,44 @@ def avc(engine, host, event, record):
     if lsm == "apparmor":
         item["requested_mask"] = fields.get("requested_mask")
         item["denied_mask"] = fields.get("denied_mask")
-    session.avcs.append(item)
+    return item
+
+
+def avc(engine, host, event, record):
+    """An ``AVC`` record (SELinux or AppArmor) of ``event``: added to the guest it concerns, or to
+    ``engine.unattributed``.
+
+    The fields of a SELinux AVC are read only when a level of a running guest
+    or start sequence is in its text (it names a guest by nothing else), and
+    the event's other records (SYSCALL, PATH) only for an AVC a guest owns
+    (an AppArmor AVC without ``pid=`` reads its SYSCALL for the pid); those of
+    an unattributed one when it is listed (``describe``).
+    """
+    body = record.body
+    if "apparmor=" not in body and not host.index.level_search(body) and not _pending_level(host, body):
+        engine.unattributed.add(event.epoch, AVC, host.name, event, record)
+        return
+    fields = record.fields()
+    decision = _decision(record, fields)
+    if decision is None:
+        return
+    lsm, dummy, dummy2, profile, scontext, tcontext = decision
+    syscall, sfields = None, None
+    if lsm == "apparmor":
+        pid_text = fields.get("pid")
+        if not pid_text:
+            syscall, sfields = _syscall(event)
+            pid_text = sfields.get("pid")
+        session, matched_by = _match_apparmor(host, profile, to_int(pid_text))
+    else:
+        session, matched_by = _match_selinux(host, scontext, tcontext)
+    if session is None:
+        # a denial while a guest starts: the label (or profile) of its start sequence names it
+        session, matched_by = _match_pending(host, lsm, profile, scontext, tcontext)
+    if session is None:
+        engine.unattributed.add(event.epoch, AVC, host.name, event, record)
+        return
+    session.avcs.append(_avc_item(engine, event, fields, decision, matched_by, syscall, sfields))
     engine.use(session, event)
 
 
@@ -371,8 +306,16 @@ def _match_pending(host, lsm, profile, scontext, tcontext):
     return None, None
 
 
+def _anomaly_item(engine, event, record, fields, matched_by):
+    return {
+        "epoch": event.epoch, "id": event.id, "type": record.type, "pid": to_int(fields.get("pid")),
+        "comm": fields.get("comm"), "exe": fields.get("exe"), "sig": to_int(fields.get("sig")),
+        "user": engine.user(record, fields), "matched_by": matched_by,
+    }
+
+
 def anomaly(engine, host, event, record):
-    """An ``ANOM_*`` record: added to the guest whose qemu pid or label it has, or counted."""
+    """An ``ANOM_*`` record: added to the guest whose qemu pid or label it has, or to ``engine.unattributed``."""
     fields = record.fields()
     pid = to_int(fields.get("pid"))
     session = host.index.by_pid.get(pid) if pid else None
@@ -381,17 +324,22 @@ def anomaly(engine, host, event, record):
         session = host.index.by_label(fields.get("subj"))
         matched_by = "subj" if session is not None else None
     if session is None:
-        engine.unattributed.add(event.epoch, ANOMALY)
+        engine.unattributed.add(event.epoch, ANOMALY, host.name, event, record)
         return
-    item = {
-        "epoch": event.epoch, "id": event.id, "type": record.type, "pid": pid,
-        "comm": fields.get("comm"), "exe": fields.get("exe"), "sig": to_int(fields.get("sig")),
-        "user": engine.user(record, fields), "matched_by": matched_by,
-    }
+    item = _anomaly_item(engine, event, record, fields, matched_by)
     session.anomalies.append(item)
     engine.use(session, event)
     if record.type == "ANOM_ABEND" and session.crash is None and _is_the_guest(session, matched_by, item):
         session.crash = (event.epoch, event.id)
+
+
+def describe(engine, kind, event, record):
+    """The documented dict of an AVC (``kind`` AVC) or anomaly (ANOMALY) attributed to no guest (``matched_by``
+    null): ``record`` of ``event``, as engine.unattributed kept it."""
+    fields = record.fields()
+    if kind == ANOMALY:
+        return _anomaly_item(engine, event, record, fields, None)
+    return _avc_item(engine, event, fields, _decision(record, fields), None)
 
 
 def _is_the_guest(session, matched_by, anomaly_item):

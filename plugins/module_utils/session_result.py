@@ -5,7 +5,8 @@
 
 ``session_dict`` is one session (its timeline, resources, denials,
 anomalies, proof and raw lines when asked for), ``summarize`` the counts
-of the selected sessions, ``shape_result`` the whole result of a run
+of the selected sessions, ``unattributed_result`` the denials and
+anomalies of no session, ``shape_result`` the whole result of a run
 (sessions, summary, host events, sources, coverage, parse errors, the
 host's clock and the auvirt-style lines).  Every time is given twice, as
 ISO 8601 UTC (time_text.iso) and as epoch seconds rounded to the
@@ -25,6 +26,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_format imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_evidence import session_evidence
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import ANOMALY, AVC
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 _NO_STAMP = (None, None)
@@ -237,6 +239,21 @@ def summarize(sessions, engine, window_start=None, window_end=None):
     }
 
 
+def unattributed_result(engine, summary, window_start=None, window_end=None):
+    """The ``unattributed`` result key: the listed AVCs and anomalies attributed to no session that ``summary``
+    counts, how many it counts beyond them, and how many each host had in all logs read."""
+    avcs = [_timed(item) for item in engine.unattributed_listed(AVC, window_start, window_end)]
+    anomalies = [_timed(item) for item in engine.unattributed_listed(ANOMALY, window_start, window_end)]
+    return {
+        "avcs": avcs,
+        "anomalies": anomalies,
+        "avcs_not_listed": summary["avcs_unattributed"] - len(avcs),
+        "anomalies_not_listed": summary["anomalies_unattributed"] - len(anomalies),
+        "numbers": dict((host, {"avcs": numbers[AVC], "anomalies": numbers[ANOMALY]})
+                        for host, numbers in engine.unattributed.numbers.items()),
+    }
+
+
 def _coverage(tracker, reader, paths, missing_rotated, skipped_files, window_start, window_end, default_host):
     # with a checkpoint, the earlier runs' records count too (the sessions are built from them)
     first, last = reader.span()
@@ -334,6 +351,8 @@ def shape_result(options, window, selected, sessions, engine, tracker, reader, s
         "parse_errors": stats.parse_errors(),
         "host_clock": {"time": iso(options.now), "epoch": r3(options.now)},
     }
+    if all_events:
+        result["unattributed"] = unattributed_result(engine, summary, window_start, window_end)
     if checkpoint is not None:
         result["checkpoint"] = checkpoint
     if warnings:

@@ -26,7 +26,7 @@ import base64
 import json
 import zlib
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import Unattributed
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import Unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import (
     STATES, Pending, Session, SessionHead,
 )
@@ -56,12 +56,15 @@ _TALLY = Row(AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast(0), AtLeast
 _FROZEN_SHAPE = {"frozen": dict(_HEAD_SHAPE, label=_TEXT, tally=_TALLY, details=_TEXT)}
 _PENDING_SHAPE = {"labels": _ITEMS, "resources": _ITEMS, "avcs": _ITEMS, "first_seen": _EPOCH, "ids": [str], "name": _TEXT,
                   "virt": _TEXT, "raw": MapOf([str])}
+# AVCs and anomalies attributed to no session, listed with their fields (session_unattributed.py)
+_LISTED = [Fields({"host": str, "number": AtLeast(1), "epoch": _TIME, "id": str})]
 STATE_SHAPE = {
     "sessions": [Either(_FROZEN_SHAPE, _RUNNING_SHAPE)],
     "hosts": MapOf({"open": [AtLeast(0)], "pending": MapOf(_PENDING_SHAPE), "last_epoch": _EPOCH, "last_id": _ID,
                     "shutdown": Maybe(Row(_EPOCH, str)), "boot_epoch": _EPOCH}),
     "host_events": [Fields({"host": str, "type": str, "epoch": _TIME, "id": str})],
-    "unattributed": [Row(int, AtLeast(0), AtLeast(0))],
+    "unattributed": {"counts": [Row(int, AtLeast(0), AtLeast(0))], "listed": Row(_LISTED, _LISTED),
+                     "numbers": MapOf(Row(AtLeast(0), AtLeast(0)))},
     "unmatched_records": AtLeast(0),
     "virt_records": AtLeast(0),
 }
@@ -101,7 +104,7 @@ def dump(engine):
                      for session in engine.sessions],
         "hosts": hosts,
         "host_events": engine.host_events,
-        "unattributed": engine.unattributed.rows(),
+        "unattributed": engine.unattributed.state(engine.describe_unattributed),
         "unmatched_records": engine.unmatched_records,
         "virt_records": engine.virt_records,
     }

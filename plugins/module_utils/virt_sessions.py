@@ -11,6 +11,7 @@ event to the rules it concerns, each in its own file:
 - session_resources.py: what a ``VIRT_RESOURCE`` record opens and closes;
 - session_attribution.py: AVCs and anomalies -> the guest they concern,
   through per-host indexes by qemu pid and MCS level (constant time);
+- session_unattributed.py: those that concern no guest;
 - session_state.py: the state a checkpoint keeps, frozen ended sessions;
 - session_model.py: ``Session`` and the start sequence (``Pending``), which
   share one small interface.
@@ -19,7 +20,7 @@ Per host (``node=``) the engine keeps a ``Host``: the open session of every
 guest (UUID), the start sequences being assembled, the index, the last
 record and a pending ``SYSTEM_SHUTDOWN``.  What the engine keeps does not
 grow with the time a log spans: unattributed counts are compacted by age
-(session_attribution.Unattributed), a host keeps its newest
+(session_unattributed.Unattributed), a host keeps its newest
 MAX_HOST_EVENTS host events.  The session model is described in
 docs/session-model.md.
 
@@ -38,9 +39,8 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
     DAEMON_TYPES, SERIAL_RESET, VIRT_TYPES, EventId,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import (
-    GuestIndex, Unattributed, is_anomaly,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex, is_anomaly
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import Unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES, Session, to_int
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 
@@ -145,6 +145,14 @@ class SessionEngine(object):
     def unattributed_in(self, start, end):
         """(AVCs, anomalies) attributed to no session, in the minutes (hours, days) that overlap [start, end]."""
         return self.unattributed.count_in(start, end)
+
+    def unattributed_listed(self, kind, start, end):
+        """The listed AVCs (``kind`` AVC) or anomalies (ANOMALY) attributed to no session that
+        ``unattributed_in(start, end)`` counts, as dicts (session_unattributed.Unattributed.listed_in)."""
+        return self.unattributed.listed_in(kind, start, end, self.describe_unattributed)
+
+    def describe_unattributed(self, kind, event, record):
+        return attribution.describe(self, kind, event, record)
 
     def note_host_event(self, item):
         """Note a host event (a dict with ``host``); a host keeps its newest MAX_HOST_EVENTS."""

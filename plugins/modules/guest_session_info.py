@@ -279,6 +279,26 @@ host_events:
   elements: dict
   sample:
     - {host: hv1, type: shutdown, time: "2024-03-11T13:00:00.512+00:00", epoch: 1710162000.512, id: "1710162000.512:1093"}
+unattributed:
+  description:
+    - With O(all_events), the AVC and anomaly records attributed to no guest session that C(summary.avcs_unattributed)
+      and C(summary.anomalies_unattributed) count - C(avcs) and C(anomalies), oldest first, with the fields of
+      attributed ones (C(matched_by) null), C(host) and C(number) (the how-manieth of its kind of that host in all
+      logs read, from 1). Of each kind only the newest 1000 read are listed; C(avcs_not_listed) and
+      C(anomalies_not_listed) are the counted ones beyond those listed. C(numbers) gives, per host, how many of
+      each kind all logs read held (C(avcs), C(anomalies)), whatever the window.
+  returned: when O(all_events=true)
+  type: dict
+  sample:
+    avcs:
+      - {host: hv1, number: 7, time: "2024-03-11T08:00:05.000+00:00", epoch: 1710144005.0, id: "1710144005.000:105",
+         lsm: selinux, result: denied, operation: read, comm: httpd, name: index.html, pid: 812,
+         scontext: "system_u:system_r:httpd_t:s0", tcontext: "unconfined_u:object_r:user_home_t:s0", tclass: file,
+         profile: null, user: apache, matched_by: null, permissive: "0"}
+    anomalies: []
+    avcs_not_listed: 0
+    anomalies_not_listed: 0
+    numbers: {hv1: {avcs: 7, anomalies: 0}}
 sources:
   description:
     - Each file read - C(path), C(bytes), C(compressed), C(records), C(duplicates) (records repeated from the

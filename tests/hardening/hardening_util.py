@@ -73,6 +73,25 @@ def uid_resolver(uid):
     return {0: "root"}.get(uid)
 
 
+def peak_rss_kib():
+    """Peak resident memory of this process (KiB): VmHWM of /proc/self/status where there is one.
+
+    ``ru_maxrss`` of a process started with ``subprocess`` is at least the
+    resident memory of the process it was forked from (Linux keeps the
+    larger of the two across exec), so a child of a large pytest process
+    reports pytest's size instead of its own.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (IOError, OSError):
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 # ------------------------------------------------------------------ files
 
 _SCRATCH = []
@@ -130,6 +149,21 @@ def engine(paths, **options):
 
 
 FULL = dict(all_events=True, proof=True, raw=True, auvirt_lines=True, show_uuid=True)
+
+
+def half_read(directory, source):
+    """``(log, checkpoint path, full-read result)``: the first half of the log ``source`` copied to
+    ``directory``/audit.log and read with the checkpoint ``directory``/state.json, then the rest appended."""
+    with open(source, "rb") as handle:
+        data = handle.read().splitlines(True)
+    log = os.path.join(directory, "audit.log")
+    state = os.path.join(directory, "state.json")
+    with open(log, "wb") as handle:
+        handle.write(b"".join(data[:len(data) // 2]))
+    engine([log], checkpoint=state, **FULL)
+    with open(log, "ab") as handle:
+        handle.write(b"".join(data[len(data) // 2:]))
+    return log, state, engine([log], **FULL)
 
 
 def basic(result):

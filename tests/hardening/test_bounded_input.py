@@ -5,7 +5,7 @@
 
 Each case runs ``run()`` in a child process under the limits the case is
 about (open files), and reports the child's peak resident memory
-(``ru_maxrss``) and CPU time; the bounds are generous - they tell a bounded
+(VmHWM, ``hardening_util.peak_rss_kib``) and CPU time; the bounds are generous - they tell a bounded
 run from one that grows with the input, they are no speed goal.
 """
 from __future__ import absolute_import, division, print_function
@@ -26,11 +26,11 @@ limit = %(nofile)r
 if limit:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 import conftest
+from hardening_util import peak_rss_kib
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 started = time.process_time()
 result = run(default_host="hv", now=1800000000, **%(options)r)
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"peak_rss_kib": usage.ru_maxrss, "cpu_s": round(time.process_time() - started, 2),
+print(json.dumps({"peak_rss_kib": peak_rss_kib(), "cpu_s": round(time.process_time() - started, 2),
                   "sources": [[s["path"], s["records"]] for s in result["sources"]],
                   "sessions": result["summary"]["sessions"], "parse_errors": result["parse_errors"],
                   "warnings": result.get("warnings", [])}))

@@ -23,7 +23,7 @@ import os
 
 from hypothesis import given, settings, strategies as st
 
-from hardening_util import FULL, REAL, budget, count, engine, scratch_dir
+from hardening_util import FULL, REAL, budget, count, engine, half_read, read, scratch_dir
 
 LOG = os.path.join(REAL, "raw-lifecycle.log")
 
@@ -36,19 +36,8 @@ JSON_VALUES = st.recursive(
 
 def _prepare():
     """(log, checkpoint bytes, full-read result): the first half read with a checkpoint, the rest appended."""
-    directory = scratch_dir()
-    with open(LOG, "rb") as handle:
-        data = handle.read().splitlines(True)
-    log = os.path.join(directory, "audit.log")
-    state = os.path.join(directory, "state.json")
-    with open(log, "wb") as handle:
-        handle.write(b"".join(data[:len(data) // 2]))
-    engine([log], checkpoint=state, **FULL)
-    with open(log, "ab") as handle:
-        handle.write(b"".join(data[len(data) // 2:]))
-    with open(state, "rb") as handle:
-        saved = handle.read()
-    return log, saved, engine([log], **FULL)
+    log, state, full = half_read(scratch_dir(), LOG)
+    return log, read(state), full
 
 
 _PREPARED = []

@@ -18,6 +18,9 @@ description:
   - Follows the audit log of a libvirt hypervisor and puts one event on the queue for every guest start, stop,
     crash, failed start, host shutdown or crash under a running guest, live migration, SELinux/AppArmor denial,
     anomaly, lost audit records and audit daemon stop - seconds after auditd wrote it.
+  - Denials and anomalies that concern no guest (a host service's, a container's) are events too, with
+    C(details.attributed) false and no guest; of a flood of them, the newest 1000 between two polls are events
+    and one C(avc_flood) (C(anomaly_flood)) event says how many more came (C(details.not_listed)).
   - Reads the log with the engine of M(virtaudit.auvirt.guest_session_info) and its O(checkpoint), so each poll
     reads only the new bytes, also across a log rotation.
   - A small state file beside the checkpoint (O(checkpoint) with C(.events) appended) remembers what was
@@ -71,10 +74,11 @@ options:
     description:
       - The event kinds to put on the queue; all when empty.
       - The others are still recorded as seen, so adding a kind later does not bring back old events.
+      - V(avc) brings V(avc_flood) with it and V(anomaly) V(anomaly_flood) (how many were not listed).
     type: list
     elements: str
     choices: [started, migrated_in, failed_start, stopped, migrated_out, crashed, down, lost, avc, anomaly,
-              records_lost, audit_stopped]
+              avc_flood, anomaly_flood, records_lost, audit_stopped]
     default: []
   interval:
     description:
@@ -128,7 +132,7 @@ EXAMPLES = r"""
         start: "2026-03-01"
         interval: 10
   rules:
-    - name: Denials of any guest
+    - name: Denials, of a guest or not
       condition: event.kind == "avc"
       action:
         print_event:

@@ -199,10 +199,11 @@ def lost_and_gap(t0=T0):
 
 
 def unattributed(t0=T0):
-    """A denial of an unlabelled guest's qemu: matched to no session, so no avc event (docs/events.md)."""
+    """A denial of an unlabelled guest's qemu: matched to no session, an avc event of no guest (docs/events.md)."""
     g, h, s = one_host("unattributed", "hv05", t0, 15, 900, first="legacy01")
     h.tick(10)
     h.avc(g["legacy01"], "/srv/share/data.img")
+    s.expect("avc", "hv05", None, "denied")
     s.step("an unattributed denial")
     return s
 

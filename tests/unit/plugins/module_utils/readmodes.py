@@ -5,6 +5,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 
 def merged_sources(first, second):
     """The sources of a run and of the run that went on from its checkpoint, as one read would list them."""
@@ -21,3 +23,16 @@ def merged_sources(first, second):
         else:
             out.append(dict(source))
     return out
+
+
+def resumed(run, path, data, cut, state, **options):
+    """The run that goes on from a checkpoint (``state``, written anew) of ``path`` holding the first ``cut`` bytes
+    of ``data``, once ``path`` holds all of them."""
+    if os.path.exists(state):
+        os.remove(state)
+    with open(path, "wb") as handle:
+        handle.write(data[:cut])
+    run(paths=[path], checkpoint=state, **options)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return run(paths=[path], checkpoint=state, **options)

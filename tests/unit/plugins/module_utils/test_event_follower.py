@@ -19,9 +19,10 @@ import stat
 import pytest
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils import event_scenarios
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import event_follower, guest_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import event_follower, guest_events, session_unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
 LATER = 7 * 86400.0
 
@@ -332,6 +333,31 @@ def test_state_file_is_private_and_checked(tmp_path):
         assert message in follower.warnings[0], follower.warnings
 
 
+def test_state_of_version_1_is_read_and_counts_no_flood_from_before(tmp_path, monkeypatch):
+    """A state written before AVCs of no guest were followed: its numbers are not known, so the first poll counts
+    only what that run does not list; nothing else changes."""
+    monkeypatch.setattr(session_unattributed, "MAX_LISTED", 3)
+    follow = Follow(tmp_path, event_scenarios.lifecycle(), steps=2)
+    path = follow.checkpoint + ".events"
+    with open(path) as handle:
+        state = json.load(handle)
+    assert state["version"] == 2 and state["numbers"] == {}
+    del state["numbers"]
+    state["version"] = 1
+    with open(path, "w") as handle:
+        json.dump(state, handle)
+    follower = follow.restart()
+    log = Log(t=event_scenarios.T0 + 3600, serial=90000, node=None)
+    lines = [log.add("AVC", HTTPD % n) for n in range(5)]
+    follow.log.append(lines)
+    follow.clock.now = log.t + 3
+    events = follow.poll()
+    assert follower.warnings == []
+    assert [(e["kind"], e["details"].get("not_listed")) for e in events if e["kind"].startswith("avc")] == \
+        [("avc_flood", 2)] + [("avc", None)] * 3
+    assert follower.state["numbers"] == {"hv01": [5, 0]}
+
+
 def test_state_of_another_host_is_not_used(tmp_path):
     follow = Follow(tmp_path, event_scenarios.lifecycle())
     follow.poll()
@@ -394,3 +420,59 @@ def test_state_path_that_is_no_regular_file_is_neither_read_nor_replaced(tmp_pat
     assert stat.S_ISFIFO(os.stat(path).st_mode)
     assert any("not a regular file" in warning for warning in follower.warnings), follower.warnings
     assert [e["kind"] for e in follow.events] == ["started", "migrated_in"]
+
+
+HTTPD = ('avc:  denied  { read } for  pid=812 comm="httpd" name="f%d" dev="dm-0" ino=4 '
+         "scontext=system_u:system_r:httpd_t:s0 tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file permissive=0")
+
+
+@pytest.mark.parametrize("kinds", [None, ["avc"]])
+def test_a_flood_of_unattributed_denials_is_listed_or_counted_never_lost(tmp_path, monkeypatch, kinds):
+    """More denials of no guest between two polls than are listed: the newest are events, one ``avc_flood`` says
+    how many were not; across polls, a rotation and a restart, each once."""
+    monkeypatch.setattr(session_unattributed, "MAX_LISTED", 20)
+    log = event_scenarios.AuditdLog(tmp_path / "log")
+    checkpoint = str(tmp_path / "guest_events.checkpoint")
+    clock = Clock(event_scenarios.T0 - 1)
+    builder = Log(t=event_scenarios.T0, serial=5000)
+    events = []
+
+    def follower():
+        return event_follower.EventFollower(checkpoint, auditd_conf=log.conf, host="hv", clock=clock, kinds=kinds)
+
+    def denials(count, rotate_after=None):
+        for number in range(count):
+            if number == rotate_after:
+                log.rotate()
+            log.append([builder.add("AVC", HTTPD % builder.serial)])
+            builder.tick(0.25)
+        clock.now = builder.t + 3
+
+    def poll(source):
+        got = source.poll()
+        source.commit()
+        events.extend(got)
+
+    source = follower()
+    poll(source)
+    denials(75)
+    poll(source)
+    denials(10)
+    poll(source)
+    source = follower()  # a restart
+    denials(50, rotate_after=17)
+    poll(source)
+    clock.now += LATER
+    poll(source)
+    fingerprints = [e["fingerprint"] for e in events]
+    assert len(fingerprints) == len(set(fingerprints))
+    avcs = [e["details"]["number"] for e in events if e["kind"] == "avc"]
+    floods = [(e["details"]["not_listed"], e["details"]["first_number"], e["details"]["last_number"])
+              for e in events if e["kind"] == "avc_flood"]
+    assert avcs == list(range(56, 86)) + list(range(116, 136))
+    assert floods == [(55, 1, 75), (30, 86, 135)]
+    assert all(e["host"] == "hv" and e["name"] is None and e["details"]["attributed"] is False for e in events)
+    # the flood's place in time: before the first denial listed after it
+    flood = [e for e in events if e["kind"] == "avc_flood"][1]
+    after = events[events.index(flood) + 1]
+    assert after["details"]["number"] == 116 and flood["evidence"] == after["evidence"]

@@ -21,9 +21,10 @@ import re
 import pytest
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils import event_scenarios
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
+from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -124,9 +125,9 @@ def test_every_event_has_the_documented_keys():
         assert event["evidence"] == sorted(event["evidence"], key=EventId.key)
         assert json.loads(json.dumps(event)) == event
         if event["kind"] in ("avc", "anomaly"):
-            assert event["details"]["attributed"] is True
+            assert event["details"]["attributed"] is (event["name"] is not None)
         if event["name"] is None:
-            assert event["kind"] in ("records_lost", "audit_stopped") and event["session_id"] is None
+            assert event["kind"] in ("records_lost", "audit_stopped", "avc", "anomaly") and event["session_id"] is None
         else:
             assert event["session_id"].startswith("testhost/%s/" % event["uuid"])
     assert kinds == {"started", "failed_start", "stopped", "migrated_out", "crashed", "down", "avc", "anomaly",
@@ -208,10 +209,63 @@ def test_session_whose_start_is_not_in_the_log(tmp_path):
     assert "started" not in [e["kind"] for e in events if e["name"] == "web01"]
 
 
-def test_unattributed_denial_is_counted_but_no_event(tmp_path):
+def test_unattributed_denial_is_an_event_of_no_guest(tmp_path):
     result = _scenario_result(tmp_path, event_scenarios.unattributed())
     assert result["summary"]["avcs_unattributed"] == 1
-    assert [e["kind"] for e in _derive(result)[0]] == ["started"]
+    started, avc = _derive(result)[0]
+    assert (started["kind"], avc["kind"]) == ("started", "avc")
+    item, = result["unattributed"]["avcs"]
+    assert avc["host"] == "hv05" and avc["name"] is None and avc["uuid"] is None and avc["session_id"] is None
+    assert (avc["time"], avc["epoch"], avc["evidence"]) == (item["time"], item["epoch"], [item["id"]])
+    assert avc["reason"] == "denied"
+    assert avc["fingerprint"] == guest_events.fingerprint("avc", "hv05", item["id"])
+    assert avc["details"] == dict([(key, item[key]) for key in (
+        "lsm", "result", "operation", "comm", "name", "pid", "scontext", "tcontext", "tclass", "profile", "user",
+        "matched_by", "number")] + [("attributed", False)])
+    assert avc["details"]["lsm"] == "selinux" and avc["details"]["number"] == 1 and avc["details"]["pid"]
+
+
+def _flood_result(tmp_path, monkeypatch, count):
+    monkeypatch.setattr(session_unattributed, "MAX_LISTED", 5)
+    log = Log(t=1710144000.0, serial=100, node="hv9")
+    for number in range(count):
+        log.add("AVC", 'avc:  denied  { read } for  pid=812 comm="httpd" name="f%d" dev="dm-0" ino=4 '
+                "scontext=system_u:system_r:httpd_t:s0 tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file "
+                "permissive=0" % number)
+        log.tick(2)
+    log.add("ANOM_PROMISCUOUS", "dev=eth0 prom=256 old_prom=0 auid=0 uid=0 gid=0 ses=1")
+    return run(paths=[log.write(tmp_path / "audit.log")], all_events=True, default_host="hv")
+
+
+def test_a_single_result_says_how_many_were_not_listed(tmp_path, monkeypatch):
+    result = _flood_result(tmp_path, monkeypatch, 12)
+    events = _derive(result)[0]
+    assert [e["kind"] for e in events] == ["avc_flood"] + ["avc"] * 5 + ["anomaly"]
+    flood = events[0]
+    first = result["unattributed"]["avcs"][0]
+    assert flood["host"] == "hv9" and flood["details"] == {"not_listed": 7, "first_number": None,
+                                                           "last_number": None, "attributed": False}
+    assert (flood["time"], flood["evidence"], flood["reason"]) == (first["time"], [first["id"]], None)
+    assert [e["details"]["number"] for e in events[1:6]] == [8, 9, 10, 11, 12]
+    assert events[-1]["reason"] == "ANOM_PROMISCUOUS" and events[-1]["details"]["attributed"] is False
+
+
+def test_numbers_of_an_earlier_result_say_how_many_came_between(tmp_path, monkeypatch):
+    result = _flood_result(tmp_path, monkeypatch, 12)
+    # the last result saw 3 denials of hv9: 4 to 7 were neither listed now nor then
+    events = guest_events.happenings(result, numbers={"hv9": [3, 0]})[0]
+    flood, = [e for e in events if e["kind"] == "avc_flood"]
+    assert flood["details"] == {"not_listed": 4, "first_number": 4, "last_number": 12, "attributed": False}
+    assert flood["fingerprint"] == guest_events.fingerprint("avc_flood", "hv9", "4-12")
+    # every one came since: nothing missing
+    events = guest_events.happenings(result, numbers={"hv9": [9, 0]})[0]
+    assert "avc_flood" not in [e["kind"] for e in events]
+    # numbers of another reading (fewer logs, counted again from 1): no guess
+    events = guest_events.happenings(result, numbers={"hv9": [40, 0]})[0]
+    assert "avc_flood" not in [e["kind"] for e in events]
+    # a host the last result had none of: all of them came since
+    events = guest_events.happenings(result, numbers={})[0]
+    assert [e["details"]["not_listed"] for e in events if e["kind"] == "avc_flood"] == [7]
 
 
 def test_iso_and_ids():
