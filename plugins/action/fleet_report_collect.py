@@ -17,6 +17,7 @@ import time
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_results
 
 MODULE = "virtaudit.auvirt.fleet_report_collect"
@@ -51,7 +52,7 @@ class ActionModule(ActionBase):
             fleet_results.write_record(path, fleet_results.new_record(
                 host, status="failed", now=started,
                 msg="the collection started at %s did not finish (the task timed out - fleet_report_host_timeout - or the run was "
-                    "stopped)" % fleet_results.iso_utc(started), **base))
+                    "stopped)" % iso(started), **base))
         except (OSError, IOError, ValueError) as exc:
             result.update(failed=True, msg="cannot write the result file %s: %s" % (path, exc), path=path)
             return result

@@ -23,15 +23,17 @@ __metaclass__ = type
 
 from collections import OrderedDict, deque
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import RECORD_STATE_SHAPE
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import ParseError, parse_line
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    DAEMON_TYPES, SERIAL_RESET, ParseError, parse_line,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.reader_state import RECORD_STATE_SHAPE
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import NonEmpty
 
 MAX_OPEN = 32
 MAX_AGE = 2.0
 
 # The shape of EventGrouper.state() in a checkpoint (module_utils/state_shape.py): the waiting events,
-# each a list of its records (audit_reader.record_state)
+# each a list of its records (reader_state.record_state)
 STATE_SHAPE = [NonEmpty(RECORD_STATE_SHAPE)]
 
 
@@ -115,7 +117,7 @@ class Event(object):
 
 def _key(record):
     key = (record.node, record.sec, record.ms, record.serial)
-    if record.type.startswith("DAEMON_"):
+    if record.type in DAEMON_TYPES:
         # auditd numbers its own records: the same time and serial may belong to a kernel event
         key += (record.type,)
     return key
@@ -142,13 +144,13 @@ class EventGrouper(object):
         """The events ``record`` completes (a list, often empty)."""
         pending = self.pending
         rtype = record.type
-        if rtype[0] == "_":
+        if rtype == SERIAL_RESET:
             # a marker (its node restarted): that node's events before it are complete
             out = self._drain(record.node)
             out.append(Event([record], self.keep_raw))
             return out
         key = (record.node, record.sec, record.ms, record.serial)
-        if rtype.startswith("DAEMON_"):
+        if rtype in DAEMON_TYPES:
             # auditd numbers its own records: the same time and serial may belong to a kernel event
             key += (rtype,)
         group = pending.get(key)
@@ -187,7 +189,7 @@ class EventGrouper(object):
         return out
 
     def state(self, record_state):
-        """The waiting events, each record written with ``record_state`` (see audit_reader.record_state)."""
+        """The waiting events, each record written with ``record_state`` (see reader_state.record_state)."""
         return [[record_state(record) for record in group] for group in self.pending.values()]
 
     def restore(self, state, record_from_state):

@@ -12,6 +12,10 @@ A line looks like::
 Only the header is parsed eagerly; the fields are tokenised on demand
 (``Record.fields()``) because most lines of a hypervisor's log are of no
 interest to the session engine.
+
+``EventId`` is the one place that writes and reads event ids
+(``SECONDS.MILLIS:SERIAL``); the record types every step shares
+(``SERIAL_RESET``, ``DAEMON_TYPES``, ``VIRT_TYPES``) are defined here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +30,17 @@ _HEADER = re.compile(r"(?:node=(\S*) )?type=(\S+) msg=audit\((\d+)\.(\d+):(\d+)\
 _TOKEN = re.compile(r"(?<![^\s'])([A-Za-z0-9_.-]+)=(\"[^\"]*\"|'[^']*'|\S*)")
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 _UNKNOWN_TYPE = re.compile(r"^UNKNOWN\[(\d+)\]$")
+# SECONDS[.FRACTION]:SERIAL, decimal digits (what EventId.parse accepts)
+_EVENT_ID = re.compile(r"(\d+(?:\.\d+)?):(\d+)\Z")
+
+# The type of the marker record the reader puts where a node's event serial restarts (a reboot): not a
+# record of the log (a log's types never start with "_").
+SERIAL_RESET = "_SERIAL_RESET"
+# auditd's own records: numbered by auditd, not by the kernel (no serial tracking, not a host's last record)
+DAEMON_TYPES = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG", "DAEMON_RECONFIG",
+                          "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT", "DAEMON_CLOSE", "DAEMON_ERR"))
+# libvirt's records of a guest's lifecycle, its label and its resources
+VIRT_TYPES = ("VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID")
 
 # Record type numbers for the kinds auditd may print as UNKNOWN[N] when its
 # tables are older than the sender.
@@ -75,6 +90,84 @@ class ParseError(ValueError):
     """A line that is not an audit record."""
 
 
+class EventId(tuple):
+    """An audit event id, ``SECONDS.MILLIS:SERIAL`` (``1710144000.600:1001``), as ``(seconds, serial)``.
+
+    Every record of one event carries the same id.  The one place ids are
+    written and read:
+
+    - ``EventId.format(sec, ms, serial)``: the id of a record's header
+      (the digits of its seconds and milliseconds as written, its serial);
+    - ``EventId.time(sec, ms)``: the time of a record, ``int(sec) + int(ms)
+      / 1000.0`` (the engine's epochs are exactly this float);
+    - ``EventId.parse(text)``: an EventId (a tuple ``(seconds as a float,
+      serial as an int)``), or None for text that is not an id;
+    - ``EventId.key(text)``: the sort key - by time, then by serial as a
+      number (``:99`` before ``:100``);
+    - ``EventId.epoch(text)``: its time in seconds to the millisecond, or None.
+
+    An id is decimal digits, optionally a fraction (the engine writes three
+    digits), and a colon followed by the serial's digits.  Anything else - None, ``""``,
+    ``junk``, ``1.5``, ``:7``, two colons, a serial too long for ``int()`` -
+    is *malformed*, everywhere alike: its epoch is None and it sorts as
+    ``0.000:0``, before every well-formed id (as a time the engine does not
+    know sorts as 0.0 in a session's timeline).  The engine writes only
+    well-formed ids; malformed ones come from elsewhere (a fleet report's
+    result files).
+    """
+
+    __slots__ = ()
+
+    @property
+    def seconds(self):
+        return self[0]
+
+    @property
+    def serial(self):
+        return self[1]
+
+    @staticmethod
+    def format(sec, ms, serial):
+        """``SECONDS.MILLIS:SERIAL`` of a record's header fields."""
+        return "%s.%s:%d" % (sec, ms, serial)
+
+    @staticmethod
+    def time(sec, ms):
+        """Epoch seconds of a record's header fields (the digits of its seconds and milliseconds)."""
+        return int(sec) + int(ms) / 1000.0
+
+    @classmethod
+    def parse(cls, text):
+        """The EventId of ``text`` (a str, or anything ``str()`` makes one of), or None when it is malformed."""
+        if text.__class__ is not str:
+            if text is None:
+                return None
+            text = str(text)
+        match = _EVENT_ID.match(text)
+        if match is None:
+            return None
+        seconds, serial = match.groups()
+        try:
+            return tuple.__new__(cls, (float(seconds), int(serial)))
+        except ValueError:  # more digits than int() reads (Python 3.11+)
+            return None
+
+    @classmethod
+    def key(cls, text):
+        """Sort key of an id: ``(seconds, serial)``; a malformed id sorts as ``0.000:0``."""
+        return cls.parse(text) or MALFORMED_ID
+
+    @classmethod
+    def epoch(cls, text):
+        """Epoch seconds of an id to the millisecond (``1710144000.6``), or None when it is malformed."""
+        parsed = cls.parse(text)
+        return None if parsed is None else round(parsed[0], 3)
+
+
+# how a malformed event id sorts: as 0.000:0
+MALFORMED_ID = EventId((0.0, 0))
+
+
 class Record(object):
     """One audit record.  ``fields()`` is computed on first use."""
 
@@ -87,7 +180,7 @@ class Record(object):
         self.sec = sec
         self.ms = ms
         self.serial = serial
-        self.epoch = int(sec) + int(ms) / 1000.0
+        self.epoch = EventId.time(sec, ms)
         self.body = body
         self.enriched = enriched
         self.source = source
@@ -102,7 +195,7 @@ class Record(object):
     def id(self):
         """The event id ``SECONDS.MILLIS:SERIAL`` as written in the log."""
         if self._id is None:
-            self._id = "%s.%s:%d" % (self.sec, self.ms, self.serial)
+            self._id = EventId.format(self.sec, self.ms, self.serial)
         return self._id
 
     def fields(self):

@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import operator
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, Row
 
 RESET_TOLERANCE = 64
@@ -117,8 +118,8 @@ class SerialTracker(object):
                 gaps.pop(0)
             gaps.append({
                 "host": node,
-                "after_id": "%s.%s:%s" % last,
-                "before_id": "%s.%s:%d" % (sec, ms, serial),
+                "after_id": EventId.format(*last),
+                "before_id": EventId.format(sec, ms, serial),
                 "missing": count,
                 "source": source,
                 "line": line,

@@ -21,6 +21,7 @@ The escaping of free text and the time columns are in
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import (
     ctime16,
     duration_text,
@@ -68,23 +69,6 @@ def _resource_period(res):
     return period(opened, res.get('closed_epoch'))
 
 
-def _id_key(event_id):
-    """Sort key of an event id ``SECONDS.MILLIS:SERIAL``."""
-    if not event_id:
-        return (float('inf'), 0, u'')
-    text = str(event_id)
-    stamp, _sep, serial = text.rpartition(u':')
-    try:
-        epoch = float(stamp)
-    except ValueError:
-        epoch = float('inf')
-    try:
-        num = int(serial)
-    except ValueError:
-        num = 0
-    return (epoch, num, text)
-
-
 def _proof_ids(ids):
     seen = set()
     out = []
@@ -92,12 +76,12 @@ def _proof_ids(ids):
         if event_id and event_id not in seen:
             seen.add(event_id)
             out.append(event_id)
-    out.sort(key=_id_key)
+    out.sort(key=EventId.key)
     return out
 
 
 def _serial(event_id):
-    return _id_key(event_id)[1]
+    return EventId.key(event_id)[1]
 
 
 def _prefix(session, user, columns):

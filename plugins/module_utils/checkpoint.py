@@ -24,12 +24,12 @@ import os
 import stat
 import tempfile
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_reader, audit_serials, virt_sessions
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
-    GZIP_MAGIC, open_log, record_from_state, record_state,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_serials, reader_state, virt_sessions
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_files import GZIP_MAGIC, open_log
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.reader_state import record_from_state, record_state
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 FORMAT = "virtaudit.auvirt checkpoint"
 VERSION = 5
@@ -45,7 +45,7 @@ STATE_SHAPE = {
                  "size": Maybe(AtLeast(0)), "offset": AtLeast(0), "lines": AtLeast(0), "path": str},
     "engine": virt_sessions.STATE_SHAPE,
     "serials": audit_serials.STATE_SHAPE,
-    "reader": audit_reader.STATE_SHAPE,
+    "reader": reader_state.STATE_SHAPE,
     "grouper": audit_events.STATE_SHAPE,
     "written_at": str,
 }
@@ -207,3 +207,47 @@ def store(path, info, options, position, engine, tracker, reader, grouper, read_
         info["saved"] = True
     except CheckpointError as exc:
         warnings.append(str(exc))
+
+
+class RunCheckpoint(object):
+    """The checkpoint of one run (session_report.run): where it resumes, and the save when everything is read.
+
+    ``trust``: False to read every log without resuming (the run made again
+    after a checkpoint whose content broke it); the checkpoint is still
+    written.  ``restored`` is True once the run's state comes from the
+    checkpoint: from then on a failure of the run is the checkpoint's.
+    ``info`` is the ``checkpoint`` result dict.
+    """
+
+    def __init__(self, path, default_host, keep_raw, trust=True):
+        self.path = path
+        # raw lines are kept for every event only when asked for: a checkpoint without them cannot give them
+        self.options = {"default_host": default_host, "engine": VERSION, "raw": keep_raw}
+        self.trust = trust
+        self.restored = False
+        self.info = {"path": path, "used": False, "saved": False}
+
+    def resume(self, paths, engine, tracker, reader, grouper, warnings):
+        """Restore the engine, tracker, reader and grouper; returns ``(paths still to read, (offset, lines) of
+        the first or None)`` (see ``resume``)."""
+        if not self.trust:
+            return paths, None
+        self.restored = True
+        paths, start, self.info = resume(self.path, paths, self.options, engine, tracker, reader, grouper, warnings)
+        self.restored = self.info["used"]
+        return paths, start
+
+    def saver(self, stats, engine, tracker, reader, grouper, now, warnings):
+        """The function the reader calls when everything is read (``before_flush``): it saves where this run
+        stopped; the records still held back and the events still open go to the next run."""
+        def save():
+            sources = stats.sources
+            if sources and sources[-1]["identity"] is None:
+                warnings.append("checkpoint %s not written: the live log was not read" % self.path)
+            elif sources:
+                last = sources[-1]
+                position = dict(last["identity"])  # the identity is taken from the handle that read the file
+                position.update(offset=last["end_offset"], lines=last["end_line"], path=last["path"])
+                store(self.path, self.info, self.options, position, engine, tracker, reader, grouper,
+                      [source["path"] for source in sources], iso(now), warnings)
+        return save

@@ -45,7 +45,8 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report, time_text
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import AUDITD_CONF
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,
@@ -55,7 +56,6 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape impor
     check_shape,
 )
 
-AUDITD_CONF = "/etc/audit/auditd.conf"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STATE_FORMAT = "virtaudit.auvirt guest_events state"
 STATE_VERSION = 2  # 2: numbers (version 1, without them, is still read)
@@ -222,7 +222,7 @@ class EventFollower(object):
     def commit(self):
         """Save the state after the events of the last poll were handed on."""
         if self._dirty and self.state is not None:
-            self.state["written_at"] = guest_events.iso(self._clock())
+            self.state["written_at"] = time_text.iso(self._clock())
             try:
                 save_state(self.state_path, self.state)
             except StateError as exc:

@@ -25,7 +25,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import time
+
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 KINDS = ("started", "migrated_in", "failed_start", "stopped", "migrated_out", "crashed", "down", "lost",
          "avc", "anomaly", "avc_flood", "anomaly_flood", "records_lost", "audit_stopped")
@@ -58,29 +60,6 @@ def fingerprint(*parts):
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def iso(epoch):
-    """ISO 8601 UTC with milliseconds, like every time of a result."""
-    millis = int(round(epoch * 1000))
-    return "%s.%03d+00:00" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)), millis % 1000)
-
-
-def id_epoch(event_id):
-    """Epoch seconds of an event id ``SECONDS.MILLIS:SERIAL``, or None."""
-    try:
-        return round(float(str(event_id).partition(":")[0]), 3)
-    except ValueError:
-        return None
-
-
-def id_key(event_id):
-    """Sort key of an event id: (epoch, serial)."""
-    stamp, dummy, serial = str(event_id).partition(":")
-    try:
-        return (float(stamp), int(serial))
-    except ValueError:
-        return (0.0, 0)
-
-
 def session_id(session):
     """``HOST/UUID/START_ID``; a session whose start is not in the logs: ``HOST/UUID/seen-FIRST_SEEN_EPOCH``."""
     anchor = session.get("start_id")
@@ -91,7 +70,7 @@ def session_id(session):
 
 
 def _ids(*ids):
-    return sorted(set(i for i in ids if i), key=id_key)
+    return sorted(set(i for i in ids if i), key=EventId.key)
 
 
 def _event(kind, host, epoch, iso_time, key, evidence, reason=None, session=None, details=None):
@@ -255,7 +234,7 @@ def _gap_events(result, now):
     pending = 0
     gaps = ((result.get("coverage") or {}).get("serial_gaps") or {}).get("gaps") or []
     for gap in gaps:
-        epoch = id_epoch(gap.get("before_id"))
+        epoch = EventId.epoch(gap.get("before_id"))
         if epoch is None:
             continue
         if now is not None and now - epoch < GAP_SETTLE:
@@ -333,7 +312,7 @@ def order_key(event):
     """Events in time order, then by event serial; the events of one audit event in cause-and-effect order."""
     first = event["evidence"][0] if event["evidence"] else ""
     epoch = event["epoch"] if event["epoch"] is not None else 0.0
-    return (epoch, id_key(first)[1], _TIE_RANK[event["kind"]], event["fingerprint"])
+    return (epoch, EventId.key(first)[1], _TIE_RANK[event["kind"]], event["fingerprint"])
 
 
 def compact(event):

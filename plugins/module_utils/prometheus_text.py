@@ -28,8 +28,7 @@ import math
 import os
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
-
-STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
 FILE_MODE = 0o644
 
 # name -> help text; the order of the file

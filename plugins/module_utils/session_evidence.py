@@ -18,7 +18,7 @@ dicts of ``all_events`` alike.  Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 # event ids kept per kind; the counts stay exact
 MAX_IDS = 50

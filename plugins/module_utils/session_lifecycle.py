@@ -24,6 +24,7 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import Pending, Session, to_int
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_resources import close_all
 
@@ -211,10 +212,10 @@ def _last_of_boot(host, event, evidence):
     previous = event.first.previous
     if previous is not None:
         sec, ms, serial = previous
-        epoch = int(sec) + int(ms) / 1000.0
+        epoch = EventId.time(sec, ms)
         # a marker's previous record ends the old boot; a SYSTEM_BOOT's does unless it is a late record
         if evidence == "serial_reset" or last_epoch is None or epoch > last_epoch:
-            last_epoch, last_id = epoch, "%s.%s:%d" % (sec, ms, serial)
+            last_epoch, last_id = epoch, EventId.format(sec, ms, serial)
     return last_epoch, last_id
 
 

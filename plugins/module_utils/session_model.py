@@ -116,7 +116,7 @@ class Session(SessionHead, Evidence):
 
     def tally(self):
         """What the session adds to a summary: ``[starts, failed operations, stops, resources, AVCs, anomalies,
-        first time, last time]`` (see ``session_report.summarize``)."""
+        first time, last time]`` (see ``session_result.summarize``)."""
         failed = self.state == "failed"
         starts = 1 if self.start_id and not failed else 0
         failed_ops = 1 if failed else 0

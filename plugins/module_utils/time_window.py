@@ -24,13 +24,10 @@ import math
 import re
 import time
 
-# ``recent`` is ten minutes back, as in ausearch/auvirt.
-RECENT_SECONDS = 600
-
-# An inclusive end that stands for "the whole of this day/second" is returned
-# as the next boundary minus one microsecond: later than any audit timestamp
-# (millisecond resolution) inside the period, earlier than the next period.
-END_EPSILON = 1e-6
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.day_keywords import (
+    END_EPSILON, KEYWORDS, POINT_KEYWORDS, RECENT_SECONDS, resolve_period, whole_second_end,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso_local, utc_offset
 
 # Bare numbers are epoch seconds only from 1973-03-03 on: smaller numbers are
 # far more likely a mistake (``20240311``, ``7``) than a real audit time.
@@ -39,12 +36,6 @@ MIN_EPOCH = 100000000
 MAX_EPOCH = 253402300800
 
 UNIT_SECONDS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
-
-# Keywords naming an instant.
-POINT_KEYWORDS = ('now', 'recent', 'boot')
-# Keywords naming a period of whole local days; they accept a time of day.
-PERIOD_KEYWORDS = ('today', 'yesterday', 'this-week', 'week-ago', 'this-month', 'this-year')
-KEYWORDS = POINT_KEYWORDS + PERIOD_KEYWORDS
 
 ACCEPTED = (
     "Accepted: a keyword (now, recent, boot, today, yesterday, this-week, week-ago, "
@@ -80,11 +71,6 @@ def _error(value, reason=None):
     return ValueError(text + ". " + ACCEPTED)
 
 
-def _utc_offset(epoch):
-    """Offset of local time from UTC, in seconds, at ``epoch``."""
-    return calendar.timegm(time.localtime(epoch)) - int(math.floor(epoch))
-
-
 def _local_to_epoch(year, month, day, hour=0, minute=0, second=0, later=False):
     """Epoch of a local wall-clock time.
 
@@ -98,7 +84,7 @@ def _local_to_epoch(year, month, day, hour=0, minute=0, second=0, later=False):
     offsets = set()
     for probe in (-2 * 86400, -86400, 0, 86400, 2 * 86400):
         try:
-            offsets.add(_utc_offset(wall + probe))
+            offsets.add(utc_offset(wall + probe))
         except (OverflowError, ValueError, OSError):
             pass  # beyond what the platform's localtime() can do (the year 10000)
     if not offsets:
@@ -121,58 +107,6 @@ def _day_start(day):
 
 def _local_today(now):
     return datetime.date(*time.localtime(now)[:3])
-
-
-def period(keyword, today):
-    """First day and the day after the last day of a period keyword (``PERIOD_KEYWORDS``).
-
-    The one definition of the day keywords: the modules read them in the
-    host's zone, the fleet report (plugins/plugin_utils/fleet_time.py) in
-    its report zone, both through ``resolve_period``.  The day after is
-    None where it would be beyond the year 9999.
-    """
-    if keyword == 'today':
-        first, days = today, 1
-    elif keyword == 'yesterday':
-        first, days = today - datetime.timedelta(days=1), 1
-    elif keyword == 'this-week':
-        # Weeks start on Sunday, as in auvirt (date.weekday(): Monday == 0).
-        first, days = today - datetime.timedelta(days=(today.weekday() + 1) % 7), 7
-    elif keyword == 'week-ago':
-        first, days = today - datetime.timedelta(days=7), 1
-    elif keyword == 'this-month':
-        first = today.replace(day=1)
-        days = calendar.monthrange(first.year, first.month)[1]
-    elif keyword == 'this-year':
-        first = datetime.date(today.year, 1, 1)
-        days = 366 if calendar.isleap(first.year) else 365
-    else:
-        raise ValueError("%r is not a day keyword (%s)" % (keyword, ", ".join(PERIOD_KEYWORDS)))
-    try:
-        return first, first + datetime.timedelta(days=days)
-    except OverflowError:
-        return first, None
-
-
-def resolve_period(keyword, clock, today, now, is_end, local_epoch):
-    """Epoch of a day keyword as a ``start`` or an ``end`` (docs/time-windows.md, "Keywords").
-
-    ``clock``: None or ``(hour, minute, second)`` given after the keyword;
-    ``today``: the date of now in the zone meant; ``local_epoch(date, hour,
-    minute, second, later)``: the epoch of that wall time in that zone
-    (``later``: the second of two repeated times).  A period given as end
-    ends at its last instant, never after now; with a time of day it is that
-    time on the period's first day, covering its whole second.
-    """
-    first, after = period(keyword, today)
-    if clock is not None:
-        epoch = local_epoch(first, clock[0], clock[1], clock[2], is_end)
-        return _whole_second_end(epoch, is_end)
-    if not is_end:
-        return local_epoch(first, 0, 0, 0, False)
-    if after is None:
-        return float(now)
-    return min(local_epoch(after, 0, 0, 0, False) - END_EPSILON, float(now))
 
 
 def _host_local_epoch(day, hour, minute, second, later):
@@ -200,13 +134,6 @@ def _check_date(value, year, month, day):
         raise _error(value, "%04d-%02d-%02d is not a valid date (%s)" % (year, month, day, exc))
 
 
-def _whole_second_end(epoch, is_end):
-    """An end written to the second covers that whole second."""
-    if is_end:
-        return epoch + 1 - END_EPSILON
-    return epoch
-
-
 def _resolve_local(value, day, clock, now, is_end):
     """A local date, with an optional (h, m, s), as a start or an end."""
     if clock is None:
@@ -215,7 +142,7 @@ def _resolve_local(value, day, clock, now, is_end):
         return _day_start(day + datetime.timedelta(days=1)) - END_EPSILON
     hour, minute, second = clock
     epoch = _local_to_epoch(day.year, day.month, day.day, hour, minute, second, later=is_end)
-    return _whole_second_end(epoch, is_end)
+    return whole_second_end(epoch, is_end)
 
 
 def _parse_keyword(value, keyword, rest, now, is_end, boot_time):
@@ -257,7 +184,7 @@ def _parse_iso(value, match, is_end):
         epoch = float(calendar.timegm((year, month, day) + clock + (0, 0, 0)) - offset)
     if fraction is not None:
         return epoch + float('0.' + fraction)
-    return _whole_second_end(epoch, is_end)
+    return whole_second_end(epoch, is_end)
 
 
 def _parse_mdy(value, match, is_end):
@@ -333,7 +260,7 @@ def parse_time(value, now, is_end=False, boot_time=None):
             raise _error(value, "not a finite number")
         _check_epoch(value, number)
         if isinstance(value, int):
-            return _whole_second_end(number, is_end)
+            return whole_second_end(number, is_end)
         return number
     if isinstance(value, bytes):
         try:
@@ -378,28 +305,13 @@ def _parse_absolute(value, text, raw, now, is_end, boot_time):
         _check_epoch(value, number)
         if '.' in text:
             return number
-        return _whole_second_end(number, is_end)
+        return whole_second_end(number, is_end)
     _diagnose(value, text, raw)
     raise _error(value)  # not reached: _diagnose always raises
 
 
 def _is_unset(value):
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def format_local(epoch):
-    """``epoch`` as local ISO 8601 with offset, for messages."""
-    whole = int(math.floor(epoch))
-    offset = _utc_offset(whole)
-    sign = '-' if offset < 0 else '+'
-    offset = abs(offset)
-    text = time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(whole))
-    millis = int(round((epoch - whole) * 1000))
-    if millis == 1000:
-        millis = 999
-    if millis:
-        text += '.%03d' % millis
-    return text + '%s%02d:%02d' % (sign, offset // 3600, offset % 3600 // 60)
 
 
 def parse_window(start, end, now, boot_time=None):
@@ -423,6 +335,6 @@ def parse_window(start, end, now, boot_time=None):
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
         raise ValueError(
             "start %r (%s) is later than end %r (%s); the window would be empty"
-            % (start, format_local(bounds[0]), end, format_local(bounds[1]))
+            % (start, iso_local(bounds[0]), end, iso_local(bounds[1]))
         )
     return bounds[0], bounds[1]

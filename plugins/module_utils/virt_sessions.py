@@ -30,13 +30,14 @@ Standard library only, Python 3.6+.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import time
-
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
     session_attribution as attribution,
     session_lifecycle as lifecycle,
     session_resources as resources,
     session_state,
+)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    DAEMON_TYPES, SERIAL_RESET, VIRT_TYPES, EventId,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_attribution import GuestIndex, is_anomaly
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_unattributed import Unattributed
@@ -44,14 +45,8 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model imp
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_state import STATE_SHAPE
 
 # Session, STATES and STATE_SHAPE are here for the importers of the engine (session_report.py, checkpoint.py)
-__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "SERIAL_RESET", "COMPACT_EVERY", "iso"]
+__all__ = ["SessionEngine", "Host", "Session", "STATES", "STATE_SHAPE", "COMPACT_EVERY"]
 
-SERIAL_RESET = "_SERIAL_RESET"
-
-VIRT_TYPES = ("VIRT_CONTROL", "VIRT_RESOURCE", "VIRT_MACHINE_ID")
-DAEMON_TYPES = frozenset(("DAEMON_START", "DAEMON_END", "DAEMON_ABORT", "DAEMON_CONFIG",
-                          "DAEMON_RECONFIG", "DAEMON_ROTATE", "DAEMON_RESUME", "DAEMON_ACCEPT",
-                          "DAEMON_CLOSE", "DAEMON_ERR"))
 HOST_EVENT_TYPES = {
     "SYSTEM_SHUTDOWN": "shutdown",
     "SYSTEM_BOOT": "boot",
@@ -61,24 +56,6 @@ HOST_EVENT_TYPES = {
 }
 COMPACT_EVERY = 4096  # events between two passes that freeze ended sessions
 MAX_HOST_EVENTS = 4096  # per host: the newest are kept
-
-
-# the time text of results (session_report.py)
-_ISO_CACHE = {}
-_ISO_TAILS = tuple(".%03d+00:00" % millis for millis in range(1000))
-
-
-def iso(epoch):
-    """ISO 8601 UTC with milliseconds (``2024-03-11T08:00:01.124+00:00``), or None."""
-    if epoch is None:
-        return None
-    seconds, millis = divmod(int(round(epoch * 1000)), 1000)  # millis: 0..999, also before 1970
-    head = _ISO_CACHE.get(seconds)
-    if head is None:
-        if len(_ISO_CACHE) > 4096:
-            _ISO_CACHE.clear()
-        head = _ISO_CACHE[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return head + _ISO_TAILS[millis]
 
 
 class Host(object):
@@ -100,7 +77,7 @@ class Host(object):
     @property
     def last_id(self):
         """The event id of the last record (``SECONDS.MILLIS:SERIAL``), or None."""
-        return "%s.%s:%d" % self.last if self.last is not None else self._last_id
+        return EventId.format(*self.last) if self.last is not None else self._last_id
 
     @last_id.setter
     def last_id(self, event_id):

@@ -21,8 +21,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import prometheus_text
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 JSONL_FILE = "fleet_report.jsonl"
 SESSION_KEYS = (
@@ -45,9 +45,9 @@ def session_line(session, generated):
     for key in ("start", "end", "open_until", "first_seen"):
         # UTC, whatever the host wrote: from the epoch twin
         if session.get(key + "_epoch") is not None:
-            item[key] = iso_utc(session[key + "_epoch"])
+            item[key] = iso(session[key + "_epoch"])
     epoch = next((session.get(k) for k in ("start_epoch", "first_seen_epoch", "end_epoch") if session.get(k) is not None), None)
-    item.update(type="session", fingerprint=session["fingerprint"], time=iso_utc(epoch), epoch=epoch, report_generated=generated,
+    item.update(type="session", fingerprint=session["fingerprint"], time=iso(epoch), epoch=epoch, report_generated=generated,
                 avcs=_count(session, "avcs"), anomalies=_count(session, "anomalies"), hotplugs=_count(session, "attaches"))
     return item
 
@@ -56,8 +56,8 @@ def finding_line(finding, generated):
     """The JSONL object of a finding (a group of occurrences of one rule, host and guest)."""
     item = dict((key, finding.get(key)) for key in FINDING_KEYS)
     waiver = finding.get("waiver") or {}
-    item.update(type="finding", fingerprint=finding["fingerprint"], time=iso_utc(finding.get("epoch")), epoch=finding.get("epoch"),
-                last_time=iso_utc(finding.get("last_epoch")), last_epoch=finding.get("last_epoch"), report_generated=generated,
+    item.update(type="finding", fingerprint=finding["fingerprint"], time=iso(finding.get("epoch")), epoch=finding.get("epoch"),
+                last_time=iso(finding.get("last_epoch")), last_epoch=finding.get("last_epoch"), report_generated=generated,
                 waiver_reason=waiver.get("reason"), waiver_expires=waiver.get("expires"), waiver_status=waiver.get("status"))
     return item
 

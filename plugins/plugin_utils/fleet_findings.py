@@ -28,9 +28,10 @@ __metaclass__ = type
 import hashlib
 import re
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import SEVERITIES, SEVERITY_RANK
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 MAX_EVIDENCE = 50
 MAX_OCCURRENCES = 100
@@ -191,8 +192,8 @@ def _host_findings(out, fleet, tzinfo):
             if rotated:
                 parts.append("rotated log file(s) missing: %s" % ", ".join(str(r) for r in rotated))
             first_gap = (gaps.get("gaps") or [{}])[0]
-            epoch = _id_epoch(first_gap.get("after_id"))
-            out.add("log_gaps", host=name, time=iso_utc(epoch), epoch=epoch, detail="; ".join(parts),
+            epoch = EventId.epoch(first_gap.get("after_id"))
+            out.add("log_gaps", host=name, time=iso(epoch), epoch=epoch, detail="; ".join(parts),
                     evidence=_ids([g.get("after_id") for g in gaps.get("gaps") or []], [g.get("before_id") for g in gaps.get("gaps") or []]))
         skew = host.get("clock_skew_seconds")
         if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT:
@@ -292,14 +293,6 @@ def _allow_list_findings(out, fleet, patterns):
         hosts = sorted(info["hosts"])
         out.add("guest_not_allowed", hosts[0] if len(hosts) == 1 else None, name, uuid, anchor, anchor_epoch,
                 "name matches no pattern of the allow-list; seen on %s" % ", ".join(hosts), _ids([session.get("start_id")]))
-
-
-def _id_epoch(event_id):
-    """Epoch seconds of an event id ``SECONDS.MILLIS:SERIAL``; None when it is not one."""
-    try:
-        return float(str(event_id).split(":", 1)[0])
-    except (TypeError, ValueError):
-        return None
 
 
 def _number(value):

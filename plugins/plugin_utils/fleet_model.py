@@ -33,11 +33,11 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_rules, fleet_waivers
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
 
 SCHEMA_VERSION = 1
-STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 HOST_STATUSES = ("ok", "failed", "unreachable", "missing")
 DEFAULT_MIGRATION_SLACK = DEFAULT_SLACK
 
@@ -208,7 +208,7 @@ def mark_open_sessions(sessions, hosts, window_end=None):
         if start is not None and until < start:
             until = start
         session["open_until_epoch"] = until
-        session["open_until"] = host.get("last_record") if source == "last_record" and until == host.get("last_record_epoch") else iso_utc(until)
+        session["open_until"] = host.get("last_record") if source == "last_record" and until == host.get("last_record_epoch") else iso(until)
         session["open_until_source"] = source
         session["open_seconds"] = round(until - start, 3) if start is not None else None
 
@@ -316,7 +316,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     guests = guest_histories(sessions, migrations)
     fleet = {
         "schema_version": SCHEMA_VERSION,
-        "generated": iso_utc(generated_epoch),
+        "generated": iso(generated_epoch),
         "generated_epoch": generated_epoch,
         "timezone": timezone or "UTC",
         "window": window,

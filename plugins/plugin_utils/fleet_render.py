@@ -29,6 +29,7 @@ import io
 import re
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import UNICODE_CONTROLS
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_findings import SEVERITIES, SEVERITY_RANK
 
@@ -173,8 +174,8 @@ def write_findings_csv(fleet, handle, timezone="UTC"):
         waiver = item.get("waiver") or {}
         row = dict(item)
         row.update({
-            "first": fleet_time.iso_utc(item.get("epoch")), "first_local": fleet_time.format_time(item.get("epoch"), tzinfo),
-            "last": fleet_time.iso_utc(item.get("last_epoch")), "last_local": fleet_time.format_time(item.get("last_epoch"), tzinfo),
+            "first": iso(item.get("epoch")), "first_local": fleet_time.format_time(item.get("epoch"), tzinfo),
+            "last": iso(item.get("last_epoch")), "last_local": fleet_time.format_time(item.get("last_epoch"), tzinfo),
             "evidence": " ".join(item.get("evidence") or []), "waived": bool(item.get("waived")),
             "waiver_status": waiver.get("status"), "waiver_reason": waiver.get("reason"), "waiver_expires": waiver.get("expires"),
         })

@@ -40,7 +40,8 @@ except ImportError:  # pragma: no cover - Python 2 is not a controller Python
     from urllib import quote
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 FORMAT = "virtaudit.auvirt.fleet_host_result"
 VERSION = 1
@@ -49,7 +50,6 @@ RESULT_KEYS = ("sessions", "summary", "host_events", "sources", "coverage", "par
 # per-session keys that only the per-host detail files carry (all_events, proof)
 DETAIL_KEYS = ("resources", "avcs", "anomalies", "security_labels", "events", "proof", "raw")
 AUDIT_DROP = ("changed", "failed", "invocation", "_ansible_no_log", "warnings", "deprecations")
-STATES = ("running", "stopped", "crashed", "failed", "down", "lost")
 STATUSES = ("ok", "failed", "unreachable")
 # a result file larger than this is not a host's result (a week of a busy host is a few MiB)
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -242,7 +242,7 @@ def new_record(host, run_id=None, status="failed", msg=None, result=None, audit=
     """A record for ``host``; ``now``: the controller's epoch (collected time)."""
     return {
         "format": FORMAT, "version": VERSION, "inventory_host": host, "run_id": run_id,
-        "collected": iso_utc(now), "collected_epoch": now,
+        "collected": iso(now), "collected_epoch": now,
         "status": status, "msg": msg, "window": dict(window or {}), "details": bool(details),
         "result": result, "audit": audit,
     }

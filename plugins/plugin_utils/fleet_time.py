@@ -29,14 +29,16 @@ except ImportError:  # pragma: no cover - exercised by a test that hides dateuti
     dateutil_tz = None
     HAS_DATEUTIL = False
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import day_keywords
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.day_keywords import END_EPSILON
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_time as _parse_time_host
 
 UTC = datetime.timezone.utc
 UTC_NAMES = ("", "utc", "z", "zulu", "etc/utc", "gmt", "etc/gmt", "universal")
 
-# the day keywords and what they mean are the modules' (module_utils/time_window.py): one definition
-DAY_KEYWORDS = time_window.PERIOD_KEYWORDS
+# the day keywords and what they mean are the modules' (module_utils/day_keywords.py): one definition
+DAY_KEYWORDS = day_keywords.PERIOD_KEYWORDS
 ACCEPTED = ("a day keyword (%s; weeks start on Sunday), now, recent, " % ", ".join(DAY_KEYWORDS) +
             "a date (2024-03-01), a date-time (2024-03-01T08:30, 2024-03-01 08:30:00, with or without an "
             "offset such as +01:00 or Z), a time back from now (-7d, -12h, -30m, -2w) or epoch seconds")
@@ -44,7 +46,6 @@ ACCEPTED = ("a day keyword (%s; weeks start on Sunday), now, recent, " % ", ".jo
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _NAIVE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[tT ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?$")
 _KEYWORD_RE = re.compile(r"^(%s)(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$" % "|".join(re.escape(k) for k in DAY_KEYWORDS))
-END_EPSILON = 1e-6
 
 
 def missing_dateutil():
@@ -182,7 +183,7 @@ def parse_bound(value, tzinfo, now, is_end=False):
         def local_epoch(day, hour, minute, second, later):
             return _local_epoch(tzinfo, day.year, day.month, day.day, hour, minute, second, later=later)
 
-        return time_window.resolve_period(match.group(1), clock, to_datetime(now, tzinfo).date(), now, is_end, local_epoch)
+        return day_keywords.resolve_period(match.group(1), clock, to_datetime(now, tzinfo).date(), now, is_end, local_epoch)
     match = _DATE_RE.match(low)
     if match:
         try:
@@ -242,11 +243,11 @@ def parse_window(start=None, end=None, timezone="UTC", now=None):
         "end_input": None if _unset(end) else str(end),
         "start_epoch": bounds[0],
         "end_epoch": bounds[1],
-        "start": iso_utc(bounds[0]),
-        "end": iso_utc(bounds[1]),
+        "start": iso(bounds[0]),
+        "end": iso(bounds[1]),
         "timezone": (timezone or "UTC"),
         "now_epoch": round(now, 3),
-        "now": iso_utc(now),
+        "now": iso(now),
         # what the modules get: exact epoch seconds, so every host uses the same window
         "module_start": None if bounds[0] is None else "%.6f" % bounds[0],
         "module_end": None if bounds[1] is None else "%.6f" % bounds[1],
@@ -263,11 +264,3 @@ def resolve_now(now):
         return _parse_time_host(str(now).strip(), time.time())
     except ValueError as exc:
         raise ValueError("fleet_report_now: %s" % exc)
-
-
-def iso_utc(epoch):
-    """ISO 8601 UTC with milliseconds, like the modules write; None stays None."""
-    if epoch is None:
-        return None
-    moment = datetime.datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + ".%03d+00:00" % (moment.microsecond // 1000)

@@ -30,7 +30,7 @@ import pytest
 
 from hardening_util import FULL, HERE, LogWriter, ROOT, SAMPLES, basic, check_result, engine, read, uuid_of
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, session_report
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files, log_set, session_report
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import LogAccessError
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_facts, guest_session_info
 
@@ -84,7 +84,7 @@ def test_permission_denied_simulated(run_module, monkeypatch, tmp_path, module):
     """open() refused (simulated: the suite runs as root): the task fails naming the path and become."""
     path = str(tmp_path / "audit.log")
     shutil.copy(SELINUX, path)
-    monkeypatch.setattr(audit_reader, "open", _deny(path), raising=False)
+    monkeypatch.setattr(log_set, "open", _deny(path), raising=False)
     with pytest.raises(LogAccessError) as err:
         engine([path])
     assert err.value.permission and path in str(err.value) and "become" in str(err.value)
@@ -160,7 +160,7 @@ def test_permission_denied_on_one_rotated_file_fails_the_run(monkeypatch, tmp_pa
     conf = tmp_path / "auditd.conf"
     conf.write_text(u"log_file = %s\n" % (tmp_path / "audit.log"))
     denied = str(tmp_path / "audit.log.1")
-    monkeypatch.setattr(audit_reader, "open", _deny(denied), raising=False)
+    monkeypatch.setattr(log_set, "open", _deny(denied), raising=False)
     with pytest.raises(LogAccessError) as err:
         engine([], auditd_conf=str(conf))
     assert err.value.path == denied
@@ -241,7 +241,7 @@ def _rotate(folder, new_records):
 
 def _run_rotating(monkeypatch, folder, paths, new_records, after):
     """run() on ``paths``; the files rotate after ``after`` records have been read."""
-    monkeypatch.setattr(audit_reader, "CHUNK", 512)      # stream the files in small blocks
+    monkeypatch.setattr(log_files, "CHUNK", 512)      # stream the files in small blocks
     original = session_report.group_events
     state = {"rotated": False}
 

@@ -28,7 +28,7 @@ from hardening_util import (
     sample_logs, sometimes, uuid_of, write,
 )
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.readmodes import merged_sources
 
 LOGS = sample_logs()
@@ -238,13 +238,13 @@ def test_reading_modes_give_the_full_read(blob, data):
     path = write("modes.log", blob)
     full = run_checked([path], [blob])
     size = data.draw(st.integers(8, 3000), label="block size")
-    with patched(audit_reader, "CHUNK", size):
+    with patched(log_files, "CHUNK", size):
         assert engine([path], **FULL) == full, "blocks of %d bytes" % size
     options = dict(FULL, **data.draw(window(blob), label="window"))
     if len(options) > len(FULL):
         full = engine([path], **options)
         check_result(full, [path], monotonic=False)
-        with patched(audit_reader, "CHUNK", size):
+        with patched(log_files, "CHUNK", size):
             assert engine([path], **options) == full, "blocks of %d bytes, window %r" % (size, options)
     cut = data.draw(st.integers(0, len(blob)), label="checkpoint after byte")
     state = write("modes.checkpoint", b"")

@@ -25,7 +25,7 @@ import pytest
 
 from hardening_util import FULL, HERE, REAL, engine, half_read
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import DEFAULT_LOG_FILE, auditd_log_file
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import DEFAULT_LOG_FILE, auditd_log_file
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_info
 
 LOG = os.path.join(REAL, "raw-lifecycle.log")

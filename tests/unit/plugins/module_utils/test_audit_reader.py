@@ -10,13 +10,9 @@ import os
 import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_events import group_events
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import (
-    LogAccessError,
-    ReadStats,
-    auditd_log_file,
-    default_log_set,
-    iter_records,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_reader import iter_records
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.block_scan import ReadStats
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import LogAccessError, auditd_log_file, default_log_set
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import compact_facts, run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
@@ -225,16 +221,16 @@ def test_grouping_bounds_open_events():
 
 def test_permission_denied_as_root_simulated(tmp_path, monkeypatch):
     import errno
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_set
 
     def refuse(path, mode="r"):
         raise IOError(errno.EACCES, "Permission denied", path)
 
     path = tmp_path / "audit.log"
     path.write_text(u"")
-    monkeypatch.setattr(audit_reader, "open", refuse, raising=False)
+    monkeypatch.setattr(log_set, "open", refuse, raising=False)
     with pytest.raises(LogAccessError) as err:
-        audit_reader.check_readable(str(path))
+        log_set.check_readable(str(path))
     assert err.value.permission is True
     assert str(path) in str(err.value) and "become: true" in str(err.value)
 
@@ -281,9 +277,9 @@ def test_line_longer_than_the_cap_is_a_parse_error_not_kept_in_memory(tmp_path, 
     """A line of 24 MiB: one parse error with its line number and start; the lines after it are read;
     reading it holds a few MiB at most; a checkpoint written after it goes on after it."""
     import tracemalloc
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 
-    monkeypatch.setattr(audit_reader, "CHUNK", chunk)
+    monkeypatch.setattr(log_files, "CHUNK", chunk)
     log = Log()
     log.boot_sequence("web", A)
     before = ("\n".join(log.lines) + "\n").encode("utf-8")
@@ -298,13 +294,13 @@ def test_line_longer_than_the_cap_is_a_parse_error_not_kept_in_memory(tmp_path, 
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 6 * audit_reader.MAX_LINE
+    assert peak < 6 * log_files.MAX_LINE
     assert [(s["name"], s["state"]) for s in result["sessions"]] == [("web", "stopped")]
     errors = result["parse_errors"]
     assert errors["count"] == 1
     sample = errors["samples"][0]
     assert (sample["line"], sample["text"]) == (6, long_line[:200].decode("ascii"))
-    assert "longer than %d bytes" % audit_reader.MAX_LINE in sample["reason"]
+    assert "longer than %d bytes" % log_files.MAX_LINE in sample["reason"]
     assert result["sources"][0]["records"] == 6
     # resumed from a checkpoint written after the long line
     state = str(tmp_path / "state.json")
@@ -319,17 +315,17 @@ def test_line_longer_than_the_cap_is_a_parse_error_not_kept_in_memory(tmp_path, 
 
 def test_unfinished_long_last_line_waits_for_the_next_run(tmp_path):
     """A long last line still being written: left for the next run (with a checkpoint), which reads it whole."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 
     log = Log()
     log.boot_sequence("web", A)
     head = ("\n".join(log.lines) + "\n").encode("utf-8")
     path = tmp_path / "audit.log"
     state = str(tmp_path / "state.json")
-    path.write_bytes(head + b"x" * (audit_reader.MAX_LINE + 10))
+    path.write_bytes(head + b"x" * (log_files.MAX_LINE + 10))
     first = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
     assert first["parse_errors"]["count"] == 0 and first["sources"][0]["records"] == 5
-    path.write_bytes(head + b"x" * (audit_reader.MAX_LINE + 20) + b"\n")
+    path.write_bytes(head + b"x" * (log_files.MAX_LINE + 20) + b"\n")
     second = run(paths=[str(path)], checkpoint=state, default_host="hv", now=1800000000)
     assert second["checkpoint"]["resumed_at"] == {"path": str(path), "offset": len(head), "line": 5}
     assert second["parse_errors"]["count"] == 1 and second["parse_errors"]["samples"][0]["line"] == 6
@@ -350,7 +346,7 @@ def test_gzip_decompression_is_bounded_by_what_is_read(tmp_path, monkeypatch):
     """A gzip bomb (64 MiB of zeros in 64 KiB) is decompressed no further than the reader asks: never more than
     a block at once, and the zeros are one line over the cap (a parse error), not a line held in memory."""
     import zlib
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 
     largest = []
     make = zlib.decompressobj
@@ -367,13 +363,13 @@ def test_gzip_decompression_is_bounded_by_what_is_read(tmp_path, monkeypatch):
         def __getattr__(self, name):
             return getattr(self.inflate, name)
 
-    monkeypatch.setattr(audit_reader.zlib, "decompressobj", Watched)
+    monkeypatch.setattr(log_files.zlib, "decompressobj", Watched)
     bomb = tmp_path / "audit.log.2.gz"
     _zeros_gzip(bomb, 64)
     assert os.path.getsize(str(bomb)) < 100 * 1024
     result = run(paths=[str(bomb)], default_host="hv", now=1800000000)
-    assert max(largest) <= audit_reader.CHUNK
-    assert sum(largest) == (64 << 20) + audit_reader.HEAD_BYTES  # once, and the first bytes (its identity)
+    assert max(largest) <= log_files.CHUNK
+    assert sum(largest) == (64 << 20) + log_files.HEAD_BYTES  # once, and the first bytes (its identity)
     errors = result["parse_errors"]
     assert errors["count"] == 1 and "longer than" in errors["samples"][0]["reason"]
     assert result["sources"][0]["records"] == 0
@@ -419,7 +415,7 @@ def test_blank_lines_are_not_read_one_by_one(tmp_path, monkeypatch):
 def test_lines_that_cannot_be_records_are_counted_in_runs(tmp_path, monkeypatch):
     """Lines without "msg=audit(" are parse errors (but blank ones): the first are read for the samples, the
     rest counted in one step - the same count, samples and records in blocks of any size."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 
     log = Log()
     log.boot_sequence("web", A)
@@ -439,5 +435,5 @@ def test_lines_that_cannot_be_records_are_counted_in_runs(tmp_path, monkeypatch)
     assert full["sources"][0]["records"] == 6
     monkeypatch.undo()
     for size in (97, 4000):
-        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        monkeypatch.setattr(log_files, "CHUNK", size)
         assert run(paths=[str(path)], default_host="hv", now=1800000000) == full

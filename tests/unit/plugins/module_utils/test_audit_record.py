@@ -6,6 +6,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import (
+    MALFORMED_ID,
+    EventId,
     ParseError,
     decode_value,
     parse_fields,
@@ -108,3 +110,50 @@ def test_selinux_avc_result_and_permissions():
     assert fields["scontext"] == "system_u:system_r:svirt_t:s0:c107,c434"
     assert fields["name"] == "shared.img"
     assert selinux_avc("apparmor=\"DENIED\"") == (None, None)
+
+
+# ---------------------------------------------------------------- event ids (EventId: the one reader and writer)
+
+def test_event_id_of_a_record_is_its_header():
+    rec = parse_line(VIRT)
+    assert EventId.format(rec.sec, rec.ms, rec.serial) == rec.id == "1710144001.124:1016"
+    assert EventId.time(rec.sec, rec.ms) == rec.epoch
+    assert EventId.parse(rec.id) == (1710144001.124, 1016)
+    assert EventId.parse(rec.id).seconds == 1710144001.124 and EventId.parse(rec.id).serial == 1016
+    assert EventId.epoch(rec.id) == 1710144001.124
+
+
+def test_event_ids_sort_by_time_then_serial_as_a_number():
+    ids = ["1710144001.124:100", "1710144001.124:99", "1710144000.999:1000", "1710144001.125:1"]
+    assert sorted(ids, key=EventId.key) == [
+        "1710144000.999:1000", "1710144001.124:99", "1710144001.124:100", "1710144001.125:1"]
+
+
+MALFORMED = [None, "", "junk", "1.5", ":7", "1710144000.123:", "1710144000.123:12:1", "1710144000.123:x",
+             "x1710144000.123:5", " 1710144000.123:5", "1710144000.123:5 ", "1e9:5", "1710144000.123:-5"]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_a_malformed_event_id_has_no_time_and_sorts_first(text):
+    assert EventId.parse(text) is None
+    assert EventId.epoch(text) is None
+    assert EventId.key(text) == EventId.key("0.000:0") == MALFORMED_ID
+    assert sorted(["1710144000.000:1", text, "0.001:0"], key=EventId.key)[0] == text
+
+
+def test_a_serial_longer_than_int_reads_is_malformed_or_read():
+    text = "1710144000.500:" + "9" * 5000
+    try:
+        number = int("9" * 5000)
+    except ValueError:  # Python 3.11+: more digits than int() reads
+        assert EventId.key(text) == MALFORMED_ID
+    else:
+        assert EventId.key(text) == (1710144000.5, number)
+
+
+def test_other_fractions_are_read_as_written():
+    assert EventId.key("99.5:700") == (99.5, 700)
+    assert EventId.key("1710144000.1234:2") == (1710144000.1234, 2)
+    assert EventId.epoch("1710144000.1234:2") == 1710144000.123
+    assert EventId.key("1710144000:7") == (1710144000.0, 7)
+    assert EventId.key(17) == MALFORMED_ID

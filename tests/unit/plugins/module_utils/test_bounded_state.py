@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import (
-    audit_reader, checkpoint, session_unattributed, virt_sessions,
+    checkpoint, log_files, session_unattributed, virt_sessions,
 )
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
@@ -72,7 +72,7 @@ def test_compacting_while_reading_changes_nothing(tmp_path, monkeypatch):
     expected = [run(paths=[path], **dict(OPTIONS, **window))["summary"] for window in windows]
     assert expected[0]["avcs_unattributed"] == 45 * 150
     with monkeypatch.context() as patch:
-        patch.setattr(audit_reader, "CHUNK", 700)
+        patch.setattr(log_files, "CHUNK", 700)
         counts = session_unattributed.Unattributed
         original = counts.add
 

@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils import event_scenarios
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import event_follower, guest_events, session_unattributed
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
@@ -39,7 +40,7 @@ def _key(event):
 
 
 def _last_epoch(lines):
-    return max(guest_events.id_epoch(line.split("msg=audit(", 1)[1].split(")", 1)[0]) for line in lines)
+    return max(EventId.epoch(line.split("msg=audit(", 1)[1].split(")", 1)[0]) for line in lines)
 
 
 class Follow(object):

@@ -22,6 +22,7 @@ import pytest
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils import event_scenarios
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_unattributed
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_record import EventId
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 
@@ -118,10 +119,10 @@ def test_every_event_has_the_documented_keys():
         assert set(event) == KEYS, event
         assert event["kind"] in guest_events.KINDS
         assert ISO_RE.match(event["time"]), event
-        assert abs(guest_events.id_epoch(event["evidence"][-1]) - event["epoch"]) < 400, event
+        assert abs(EventId.epoch(event["evidence"][-1]) - event["epoch"]) < 400, event
         assert event["time"] == guest_events.iso(event["epoch"])
         assert re.match(r"^[0-9a-f]{64}$", event["fingerprint"])
-        assert event["evidence"] == sorted(event["evidence"], key=guest_events.id_key)
+        assert event["evidence"] == sorted(event["evidence"], key=EventId.key)
         assert json.loads(json.dumps(event)) == event
         if event["kind"] in ("avc", "anomaly"):
             assert event["details"]["attributed"] is (event["name"] is not None)
@@ -270,6 +271,6 @@ def test_numbers_of_an_earlier_result_say_how_many_came_between(tmp_path, monkey
 def test_iso_and_ids():
     assert guest_events.iso(1710144001.124) == "2024-03-11T08:00:01.124+00:00"
     assert guest_events.iso(1710144001.9996) == "2024-03-11T08:00:02.000+00:00"
-    assert guest_events.id_epoch("1710144001.124:1016") == 1710144001.124
-    assert guest_events.id_epoch("junk") is None
-    assert guest_events.id_key("1710144001.124:9") < guest_events.id_key("1710144001.124:10")
+    assert EventId.epoch("1710144001.124:1016") == 1710144001.124
+    assert EventId.epoch("junk") is None
+    assert EventId.key("1710144001.124:9") < EventId.key("1710144001.124:10")

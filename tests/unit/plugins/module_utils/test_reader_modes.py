@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_files
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -193,7 +193,7 @@ def test_tiny_blocks(paths, monkeypatch):
     full = run(paths=paths, **OPTIONS)
     assert full["sources"][0]["records"] > 0
     for size in (97, 500):
-        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        monkeypatch.setattr(log_files, "CHUNK", size)
         assert run(paths=paths, **OPTIONS) == full, "blocks of %d bytes" % size
 
 
@@ -213,7 +213,7 @@ def test_window(paths, monkeypatch, tmp_path):
         options = dict(OPTIONS, **window)
         full = run(paths=copies, **options)
         with monkeypatch.context() as patch:
-            patch.setattr(audit_reader, "CHUNK", 211)
+            patch.setattr(log_files, "CHUNK", 211)
             assert run(paths=copies, **options) == full, window
         if copies[-1].endswith(".gz"):
             continue
@@ -277,7 +277,7 @@ def test_every_cut_and_block_size_of_the_avc_arrangements(shapes, tmp_path, monk
     with open(path, "rb") as handle:
         data = handle.read()
     for size in range(40, 900, 29):
-        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        monkeypatch.setattr(log_files, "CHUNK", size)
         assert run(paths=[path], **OPTIONS) == full, "blocks of %d bytes" % size
     monkeypatch.undo()
     ends = [at + 1 for at in range(len(data)) if data[at:at + 1] == b"\n"]
@@ -335,5 +335,5 @@ def test_the_end_of_a_boot_seen_only_through_system_boot_in_every_mode(tmp_path,
         ("hvA", "down", "2024-03-11T09:20:00.000+00:00", "1710148800.000:20")]
     log = str(tmp_path / "audit.log")
     for size in range(40, 1400, 37):
-        monkeypatch.setattr(audit_reader, "CHUNK", size)
+        monkeypatch.setattr(log_files, "CHUNK", size)
         assert run(paths=[log], **OPTIONS) == full, "blocks of %d bytes" % size

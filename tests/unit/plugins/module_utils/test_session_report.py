@@ -11,7 +11,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report im
     compact_facts,
     run,
 )
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
 

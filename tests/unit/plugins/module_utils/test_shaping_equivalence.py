@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_report
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import session_dict
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import Session, iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_result
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_result import session_dict
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.virt_sessions import Session
 
 
 # ---------------------------------------------------------------- the plain definition
@@ -234,7 +235,7 @@ def test_proof_sorts_serials_by_number():
 ])
 def test_r3_is_round(value):
     expected = None if value is None else round(value, 3)
-    got = session_report._r3(value)
+    got = session_result.r3(value)
     assert repr(got) == repr(expected) and type(got) is type(expected)
 
 
@@ -244,7 +245,7 @@ def test_r3_is_round_on_many_times():
               for dummy in range(20000)]
     values += [rng.uniform(0, 1e11) for dummy in range(20000)]
     for value in values:
-        assert repr(session_report._r3(value)) == repr(round(value, 3)), value
+        assert repr(session_result.r3(value)) == repr(round(value, 3)), value
 
 
 @pytest.mark.parametrize("epoch", [None, 0, 0.0, -0.0, 1.9995, 1.9994, -0.0004, -0.0005, -1.5, T0, T0 + 0.0005,

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader, checkpoint, session_unattributed
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint, log_files, session_unattributed
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log
@@ -153,7 +153,7 @@ def test_every_way_of_reading_lists_the_same(tmp_path, monkeypatch, window):
     assert full["unattributed"]["avcs_not_listed"] > 0 and full["unattributed"]["avcs"]
     assert set(item["host"] for item in full["unattributed"]["avcs"]) <= {"hv01", "hv02"}
     with monkeypatch.context() as patch:
-        patch.setattr(audit_reader, "CHUNK", 301)
+        patch.setattr(log_files, "CHUNK", 301)
         assert run(paths=[path], **options)["unattributed"] == full["unattributed"]
     state = str(tmp_path / "state.json")
     for cut in (len(data) // 7, len(data) // 2 + 3, len(data) - 200):

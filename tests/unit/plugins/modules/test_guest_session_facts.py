@@ -10,7 +10,7 @@ import shutil
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_set
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_facts, guest_session_info
 
 SELINUX = "sessions-selinux.log"
@@ -111,7 +111,7 @@ def test_permission_denied_mentions_become(run_module, sample, monkeypatch, tmp_
             raise OSError(errno.EPERM, "Operation not permitted", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(audit_reader, "open", deny, raising=False)
+    monkeypatch.setattr(log_set, "open", deny, raising=False)
     kind, result = run_module(guest_session_facts, {"paths": [str(locked)]})
     assert kind == "exit"
     facts = _unavailable(result, "permission_denied", str(locked), warnings)

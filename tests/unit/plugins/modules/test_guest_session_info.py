@@ -13,7 +13,7 @@ import shutil
 import pytest
 import yaml
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_reader
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import log_set
 from ansible_collections.virtaudit.auvirt.plugins.modules import guest_session_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -183,7 +183,7 @@ def test_permission_denied_mentions_become(run_module, sample, monkeypatch, tmp_
         return real_open(path, *args, **kwargs)
 
     # tests run as root in CI, where chmod 000 does not deny anything
-    monkeypatch.setattr(audit_reader, "open", deny, raising=False)
+    monkeypatch.setattr(log_set, "open", deny, raising=False)
     kind, result = run_module(guest_session_info, {"paths": [str(locked)]})
     assert kind == "fail"
     assert str(locked) in result["msg"]

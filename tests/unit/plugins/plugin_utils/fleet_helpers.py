@@ -21,8 +21,8 @@ _DEMO_CACHE = {}
 
 
 def iso(epoch):
-    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_time import iso_utc
-    return iso_utc(epoch)
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
+    return iso(epoch)
 
 
 def session(host="hv1", name="web01", uuid=UUID_A, state="stopped", start=DAY + 3600, end=DAY + 7200, serial=100,

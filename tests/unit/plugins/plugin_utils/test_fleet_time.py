@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_text
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 
 # Tuesday 2026-03-03 10:30:00 UTC
@@ -111,7 +112,7 @@ def test_formatting():
     assert fleet_time.format_duration(93784.4) == "1d 02:03:04"
     assert fleet_time.format_duration(59) == "00:00:59"
     assert fleet_time.format_duration(None) == ""
-    assert fleet_time.iso_utc(MAR02 + 1.5) == "2026-03-02T00:00:01.500+00:00"
+    assert time_text.iso(MAR02 + 1.5) == "2026-03-02T00:00:01.500+00:00"
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns"])
@@ -140,13 +141,13 @@ AGREEMENT_NOWS = (1772366400.0, 1772452800.0, 1772280000.0, 1772355600.0, 179871
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"])
 def test_day_keywords_mean_the_same_in_the_module_and_in_the_fleet_report(zone, tz):
-    """this-week, this-month ... have one definition (module_utils/time_window.py): a host whose local zone is the
+    """this-week, this-month ... have one definition (module_utils/day_keywords.py): a host whose local zone is the
     report's zone resolves every keyword, as start and as end, with and without a time of day, to the same instant."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import time_window
+    from ansible_collections.virtaudit.auvirt.plugins.module_utils import day_keywords, time_window
     tz(zone)
     tzinfo = fleet_time.get_timezone(zone)
     for now in AGREEMENT_NOWS:
-        for keyword in time_window.PERIOD_KEYWORDS:
+        for keyword in day_keywords.PERIOD_KEYWORDS:
             for text in (keyword, keyword + " 08:00", keyword + " 23:59:30"):
                 for is_end in (False, True):
                     module = time_window.parse_time(text, now, is_end=is_end)
