@@ -41,7 +41,7 @@ class LogAccessError(Exception):
 
 
 def auditd_log_file(conf_path=AUDITD_CONF):
-    """The ``log_file`` setting of auditd.conf, or the default path.
+    """The ``log_file`` setting of auditd.conf (the keyword in any case, the last one), or the default path.
 
     An auditd.conf that does not exist or cannot be read means auditd's
     default; one that is not a regular file (a FIFO would block, a device
@@ -53,11 +53,14 @@ def auditd_log_file(conf_path=AUDITD_CONF):
         raise ValueError("auditd_conf: %s" % exc)
     except (IOError, OSError):
         return DEFAULT_LOG_FILE
+    # as auditd reads it: keywords without regard to case (auditd.conf(5)), every line in turn - the last
+    # log_file wins; a line without a value is one auditd refuses, so it changes nothing here
+    log_file = DEFAULT_LOG_FILE
     for line in data.decode("utf-8", "replace").splitlines():
         key, sep, value = line.partition("=")
-        if sep and key.strip() == "log_file" and value.strip():
-            return value.strip()
-    return DEFAULT_LOG_FILE
+        if sep and key.strip().lower() == "log_file" and value.strip():
+            log_file = value.strip()
+    return log_file
 
 
 _ROTATED = re.compile(r"^\.(\d+)(\.gz)?$")

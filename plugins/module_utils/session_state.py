@@ -70,6 +70,10 @@ STATE_SHAPE = {
 }
 # decoded details of one ended session: more is not a session's (a zlib bomb)
 MAX_DETAILS_BYTES = 64 * 1024 * 1024
+# decoded details of all ended sessions of one checkpoint: MAX_DETAILS_BYTES, or this many times the size of
+# their encoded text when that is more (the engine's own details - zlib level 1, then base64 - decode to 3-10
+# times their text; every session of a bomb within its own limit is still a bomb)
+MAX_DETAILS_RATIO = 64
 
 _SESSION_FIELDS = ("host", "uuid", "name", "virt", "state", "start_epoch", "start_id", "start_reason", "end_epoch",
                    "end_id", "end_bound", "stop_reason", "pid", "user", "first_seen", "labels", "resources", "avcs",
@@ -110,9 +114,28 @@ def dump(engine):
     }
 
 
+class DecodeBudget(object):
+    """How many bytes the details of a checkpoint's ended sessions may still decode to, together."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit):
+        self.left = self.limit = limit
+
+    @classmethod
+    def of(cls, sessions):
+        """The budget of a checkpoint's ``sessions`` entries (see MAX_DETAILS_RATIO)."""
+        encoded = sum(len(item["frozen"]["details"] or "") for item in sessions if "frozen" in item)
+        return cls(max(MAX_DETAILS_BYTES, MAX_DETAILS_RATIO * encoded))
+
+
 def restore(engine, state):
     """Put a ``dump`` (of STATE_SHAPE, checked) back into a new engine; StateError when it does not fit."""
     engine.sessions = [_session_from_state(item) for item in state["sessions"]]
+    budget = DecodeBudget.of(state["sessions"])
+    for session in engine.sessions:
+        if session.frozen is not None:
+            session.budget = budget
     for name, item in state["hosts"].items():
         host = engine.new_host(name)
         host.last_epoch = item["last_epoch"]
@@ -223,6 +246,7 @@ class FrozenSession(SessionHead):
         for key in _HEAD_FIELDS:
             setattr(self, key, item[key])
         self._details = None
+        self.budget = None  # a DecodeBudget shared by the sessions of a restored checkpoint
 
     @property
     def label(self):
@@ -238,7 +262,7 @@ class FrozenSession(SessionHead):
             text = self.frozen["frozen"]["details"]
             if text is None:
                 raise AttributeError("the details of this ended session were not kept")
-            details = decode_details(text)
+            details = decode_details(text, self.budget)
             details["extra_events"] = [tuple(event) for event in details["extra_events"]]
             details["crash"] = tuple(details["crash"]) if details["crash"] else None
             self._details = details
@@ -254,13 +278,21 @@ class FrozenSession(SessionHead):
     crash = _detail("crash")
 
 
-def decode_details(text):
-    """The details of a frozen session: at most MAX_DETAILS_BYTES decoded, and of the right shape."""
+def decode_details(text, budget=None):
+    """The details of a frozen session: at most MAX_DETAILS_BYTES decoded, and what is left of ``budget`` (a
+    DecodeBudget, taken from it), and of the right shape."""
+    limit = MAX_DETAILS_BYTES if budget is None else min(MAX_DETAILS_BYTES, budget.left)
     inflate = zlib.decompressobj()
     try:
-        data = inflate.decompress(base64.b64decode(text), MAX_DETAILS_BYTES)
-        if inflate.unconsumed_tail:
+        # (a limit of 0 would be none at all for zlib: one byte is asked for, and is one too many)
+        data = inflate.decompress(base64.b64decode(text), max(limit, 1))
+        if inflate.unconsumed_tail or len(data) > limit or (len(data) == limit and not inflate.eof):
+            if limit < MAX_DETAILS_BYTES:
+                raise StateError("the details of the ended sessions decode to more than %d bytes together"
+                                 % budget.limit)
             raise StateError("the details of an ended session decode to more than %d bytes" % MAX_DETAILS_BYTES)
+        if budget is not None:
+            budget.left -= len(data)
         details = json.loads(data.decode("utf-8"))
     except (ValueError, TypeError, zlib.error, UnicodeDecodeError, RecursionError) as exc:
         if isinstance(exc, StateError):

@@ -16,6 +16,7 @@ import zlib
 import pytest
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import checkpoint as checkpoints
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
@@ -181,7 +182,6 @@ def test_checkpoint_that_breaks_the_run_later_is_dropped(half_read, change):
 
 def test_zlib_bomb_in_a_checkpoint_is_bounded(half_read, monkeypatch):
     """Issue: a 1.4 MB checkpoint decoded to 2 GB.  Details decode to at most MAX_DETAILS_BYTES."""
-    from ansible_collections.virtaudit.auvirt.plugins.module_utils import session_state
 
     monkeypatch.setattr(session_state, "MAX_DETAILS_BYTES", 1 << 20)
     log, state, full = half_read
@@ -245,3 +245,18 @@ def test_device_at_the_checkpoint_path_is_not_replaced():
     assert "a device, not a regular file" in out["warnings"][0]
     assert out["checkpoint"]["saved"] is False
     assert not os.path.isfile("/dev/null")
+
+
+def test_details_of_all_ended_sessions_are_bounded_together(tmp_path, monkeypatch):
+    """Every ended session within its own limit, all of them together beyond the checkpoint's: a full read."""
+    monkeypatch.setattr(session_state, "MAX_DETAILS_BYTES", 1 << 20)
+    budget = session_state.DecodeBudget(1 << 20)
+    text = base64.b64encode(zlib.compress(b'{"labels": [], "resources": [], "avcs": [], "anomalies": [], "ids": ["'
+                                          + b"7" * (600 << 10) + b'"], "raw": {}, "extra_events": [], "crash": null}'))
+    assert session_state.decode_details(text.decode("ascii"), budget)["ids"]
+    assert 0 < budget.left < 1 << 19
+    with pytest.raises(session_state.StateError, match="together"):
+        session_state.decode_details(text.decode("ascii"), budget)
+    budget.left = 0
+    with pytest.raises(session_state.StateError, match="together"):
+        session_state.decode_details(text.decode("ascii"), budget)
