@@ -16,13 +16,11 @@ several slices and earlier runs.  A record is::
                 parse_errors, host_clock, clock_skew_seconds} | None,
      "audit": {audit_config_info keys} | None}
 
-``check_result`` validates what a host sent: a malformed result (wrong
+``check_result`` (fleet_result_check.py) validates what a host sent: a malformed result (wrong
 types, numbers that are not finite) makes the host ``failed`` with the
 reason instead of breaking the report.  ``gather`` picks, for every target
 host, its newest acceptable record among the inputs and says why the
 others were not used.
-
-The checks of a result are in fleet_result_check.py.
 
 Pure Python, no Ansible objects.
 """
