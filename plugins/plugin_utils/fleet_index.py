@@ -13,7 +13,6 @@ from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_timeline import timeline_axis
 
 
-
 class HostIndex(object):
     """The fleet model grouped by host, built once for the host pages and the hosts table."""
 

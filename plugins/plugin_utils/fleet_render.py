@@ -185,7 +185,6 @@ def _rules_of(findings, fleet):
     return out
 
 
-
 def _verdict(summary):
     worst = summary.get("max_severity")
     if summary.get("fail"):

@@ -179,7 +179,7 @@ def check_result(result, audit=None, finite=False):
         if not isinstance(audit, dict):
             return "audit is not a mapping"
         problem = check_fields(audit, "audit", {"auditd_running": (("bool", "null"), False), "audit_enabled": (("bool", "null"), False),
-                                                 "libvirt": (("list", "null"), False)})
+                                                "libvirt": (("list", "null"), False)})
         if problem:
             return problem
         for number, item in enumerate(audit.get("libvirt") or []):

@@ -66,6 +66,7 @@ def result_path(results_dir, host):
         name = "%2E" + name[1:]
     return os.path.join(results_dir, name + ".json")
 
+
 def new_record(host, run_id=None, status="failed", msg=None, result=None, audit=None, window=None, details=False, now=None):
     """A record for ``host``; ``now``: the controller's epoch (collected time)."""
     return {

@@ -164,7 +164,6 @@ def event_row(event, index):
             "evidence": event.get("evidence") or ""}
 
 
-
 def change_finding_row(item, index):
     severity = item.get("severity") if item.get("severity") in SEVERITY_RANK else "info"
     return {"severity": severity, "rank": SEVERITY_RANK[severity], "colour": SEVERITY_COLOURS[severity], "rule": item.get("rule") or "",

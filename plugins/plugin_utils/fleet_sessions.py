@@ -47,11 +47,9 @@ def session_id(session):
     return "%s/%s@%s" % (session["host"], session["uuid"], session.get("first_seen") or session.get("end_id") or "?")
 
 
-
 def evidence_count(session, kind):
     """How many ``kind`` (avcs, anomalies, attaches) the session's evidence summary counts."""
     return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
-
 
 
 def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
