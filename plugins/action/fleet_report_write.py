@@ -25,7 +25,9 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_model, fleet_output, fleet_render, fleet_results, fleet_waivers
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import (
+    fleet_model, fleet_output, fleet_pages, fleet_render, fleet_results, fleet_summary, fleet_waivers,
+)
 
 PUBLISH = "virtaudit.auvirt.fleet_report_files"
 DEST_INFO = "virtaudit.auvirt.fleet_report_dest_info"
@@ -111,7 +113,7 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg=publish.get("msg") or "writing the report files failed")
                 return result
             reports = sorted(os.path.join(args["dest"], name) for name in files
-                             if "/" not in name or not name.startswith(fleet_render.HOSTS_DIR + "/"))
+                             if "/" not in name or not name.startswith(fleet_pages.HOSTS_DIR + "/"))
             summary = fleet["summary"]
             result.update(
                 changed=bool(publish.get("changed")),
@@ -126,7 +128,7 @@ class ActionModule(ActionBase):
                 missing_hosts=summary["missing_host_names"],
                 taken_over=publish.get("taken_over") or [],
                 changes=dict(fleet["changes"]["counts"], compared=fleet["changes"]["compared"], reason=fleet["changes"]["reason"]),
-                stats=fleet_model.stats_artifact(fleet, reports),
+                stats=fleet_summary.stats_artifact(fleet, reports),
                 timings=timings,
             )
             return result
@@ -256,6 +258,6 @@ class ActionModule(ActionBase):
             self._fixup_perms2((self._connection._shell.tmpdir, remote))
             return self._execute_module(module_name=PUBLISH, module_args={
                 "src": remote, "dest": args["dest"], "mode": args["file_mode"], "dir_mode": args["dir_mode"],
-                "prune": [fleet_render.HOSTS_DIR], "remove_src": True}, task_vars=task_vars)
+                "prune": [fleet_pages.HOSTS_DIR], "remove_src": True}, task_vars=task_vars)
         finally:
             os.unlink(archive)

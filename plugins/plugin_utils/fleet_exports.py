@@ -22,7 +22,7 @@ __metaclass__ = type
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import prometheus_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_pages
 
 JSONL_FILE = "fleet_report.jsonl"
 SESSION_KEYS = (
@@ -73,7 +73,7 @@ def write_jsonl(fleet, handle, dumps):
 
 def prom_file(host):
     """Relative path of a host's textfile: ``fleet_report_hosts/<safe name>.prom``."""
-    return fleet_render.host_page(host)[:-len(".html")] + ".prom"
+    return fleet_pages.host_page(host)[:-len(".html")] + ".prom"
 
 
 def host_textfile(host):

@@ -262,7 +262,7 @@ def _session_findings(out, fleet, max_session_hours, hotplug_kinds):
             end = session.get("end_epoch")
             running = end is None
             if running:
-                # open at the host's newest record or the window end (fleet_model.mark_open_sessions), never "now"
+                # open at the host's newest record or the window end (fleet_sessions.mark_open_sessions), never "now"
                 end = session.get("open_until_epoch")
             if end is not None and end - session["start_epoch"] > limit:
                 if running:

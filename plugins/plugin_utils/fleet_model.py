@@ -24,45 +24,26 @@ lists.  It returns a plain dict (JSON-ready, ordered deterministically):
 * ``host_events``, ``findings`` (grouped, see fleet_findings), ``collection``
   (which result files were merged: run, duplicates, partial) and ``summary``.
 
+The sessions across hosts (ids, migrations, open sessions, guest histories)
+are in fleet_sessions.py, the summary and the AWX stats in fleet_summary.py.
+
 Pure Python, no Ansible objects: unit-tested directly.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
-
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.migrations import DEFAULT_SLACK, pair_migrations
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes, fleet_findings, fleet_rules, fleet_waivers
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import (
+    DEFAULT_MIGRATION_SLACK, evidence_count, guest_histories, mark_open_sessions, session_fingerprint, session_id, session_sort_key,
+    stitch_migrations,
+)
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_summary import summarise
 
 SCHEMA_VERSION = 1
 HOST_STATUSES = ("ok", "failed", "unreachable", "missing")
-DEFAULT_MIGRATION_SLACK = DEFAULT_SLACK
-
-
-def _anchor(session):
-    for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
-        if session.get(key) is not None:
-            return session[key]
-    return 0.0
-
-
-def session_sort_key(session):
-    return (session["host"], _anchor(session), session.get("name") or "", session["uuid"], session.get("start_id") or "")
-
-
-def session_fingerprint(session_id_text):
-    """Stable id of a session for exports and for comparing reports: a hash of its ``session_id``."""
-    return hashlib.sha256(("session\0" + session_id_text).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def session_id(session):
-    """Stable id of a session: ``host/start_id``, else ``host/uuid@first_seen``."""
-    if session.get("start_id"):
-        return "%s/%s" % (session["host"], session["start_id"])
-    return "%s/%s@%s" % (session["host"], session["uuid"], session.get("first_seen") or session.get("end_id") or "?")
 
 
 def _normalise_input(target, raw):
@@ -78,10 +59,6 @@ def _normalise_input(target, raw):
     if status != "ok":
         return status, raw.get("msg"), None, None
     return status, raw.get("msg"), result, raw.get("audit") if isinstance(raw.get("audit"), dict) else None
-
-
-def _evidence_count(session, kind):
-    return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
 
 
 def _notable_skew(skew):
@@ -146,107 +123,6 @@ def _dedupe_key(session):
     return (session["host"], session["uuid"], session.get("start_id"), session.get("first_seen_epoch"), session.get("end_id"))
 
 
-def stitch_migrations(sessions, slack=DEFAULT_MIGRATION_SLACK):
-    """Pair outgoing and incoming live migrations of the same UUID across hosts.
-
-    Sets ``migrated_to`` / ``migrated_from`` (session ids) on the sessions and
-    returns ``(migrations, unmatched)``.  The pairing rule is the module's
-    (module_utils/migrations.py, ``pair_migrations``).
-    """
-    for session in sessions:
-        session["migrated_from"] = None
-        session["migrated_to"] = None
-    pairs, sources, destinations = pair_migrations(sessions, slack)
-    migrations = []
-    for out, best in pairs:
-        out["migrated_to"] = best["session_id"]
-        best["migrated_from"] = out["session_id"]
-        migrations.append({
-            "uuid": out["uuid"],
-            "name": best.get("name") or out.get("name"),
-            "source_host": out["host"],
-            "destination_host": best["host"],
-            "source_session": out["session_id"],
-            "destination_session": best["session_id"],
-            "started": best.get("start"),
-            "started_epoch": best["start_epoch"],
-            "completed": out.get("end"),
-            "completed_epoch": out["end_epoch"],
-            "overlap_seconds": round(out["end_epoch"] - best["start_epoch"], 3),
-            "start_id": best.get("start_id"),
-            "stop_id": out.get("end_id"),
-        })
-    unmatched = [{"host": out["host"], "name": out.get("name"), "uuid": out["uuid"], "time": out.get("end"),
-                  "epoch": out["end_epoch"], "id": out.get("end_id"),
-                  "detail": "migrated away (stop reason=migrated); no host of this report logged the arrival"}
-                 for out in sources]
-    unmatched.extend({"host": cand["host"], "name": cand.get("name"), "uuid": cand["uuid"], "time": cand.get("start"),
-                      "epoch": cand["start_epoch"], "id": cand.get("start_id"),
-                      "detail": "arrived by live migration (start reason=migrated); no host of this report logged the departure"}
-                     for cand in destinations)
-    migrations.sort(key=lambda m: (m["started_epoch"], m["uuid"], m["source_host"], m["destination_host"]))
-    unmatched.sort(key=lambda m: (m["epoch"], m["host"], m["uuid"]))
-    return migrations, unmatched
-
-
-def mark_open_sessions(sessions, hosts, window_end=None):
-    """Where each running session is known to be still open: ``open_until`` / ``open_until_epoch`` - its host's
-    newest record, or the window end when that is earlier - ``open_until_source`` (``last_record``,
-    ``window_end``) and ``open_seconds`` (from its start to there).  Never the controller's clock: a log
-    from a past year has its running sessions open at its own end.  None for every other session."""
-    for session in sessions:
-        session["open_until"] = session["open_until_epoch"] = session["open_until_source"] = session["open_seconds"] = None
-        if session["state"] != "running" or session.get("end_epoch") is not None:
-            continue
-        host = hosts.get(session.get("inventory_host")) or {}
-        until, source = host.get("last_record_epoch"), "last_record"
-        if window_end is not None and (until is None or window_end < until):
-            until, source = window_end, "window_end"
-        if until is None:
-            continue
-        start = session.get("start_epoch")
-        if start is not None and until < start:
-            until = start
-        session["open_until_epoch"] = until
-        session["open_until"] = host.get("last_record") if source == "last_record" and until == host.get("last_record_epoch") else iso(until)
-        session["open_until_source"] = source
-        session["open_seconds"] = round(until - start, 3) if start is not None else None
-
-
-def guest_histories(sessions, migrations):
-    """One entry per UUID: names, hosts (in order of appearance), sessions, run time, migrations.
-
-    Run time adds up the sessions' durations; a session still running counts up to where it is open
-    (``open_seconds``: the host's newest record or the window end)."""
-    guests = {}
-    for session in sorted(sessions, key=lambda s: (_anchor(s), s["host"])):
-        guest = guests.setdefault(session["uuid"], {
-            "uuid": session["uuid"], "name": session.get("name"), "names": [], "hosts": [], "sessions": [],
-            "states": dict((s, 0) for s in STATES), "runtime_seconds": 0.0, "migrations": 0,
-            "first_start": None, "first_start_epoch": None, "last_state": None,
-        })
-        if session.get("name") and session["name"] not in guest["names"]:
-            guest["names"].append(session["name"])
-        if session["host"] not in guest["hosts"]:
-            guest["hosts"].append(session["host"])
-        guest["sessions"].append(session["session_id"])
-        guest["states"][session["state"]] = guest["states"].get(session["state"], 0) + 1
-        if session.get("duration_seconds"):
-            guest["runtime_seconds"] += session["duration_seconds"]
-        elif session.get("open_seconds"):
-            guest["runtime_seconds"] += session["open_seconds"]
-        if session.get("start_epoch") is not None and guest["first_start_epoch"] is None:
-            guest["first_start"], guest["first_start_epoch"] = session.get("start"), session["start_epoch"]
-        guest["name"] = session.get("name") or guest["name"]
-        guest["last_state"] = session["state"]
-    for migration in migrations:
-        guests[migration["uuid"]]["migrations"] += 1
-    out = sorted(guests.values(), key=lambda g: ((g["name"] or ""), g["uuid"]))
-    for guest in out:
-        guest["runtime_seconds"] = round(guest["runtime_seconds"], 3)
-    return out
-
-
 def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, max_session_hours=0,
                 hotplug_kinds=fleet_findings.DEFAULT_HOTPLUG_KINDS, fail_on=None, migration_slack=DEFAULT_MIGRATION_SLACK,
                 generated_epoch=None, timezone="UTC", collection=None, copy=True, waivers=None, previous=None, previous_path=None,
@@ -298,8 +174,8 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
             sessions.append(session)
             entry["sessions"] += 1
             entry["states"][session["state"]] = entry["states"].get(session["state"], 0) + 1
-            entry["avcs"] += _evidence_count(session, "avcs")
-            entry["anomalies"] += _evidence_count(session, "anomalies")
+            entry["avcs"] += evidence_count(session, "avcs")
+            entry["anomalies"] += evidence_count(session, "anomalies")
         for event in result.get("host_events") or []:
             item = dict(event)
             item["inventory_host"] = target
@@ -336,7 +212,7 @@ def build_fleet(targets, results, window=None, rules=None, allowed_guests=None, 
     fleet["findings"] = findings
     fleet["rules"] = dict((rule, {"enabled": conf["enabled"], "severity": conf["severity"], "title": conf["title"],
                                   "remediation": conf["remediation"]}) for rule, conf in sorted(settings.items()))
-    fleet["summary"] = _summary(fleet, findings, fail_on)
+    fleet["summary"] = summarise(fleet, findings, fail_on)
     fleet["changes"] = fleet_changes.compare(fleet, previous, previous_path, previous_reason)
     return fleet
 
@@ -348,74 +224,3 @@ def _collection(collection, hosts):
     windows = set(((h["window"] or {}).get("start"), (h["window"] or {}).get("end")) for h in hosts if h["status"] == "ok")
     out["host_windows_differ"] = len(windows) > 1
     return out
-
-
-def _summary(fleet, findings, fail_on):
-    states = dict((s, 0) for s in STATES)
-    for session in fleet["sessions"]:
-        states[session["state"]] = states.get(session["state"], 0) + 1
-    waived = [f for f in findings if f.get("waived")]
-    findings = [f for f in findings if not f.get("waived")]  # a waived finding counts for nothing but itself
-    severities = fleet_findings.severity_counts(findings)
-    worst = fleet_findings.max_severity(findings)
-    threshold = None if fail_on in (None, "", "none") else str(fail_on).lower()
-    at_or_above = 0
-    if threshold is not None:
-        rank = fleet_rules.SEVERITY_RANK[threshold]
-        at_or_above = sum(1 for f in findings if fleet_rules.SEVERITY_RANK[f["severity"]] >= rank)
-    collection = fleet.get("collection") or {}
-    reporting = [h["name"] for h in fleet["hosts"] if h["status"] == "ok"]
-    return {
-        "hosts": len(fleet["hosts"]),
-        "hosts_reporting": len(reporting),
-        "hosts_missing": len(fleet["missing_hosts"]),
-        "reporting_hosts": reporting,
-        "missing_host_names": [h["name"] for h in fleet["missing_hosts"]],
-        "sessions": len(fleet["sessions"]),
-        "guests": len(fleet["guests"]),
-        "states": states,
-        "migrations": len(fleet["migrations"]),
-        "avcs": sum(h["avcs"] + h["avcs_unattributed"] for h in fleet["hosts"]),
-        "anomalies": sum(h["anomalies"] + h["anomalies_unattributed"] for h in fleet["hosts"]),
-        "host_events": len(fleet["host_events"]),
-        "findings": len(findings),
-        "finding_occurrences": sum(f["count"] for f in findings),
-        "findings_waived": len(waived),
-        "waivers": len(fleet.get("waivers") or []),
-        "waivers_expired": sum(1 for w in fleet.get("waivers") or [] if w["status"] == "expired"),
-        "partial": bool(collection.get("partial")),
-        "severities": severities,
-        "max_severity": worst,
-        "fail_on": threshold,
-        "findings_at_or_above_fail_on": at_or_above,
-        "fail": bool(threshold is not None and at_or_above),
-    }
-
-
-def stats_artifact(fleet, report_paths=None):
-    """The small ``set_stats`` payload for AWX (counts only, no session data)."""
-    summary = fleet["summary"]
-    return {
-        "hosts": summary["hosts"],
-        "hosts_reporting": summary["hosts_reporting"],
-        "hosts_missing": summary["hosts_missing"],
-        "missing_hosts": summary["missing_host_names"],
-        "sessions": summary["sessions"],
-        "guests": summary["guests"],
-        "states": dict(summary["states"]),
-        "migrations": summary["migrations"],
-        "findings": summary["findings"],
-        "finding_occurrences": summary["finding_occurrences"],
-        "findings_waived": summary["findings_waived"],
-        "waivers_expired": summary["waivers_expired"],
-        "partial": summary["partial"],
-        "severities": dict(summary["severities"]),
-        "max_severity": summary["max_severity"],
-        "fail_on": summary["fail_on"],
-        "failed_gate": summary["fail"],
-        "window_start": (fleet.get("window") or {}).get("start"),
-        "window_end": (fleet.get("window") or {}).get("end"),
-        "generated": fleet.get("generated"),
-        "reports": sorted(report_paths or []),
-        "changes": fleet_changes.stats(fleet["changes"]) if fleet.get("changes") else None,
-    }

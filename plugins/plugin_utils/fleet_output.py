@@ -31,7 +31,9 @@ import os
 
 import jinja2
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_exports, fleet_render
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.auvirt_text import UNICODE_CONTROLS
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_csv, fleet_escape, fleet_exports, fleet_pages, fleet_render
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_index import HostIndex
 
 FORMATS = ("html", "md", "csv", "json", "jsonl", "prom")
 # what is written when no formats are named (the exports are asked for)
@@ -49,10 +51,10 @@ def default_template_dir():
 
 
 def _finalize(value):
-    """Every value a template prints: bidirectional controls marked (fleet_render.mark_controls); markup made by
+    """Every value a template prints: bidirectional controls marked (fleet_escape.mark_controls); markup made by
     the templates' own macros is left as it is (its values were marked when the macro printed them)."""
     if value.__class__ is str:
-        return fleet_render.mark_controls(value)
+        return fleet_escape.mark_controls(value)
     return value
 
 
@@ -65,13 +67,13 @@ def environment(template_dir=None):
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["md"] = fleet_render.md_escape
+    env.filters["md"] = fleet_escape.md_escape
     return env
 
 
 # JSON keeps every name exact but writes the bidirectional controls and line separators as escapes, so that
 # the file shows the same text in a terminal or an editor as it holds
-_JSON_ESCAPES = dict((ord(char), "\\u%04x" % ord(char)) for char in fleet_render.UNICODE_CONTROLS)
+_JSON_ESCAPES = dict((ord(char), "\\u%04x" % ord(char)) for char in UNICODE_CONTROLS)
 
 
 def _dumps(value):
@@ -106,7 +108,7 @@ def _open(directory, name):
 
 def write_host_details(directory, host, details):
     """The detail file of one host (all_events): ``{"host": ..., "sessions": [...]}``; returns its relative path."""
-    name = fleet_render.host_details_file(host)
+    name = fleet_pages.host_details_file(host)
     with _open(directory, name) as handle:
         write_json({"inventory_host": host, "sessions": details}, handle)
     return name
@@ -129,14 +131,14 @@ def write_reports(fleet, directory, formats=DEFAULT_FORMATS, timezone="UTC", tit
         written += fleet_exports.write_prom_files(fleet, lambda name: _open(directory, name))
     if "csv" in formats:
         with _open(directory, MAIN_FILES["csv"]) as handle:
-            fleet_render.write_csv(fleet, handle, timezone)
+            fleet_csv.write_csv(fleet, handle, timezone)
         written.append(MAIN_FILES["csv"])
         with _open(directory, FINDINGS_CSV) as handle:
-            fleet_render.write_findings_csv(fleet, handle, timezone)
+            fleet_csv.write_findings_csv(fleet, handle, timezone)
         written.append(FINDINGS_CSV)
     if "html" in formats or "md" in formats:
         env = environment(template_dir)
-        index = fleet_render.HostIndex(fleet, timezone)
+        index = HostIndex(fleet, timezone)
         view = fleet_render.main_view(fleet, timezone, title, max_rows=max_rows, inline_sessions=inline_sessions, index=index)
         for fmt in ("html", "md"):
             if fmt in formats:
@@ -149,7 +151,7 @@ def write_reports(fleet, directory, formats=DEFAULT_FORMATS, timezone="UTC", tit
             for host in fleet["hosts"]:
                 if host["status"] != "ok":
                     continue
-                name = fleet_render.host_page(host["name"])
+                name = fleet_pages.host_page(host["name"])
                 with _open(directory, name) as handle:
                     handle.write(page.render(**fleet_render.host_view(index, host["name"], title)))
                 written.append(name)

@@ -16,7 +16,7 @@ several slices and earlier runs.  A record is::
                 parse_errors, host_clock, clock_skew_seconds} | None,
      "audit": {audit_config_info keys} | None}
 
-``check_result`` validates what a host sent: a malformed result (wrong
+``check_result`` (fleet_result_check.py) validates what a host sent: a malformed result (wrong
 types, numbers that are not finite) makes the host ``failed`` with the
 reason instead of breaking the report.  ``gather`` picks, for every target
 host, its newest acceptable record among the inputs and says why the
@@ -30,7 +30,6 @@ __metaclass__ = type
 
 import errno
 import json
-import math
 import os
 import re
 
@@ -40,8 +39,8 @@ except ImportError:  # pragma: no cover - Python 2 is not a controller Python
     from urllib import quote
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_result_check import check_fields, check_result, non_finite, short
 
 FORMAT = "virtaudit.auvirt.fleet_host_result"
 VERSION = 1
@@ -68,176 +67,6 @@ def result_path(results_dir, host):
     return os.path.join(results_dir, name + ".json")
 
 
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _finite(value):
-    return _number(value) and not (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
-
-
-def _non_finite(value, where):
-    """Where in ``value`` a number is not finite (NaN, infinity), or None."""
-    stack = [(value, where)]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, float) and (math.isnan(item) or math.isinf(item)):
-            return "%s: %r is not a finite number" % (path, item)
-        if isinstance(item, dict):
-            stack.extend((v, "%s.%s" % (path, k)) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((v, "%s[%d]" % (path, n)) for n, v in enumerate(item))
-    return None
-
-
-def _check_fields(item, where, spec):
-    """``spec``: {key: (types, required)}; types 'str', 'num', 'int', 'dict', 'list', 'bool' or a tuple of them ('null' allowed)."""
-    for key, (kinds, required) in spec.items():
-        if key not in item:
-            if required:
-                return "%s.%s is missing" % (where, key)
-            continue
-        value = item[key]
-        ok = False
-        for kind in kinds:
-            if kind == "null" and value is None:
-                ok = True
-            elif kind == "str" and isinstance(value, str):
-                ok = True
-            elif kind == "num" and _finite(value):
-                ok = True
-            elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-                ok = True
-            elif kind == "dict" and isinstance(value, dict):
-                ok = True
-            elif kind == "list" and isinstance(value, list):
-                ok = True
-            elif kind == "bool" and isinstance(value, bool):
-                ok = True
-        if not ok:
-            return "%s.%s: %s is not %s" % (where, key, _short(value), " or ".join(kinds))
-    return None
-
-
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-_S, _SN, _N, _NN = ("str",), ("str", "null"), ("num",), ("num", "null")
-SESSION_SPEC = {
-    "host": (_S, True), "uuid": (_S, True), "state": (_S, True), "name": (_SN, True),
-    "start": (_SN, False), "start_epoch": (_NN, False), "end": (_SN, False), "end_epoch": (_NN, False),
-    "first_seen": (_SN, False), "first_seen_epoch": (_NN, False), "duration_seconds": (_NN, False),
-    "start_id": (_SN, False), "end_id": (_SN, False), "start_reason": (_SN, False), "stop_reason": (_SN, False),
-    "label": (_SN, False), "user": (_SN, False), "virt": (_SN, False), "pid": (("int", "null"), False),
-    "evidence": (("dict",), False),
-}
-EVIDENCE_SPEC = {
-    "avcs": {"count": (("int",), True), "first_epoch": (_NN, False), "ids": (("list",), True), "operations": (("list",), False)},
-    "anomalies": {"count": (("int",), True), "first_epoch": (_NN, False), "ids": (("list",), True), "types": (("list",), False)},
-    "attaches": {"count": (("int",), True), "items": (("list",), True), "kinds": (("dict",), False)},
-}
-ATTACH_SPEC = {"kind": (_SN, True), "value": (_SN, False), "bus": (_SN, False), "opened_epoch": (_NN, False), "id": (_SN, False)}
-EVENT_SPEC = {"type": (_SN, False), "epoch": (_NN, False), "id": (_SN, False), "host": (_SN, False)}
-
-
-def _check_session(session, where):
-    """SESSION_SPEC, inlined for speed (a fleet has hundreds of thousands of sessions)."""
-    for key, (kinds, required) in SESSION_SPEC.items():
-        value = session.get(key, _MISSING)
-        if value is _MISSING:
-            if required:
-                return "%s.%s is missing" % (where, key)
-            continue
-        if value is None and "null" in kinds:
-            continue
-        if kinds[0] == "str" and value.__class__ is str:
-            continue
-        if kinds[0] == "num" and value.__class__ in (float, int):
-            continue
-        problem = _check_fields(session, where, {key: (kinds, required)})
-        if problem:
-            return problem
-    return None
-
-
-_MISSING = object()
-
-
-def check_result(result, audit=None, finite=False):
-    """The first problem of a host's result (a string), or None when the report can use it.
-
-    ``finite``: the numbers are known to be finite already (see load_record)."""
-    if not isinstance(result, dict):
-        return "the result is %s, not a mapping" % type(result).__name__
-    if not finite:
-        problem = _non_finite(result, "result") or (_non_finite(audit, "audit") if audit is not None else None)
-        if problem:
-            return problem
-    problem = _check_fields(result, "result", {
-        "sessions": (("list",), True), "summary": (("dict",), False), "host_events": (("list", "null"), False),
-        "sources": (("list", "null"), False), "coverage": (("dict", "null"), False), "parse_errors": (("dict", "null"), False),
-        "host_clock": (("dict", "null"), False), "clock_skew_seconds": (_NN, False)})
-    if problem:
-        return problem
-    for number, session in enumerate(result["sessions"]):
-        where = "sessions[%d]" % number
-        if not isinstance(session, dict):
-            return "%s is not a mapping" % where
-        problem = _check_session(session, where)
-        if problem:
-            return problem
-        if session["state"] not in STATES:
-            return "%s.state: %s is not one of %s" % (where, _short(session["state"]), ", ".join(STATES))
-        for kind, spec in EVIDENCE_SPEC.items():
-            part = (session.get("evidence") or {}).get(kind)
-            if part is None:
-                continue
-            if not isinstance(part, dict):
-                return "%s.evidence.%s is not a mapping" % (where, kind)
-            problem = _check_fields(part, "%s.evidence.%s" % (where, kind), spec)
-            if problem:
-                return problem
-            for index, item in enumerate(part.get("items") or []):
-                if not isinstance(item, dict):
-                    return "%s.evidence.%s.items[%d] is not a mapping" % (where, kind, index)
-                problem = _check_fields(item, "%s.evidence.%s.items[%d]" % (where, kind, index), ATTACH_SPEC)
-                if problem:
-                    return problem
-    for key in ("host_events", "sources"):
-        for number, item in enumerate(result.get(key) or []):
-            if not isinstance(item, dict):
-                return "%s[%d] is not a mapping" % (key, number)
-    for number, item in enumerate(result.get("host_events") or []):
-        problem = _check_fields(item, "host_events[%d]" % number, EVENT_SPEC)
-        if problem:
-            return problem
-    coverage = result.get("coverage") or {}
-    problem = _check_fields(coverage, "coverage", {
-        "first_record_epoch": (_NN, False), "last_record_epoch": (_NN, False), "reaches_window_start": (("bool", "null"), False),
-        "serial_gaps": (("dict", "null"), False), "missing_rotated_files": (("list", "null"), False)})
-    if problem:
-        return problem
-    problem = _check_fields(result.get("parse_errors") or {}, "parse_errors", {"count": (("int",), False)})
-    if problem:
-        return problem
-    problem = _check_fields(result.get("host_clock") or {}, "host_clock", {"epoch": (_NN, False)})
-    if problem:
-        return problem
-    if audit is not None:
-        if not isinstance(audit, dict):
-            return "audit is not a mapping"
-        problem = _check_fields(audit, "audit", {"auditd_running": (("bool", "null"), False), "audit_enabled": (("bool", "null"), False),
-                                                 "libvirt": (("list", "null"), False)})
-        if problem:
-            return problem
-        for number, item in enumerate(audit.get("libvirt") or []):
-            if not isinstance(item, dict):
-                return "audit.libvirt[%d] is not a mapping" % number
-    return None
-
-
 def new_record(host, run_id=None, status="failed", msg=None, result=None, audit=None, window=None, details=False, now=None):
     """A record for ``host``; ``now``: the controller's epoch (collected time)."""
     return {
@@ -262,7 +91,7 @@ def record_from_module(host, module_result, run_id=None, check_audit=True, windo
     if module_result.get("failed") or module_result.get("skipped") or not isinstance(module_result.get("sessions"), list):
         msg = module_result.get("msg") or ("the host returned no sessions" if not module_result.get("failed") else "the module failed")
         if "sessions" in module_result and not isinstance(module_result.get("sessions"), list) and not module_result.get("failed"):
-            msg = "malformed result: sessions is %s, not a list" % _short(module_result.get("sessions"))
+            msg = "malformed result: sessions is %s, not a list" % short(module_result.get("sessions"))
         return new_record(status="failed", msg=str(msg), **base)
     result = dict((key, module_result.get(key)) for key in RESULT_KEYS)
     audit = module_result.get("audit") if check_audit else None
@@ -312,7 +141,7 @@ def load_record(path):
             text = handle.read().decode("utf-8")
         record = json.loads(text, parse_constant=_reject_constant)
         if _BIG_EXPONENT.search(text):
-            problem = _non_finite(record, "record")
+            problem = non_finite(record, "record")
             if problem:
                 raise ValueError(problem)
     except ResultError:
@@ -325,9 +154,9 @@ def load_record(path):
         raise ResultError("%s: not a fleet_report result file" % path)
     if record.get("version") != VERSION:
         raise ResultError("%s: result format version %r, this collection reads %d" % (path, record.get("version"), VERSION))
-    problem = _check_fields(record, "record", {
-        "inventory_host": (("str",), True), "status": (("str",), True), "msg": (_SN, False), "run_id": (_SN, False),
-        "collected_epoch": (_NN, False), "window": (("dict", "null"), False), "details": (("bool",), False)})
+    problem = check_fields(record, "record", {
+        "inventory_host": (("str",), True), "status": (("str",), True), "msg": (("str", "null"), False), "run_id": (("str", "null"), False),
+        "collected_epoch": (("num", "null"), False), "window": (("dict", "null"), False), "details": (("bool",), False)})
     if problem:
         raise ResultError("%s: %s" % (path, problem))
     return record
@@ -337,7 +166,7 @@ def accepted(record, path):
     """``record`` as the report uses it: a malformed ok result becomes failed with the reason."""
     if record["status"] not in STATUSES:
         return dict(record, status="failed", result=None, audit=None,
-                    msg="malformed result file %s: status %s" % (path, _short(record["status"])))
+                    msg="malformed result file %s: status %s" % (path, short(record["status"])))
     if record["status"] == "ok":
         problem = check_result(record.get("result"), record.get("audit"), finite=True)
         if problem:

@@ -165,7 +165,7 @@ def test_cli(tmp_path, capsys):
 
 
 def test_fleet_logs_read_back_with_stitched_migrations(tmp_path):
-    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import stitch_migrations, session_id
+    from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import stitch_migrations, session_id
     out = str(tmp_path / "fleet")
     stats = auditgen.write_fleet(out, hosts=3, days=2, sessions=60, seed=5)
     again = auditgen.write_fleet(str(tmp_path / "again"), hosts=3, days=2, sessions=60, seed=5)

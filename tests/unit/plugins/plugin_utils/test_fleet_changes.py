@@ -19,7 +19,8 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report im
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import report_digest  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_changes  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet, stats_artifact  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_summary import stats_artifact  # noqa: E402
 
 TARGETS = ["hv01", "hv02", "hv03", "hv04"]
 START = DAY - 3600  # 2026-03-02 00:00 in Berlin

@@ -18,9 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import (  # noqa: E402
-    build_fleet, stats_artifact, stitch_migrations, session_id,
-)
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import session_id, stitch_migrations  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_summary import stats_artifact  # noqa: E402
 
 TARGETS = ["hv01", "hv02", "hv03", "hv04"]
 

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fleet_helpers import DAY, UUID_B, demo_results, host_result, ok_fact, session, write_report  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_csv, fleet_escape, fleet_index, fleet_pages  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render, fleet_timeline  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
 
 EVIL = '<script>alert("x")</script>'
@@ -44,10 +45,10 @@ def hostile_fleet():
 
 def test_csv_one_row_per_session_and_formulas_neutralised():
     fleet = hostile_fleet()
-    text = fleet_render.to_csv(fleet, "Europe/Berlin")
+    text = fleet_csv.to_csv(fleet, "Europe/Berlin")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(fleet["sessions"]) == 2
-    assert list(rows[0].keys()) == list(fleet_render.CSV_COLUMNS)
+    assert list(rows[0].keys()) == list(fleet_csv.CSV_COLUMNS)
     by_uuid = dict((r["uuid"], r) for r in rows)
     other = by_uuid[UUID_B]
     assert other["name"] == "'+1+2" and other["label"] == "'@SUM(A1)" and other["start_reason"] == "'-x"
@@ -62,18 +63,18 @@ def test_csv_one_row_per_session_and_formulas_neutralised():
 
 
 def test_neutralise_cell_keeps_numbers():
-    assert fleet_render.neutralise_cell(-1) == -1
-    assert fleet_render.neutralise_cell(None) == ""
-    assert fleet_render.neutralise_cell("\tx") == "'\tx"
-    assert fleet_render.neutralise_cell(True) == "true"
+    assert fleet_escape.neutralise_cell(-1) == -1
+    assert fleet_escape.neutralise_cell(None) == ""
+    assert fleet_escape.neutralise_cell("\tx") == "'\tx"
+    assert fleet_escape.neutralise_cell(True) == "true"
 
 
 def test_md_escape():
-    assert fleet_render.md_escape("a|b") == "a\\|b"
-    assert fleet_render.md_escape("<b>&</b>") == "&lt;b&gt;&amp;&lt;/b&gt;"
-    assert fleet_render.md_escape("*x* _y_ `z` [l](u) ~s~") == "\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u) \\~s\\~"
-    assert fleet_render.md_escape("two\nlines") == "two lines"
-    assert fleet_render.md_escape(None) == ""
+    assert fleet_escape.md_escape("a|b") == "a\\|b"
+    assert fleet_escape.md_escape("<b>&</b>") == "&lt;b&gt;&amp;&lt;/b&gt;"
+    assert fleet_escape.md_escape("*x* _y_ `z` [l](u) ~s~") == "\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u) \\~s\\~"
+    assert fleet_escape.md_escape("two\nlines") == "two lines"
+    assert fleet_escape.md_escape(None) == ""
 
 
 def demo_fleet(**kwargs):
@@ -96,7 +97,7 @@ def test_view_and_timeline_geometry():
     for timeline in view["timelines"]:
         for item in timeline["bars"]:
             assert left <= item["x"] <= right and item["x"] + item["width"] <= right + 3
-            assert item["colour"] == fleet_render.STATE_COLOURS[item["state"]]
+            assert item["colour"] == fleet_timeline.STATE_COLOURS[item["state"]]
     # ticks fall on round local hours
     assert hv02["ticks"] and all(re.match(r"^03-0[12] \d\d:00$", t["label"]) for t in hv02["ticks"])
     assert all(int(t["label"][6:8]) % 3 == 0 for t in hv02["ticks"]), [t["label"] for t in hv02["ticks"]]
@@ -109,7 +110,7 @@ def test_view_and_timeline_geometry():
 
 def test_host_pages_carry_each_hosts_part():
     fleet = demo_fleet()
-    index = fleet_render.HostIndex(fleet, "UTC")
+    index = fleet_index.HostIndex(fleet, "UTC")
     hv02 = fleet_render.host_view(index, "hv02")
     assert [s["name"] for s in hv02["sessions"]] == ["app02", "cache01", "db01", "db01", "cache01"]
     assert [(m["source"], m["destination"]) for m in hv02["migrations"]] == [("hv01", "hv02")]
@@ -142,12 +143,12 @@ def test_big_fleets_cut_the_main_page_and_keep_every_row_elsewhere(tmp_path):
 
 @pytest.mark.parametrize("name", ["hv01", "<b>hv1</b>", "../../etc/passwd", ".hidden", "a/b", "hv 01", "ünï"])
 def test_host_page_names_are_safe_and_distinct(name):
-    page = fleet_render.host_page(name)
+    page = fleet_pages.host_page(name)
     assert page.startswith("fleet_report_hosts/") and page.endswith(".html")
     base = page[len("fleet_report_hosts/"):]
     assert re.match(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", base), page
-    assert fleet_render.host_page(name) == page
-    assert fleet_render.host_page(name + "x") != page
+    assert fleet_pages.host_page(name) == page
+    assert fleet_pages.host_page(name + "x") != page
 
 
 def test_html_escapes_every_log_value(tmp_path):
@@ -210,7 +211,7 @@ def _delta_e(one, two):
 
 
 def test_state_colours_and_the_host_event_marker_are_told_apart(tmp_path):
-    colours = dict(fleet_render.STATE_COLOURS, host_event=fleet_render.MARKER_COLOUR)
+    colours = dict(fleet_timeline.STATE_COLOURS, host_event=fleet_timeline.MARKER_COLOUR)
     assert _delta_e(colours["crashed"], colours["host_event"]) > 40  # was #c62828 against #b71c1c: 6
     names = sorted(colours)
     for number, one in enumerate(names):
@@ -219,4 +220,4 @@ def test_state_colours_and_the_host_event_marker_are_told_apart(tmp_path):
     facts = demo_results()
     fleet = build_fleet(["hv01", "hv02", "hv03", "hv04"], facts, window={"now_epoch": DAY + 86400})
     html = write_report(fleet, tmp_path, formats=["html"])["fleet_report_hosts/hv02.html"]
-    assert 'class="marker" x1=' in html and 'stroke="%s"' % fleet_render.MARKER_COLOUR in html
+    assert 'class="marker" x1=' in html and 'stroke="%s"' % fleet_timeline.MARKER_COLOUR in html

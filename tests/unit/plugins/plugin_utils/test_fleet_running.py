@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fleet_helpers import write_report  # noqa: E402
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_index, fleet_render, fleet_timeline  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_results import record_from_module  # noqa: E402
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log  # noqa: E402
@@ -84,14 +84,14 @@ def test_long_session_measures_to_the_newest_record(tmp_path):
 
 def test_timeline_axis_ends_at_the_newest_record_not_today(tmp_path):
     fleet, result = old_fleet(tmp_path)
-    index = fleet_render.HostIndex(fleet, "UTC")
+    index = fleet_index.HostIndex(fleet, "UTC")
     t0, t1, dummy = index.axis
     assert t1 == result["coverage"]["last_record_epoch"]
-    line = fleet_render.timeline("hv1", index.sessions["hv1"], [], index.axis, index.tzinfo)
+    line = fleet_timeline.timeline("hv1", index.sessions["hv1"], [], index.axis, index.tzinfo)
     running_bar = [b for b in line["bars"] if b["state"] == "running"][0]
-    assert running_bar["open_end"] and running_bar["x"] + running_bar["width"] <= fleet_render.LABEL_WIDTH + fleet_render.PLOT_WIDTH + 0.1
+    assert running_bar["open_end"] and running_bar["x"] + running_bar["width"] <= fleet_timeline.LABEL_WIDTH + fleet_timeline.PLOT_WIDTH + 0.1
     # the web01 bar spans nearly the whole plot: three days of data are not squeezed into a corner of years
-    assert running_bar["width"] > 0.9 * fleet_render.PLOT_WIDTH
+    assert running_bar["width"] > 0.9 * fleet_timeline.PLOT_WIDTH
     assert "running at the newest record" in running_bar["tooltip"]
 
 

@@ -19,9 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fleet_helpers import DAY, UUID_B, host_result, ok_fact, session, write_report  # noqa: E402
 
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render, fleet_waivers  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_csv, fleet_escape, fleet_waivers  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import RULES, rule_settings  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet, stats_artifact  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_summary import stats_artifact  # noqa: E402
 
 GOOD_AUDIT = {"auditd_running": True, "audit_enabled": True, "libvirt": []}
 NOW = DAY + 86400
@@ -62,7 +63,7 @@ def test_remediation_is_shown_in_every_format(tmp_path):
     files = write_report(fleet, tmp_path / "r")
     assert text in files["fleet_report.html"].replace("&#39;", "'").replace("&#34;", '"')
     assert text in files["fleet_report_hosts/hv1.html"].replace("&#39;", "'").replace("&#34;", '"')
-    assert fleet_render.md_escape(text) in files["fleet_report.md"]
+    assert fleet_escape.md_escape(text) in files["fleet_report.md"]
     assert json.loads(files["fleet_report.json"])["findings"][0]["remediation"] == text
     rows = list(csv.DictReader(io.StringIO(files["fleet_report_findings.csv"])))
     assert rows[0]["remediation"] == text
@@ -77,7 +78,7 @@ def test_findings_csv_has_one_row_per_finding(tmp_path):
     assert sorted(files) == ["fleet_report.csv", "fleet_report_findings.csv"]
     rows = list(csv.DictReader(io.StringIO(files["fleet_report_findings.csv"])))
     assert len(rows) == len(fleet["findings"]) == 3
-    assert list(rows[0]) == list(fleet_render.FINDINGS_CSV_COLUMNS)
+    assert list(rows[0]) == list(fleet_csv.FINDINGS_CSV_COLUMNS)
     by_guest = dict((r["guest"], r) for r in rows)
     web = by_guest["web01"]
     assert web["rule"] == "guest_crashed" and web["count"] == "2" and web["severity"] == "high"

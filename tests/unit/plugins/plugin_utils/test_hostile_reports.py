@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fleet_helpers import write_report  # noqa: E402
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_report import run  # noqa: E402
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_render  # noqa: E402
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_csv, fleet_render  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_model import build_fleet  # noqa: E402
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_results import record_from_module  # noqa: E402
 from ansible_collections.virtaudit.auvirt.tests.unit.plugins.module_utils.logbuilder import Log, enc  # noqa: E402
@@ -105,7 +105,7 @@ def test_json_report_round_trips_the_names(tmp_path):
 
 def test_csv_report_round_trips_the_names_inertly(tmp_path):
     fleet, uuids = fleet_of(tmp_path)
-    for text in (fleet_render.to_csv(fleet, "UTC"), render("fleet_report.csv", fleet, tmp_path)[0]):
+    for text in (fleet_csv.to_csv(fleet, "UTC"), render("fleet_report.csv", fleet, tmp_path)[0]):
         rows = list(csv.DictReader(io.StringIO(text)))
         assert len(rows) == len(EXPECTED)
         by_uuid = dict((r["uuid"], r["name"]) for r in rows)
