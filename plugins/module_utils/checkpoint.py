@@ -21,13 +21,11 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import stat
-import tempfile
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_events, audit_serials, reader_state, virt_sessions
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_files import GZIP_MAGIC, open_log
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.reader_state import record_from_state, record_state
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private, replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import AtLeast, Maybe, check_shape
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 
@@ -126,41 +124,17 @@ def plan(state, paths, options):
 
 def save(path, state):
     """Write ``state`` atomically: the previous checkpoint stays intact if anything fails."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        # renaming over it would replace a FIFO or a device node (think /dev/null) with our file
-        raise CheckpointError("checkpoint %s is not a regular file: not written" % path)
     try:
         payload = json.dumps(state, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise CheckpointError("cannot encode checkpoint state: %s" % exc)
     header = json.dumps({"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(payload).hexdigest()},
                         sort_keys=True).encode("utf-8")
-    data = header + b"\n" + payload
-    fd = None
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-        with os.fdopen(fd, "wb") as handle:
-            fd = None
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.rename(tmp, path)
-        tmp = None
+        replace_atomically(path, header + b"\n" + payload, 0o600, durable=True)
     except (IOError, OSError) as exc:
         raise CheckpointError("cannot write checkpoint %s: %s (the previous checkpoint is unchanged)"
                               % (path, exc.strerror or exc))
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def resume(path, paths, options, engine, tracker, reader, grouper, warnings):

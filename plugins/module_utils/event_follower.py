@@ -41,13 +41,11 @@ import math
 import os
 import re
 import socket
-import stat
-import tempfile
 import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report, time_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import AUDITD_CONF
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private, replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,
     MapOf,
@@ -127,30 +125,11 @@ def load_state(path):
 
 def save_state(path, state):
     """Replace ``path`` by ``state`` atomically (mode 0600); StateError when it cannot be written."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        raise StateError("event state %s is not a regular file: not written" % path)
     payload = json.dumps(state, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    fd, tmp = None, None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(os.path.abspath(path)))
-        os.write(fd, payload)
-        os.fsync(fd)
-        os.close(fd)
-        fd = None
-        os.chmod(tmp, 0o600)
-        os.rename(tmp, path)
-        tmp = None
+        replace_atomically(path, payload, 0o600, durable=True)
     except (IOError, OSError) as exc:
         raise StateError("cannot write event state %s: %s" % (path, exc.strerror or exc))
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _file_key(path):

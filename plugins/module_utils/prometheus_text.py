@@ -25,9 +25,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
-import os
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import replace_atomically
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import NotRegularFile, read_regular, replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_model import STATES
 FILE_MODE = 0o644
 
@@ -132,13 +131,14 @@ def write_textfile(path, text, mode=FILE_MODE):
     """Write ``text`` to ``path`` atomically (a temporary file in its directory, renamed); OSError on failure.
 
     Returns True when the file changed."""
+    data = text.encode("utf-8")
     try:
-        with open(path, "rb") as handle:
-            if handle.read() == text.encode("utf-8"):
-                if (os.stat(path).st_mode & 0o7777) == mode:
-                    return False
-    except (IOError, OSError):
+        # read without blocking and bounded: a FIFO or a device at the path is refused by replace_atomically below
+        old, info = read_regular(path, len(data))
+        if old == data and (info.st_mode & 0o7777) == mode:
+            return False
+    except (IOError, OSError, NotRegularFile):
         pass
     # node_exporter reads only *.prom: the temporary file's name does not end so
-    replace_atomically(path, text.encode("utf-8"), mode)
+    replace_atomically(path, data, mode)
     return True

@@ -121,15 +121,29 @@ def read_private(path, limit, what, error=Untrusted):
     return data
 
 
-def replace_atomically(path, data, mode=None):
+def replace_atomically(path, data, mode=None, durable=False):
     """Write the bytes ``data`` to ``path`` as a whole or not at all: a temporary file in the same directory (its name
     begins with a dot and ends in ``.tmp``, so collectors that read ``*.prom`` or ``*.json`` skip it), renamed into
-    place.  ``mode``: the file's mode (default: mkstemp's 0600).  OSError/IOError on failure; no temporary file stays."""
+    place.  ``mode``: the file's mode (default: mkstemp's 0600).  ``durable``: on disk (fsync) before the rename, for
+    state a crash must not leave empty.  A ``path`` that is a FIFO, a device, a directory or a socket is not replaced
+    (renaming over it would put a file where ``/dev/null`` was).  OSError/IOError on failure (``strerror`` says why);
+    no temporary file stays."""
+    try:
+        existing = os.lstat(path).st_mode
+    except OSError:
+        existing = None
+    if existing is not None and not (stat.S_ISREG(existing) or stat.S_ISLNK(existing)):
+        kind = _kind(existing)
+        raise OSError(errno.EEXIST, "%s is %s: not written"
+                      % (path, kind if kind == "not a regular file" else kind + ", not a regular file"))
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         os.rename(tmp, path)
