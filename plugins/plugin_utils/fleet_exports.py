@@ -23,7 +23,7 @@ __metaclass__ = type
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import prometheus_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_pages
-from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import evidence_count
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import anchor_epoch, evidence_count
 
 JSONL_FILE = "fleet_report.jsonl"
 SESSION_KEYS = (
@@ -43,7 +43,7 @@ def session_line(session, generated):
         # UTC, whatever the host wrote: from the epoch twin
         if session.get(key + "_epoch") is not None:
             item[key] = iso(session[key + "_epoch"])
-    epoch = next((session.get(k) for k in ("start_epoch", "first_seen_epoch", "end_epoch") if session.get(k) is not None), None)
+    epoch = anchor_epoch(session)
     item.update(type="session", fingerprint=session["fingerprint"], time=iso(epoch), epoch=epoch, report_generated=generated,
                 avcs=evidence_count(session, "avcs"), anomalies=evidence_count(session, "anomalies"),
                 hotplugs=evidence_count(session, "attaches"))
