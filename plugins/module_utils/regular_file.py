@@ -10,7 +10,8 @@ reads at most ``limit`` bytes, so none of these can hang the module or
 exhaust memory.  ``read_private`` also makes sure that a file the
 collection wrote for itself (a checkpoint, the event state) still belongs
 to this user and that nobody else could have written into it.
-``replace_atomically`` writes a file as a whole or not at all.
+``replace_atomically`` writes a file as a whole or not at all.  ``owners``
+says whose a path is (and whose what a symbolic link there points to).
 
 Standard library only, Python 3.6+.
 """
@@ -162,3 +163,19 @@ def owner_name(uid):
         return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError, OverflowError, ValueError):
         return None
+
+
+def owners(path):
+    """``(uid, target_uid, is_link)`` of ``path``, or None when nothing is there: the owner of the path itself (a
+    symbolic link is not followed) and of what it points to - the same uid for anything but a link, and for a link
+    that points nowhere."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISLNK(info.st_mode):
+        return info.st_uid, info.st_uid, False
+    try:
+        return info.st_uid, os.stat(path).st_uid, True
+    except OSError:
+        return info.st_uid, info.st_uid, True

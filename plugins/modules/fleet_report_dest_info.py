@@ -89,26 +89,19 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import report_digest
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name, owners
 
 
 def describe(path, euid):
     """``dest`` of the result: existence and ownership of ``path`` (a symbolic link and what it points to)."""
     out = {"path": path, "exists": False, "uid": None, "owner": None, "foreign": False, "symlink": False, "can_take_over": euid == 0}
-    try:
-        link = os.lstat(path)
-    except OSError:
+    found = owners(path)
+    if found is None:
         return out
+    uid, target, out["symlink"] = found
     out["exists"] = True
-    out["symlink"] = os.path.islink(path)
-    uids = [link.st_uid]
-    if out["symlink"]:
-        try:
-            uids.append(os.stat(path).st_uid)
-        except OSError:
-            pass
-    other = [uid for uid in uids if uid != euid]
-    out["uid"] = other[0] if other else link.st_uid
+    other = [owner for owner in (uid, target) if owner != euid]
+    out["uid"] = other[0] if other else uid
     out["owner"] = owner_name(out["uid"])
     out["foreign"] = bool(other)
     if out["symlink"]:

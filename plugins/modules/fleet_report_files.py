@@ -114,7 +114,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name, owners
 
 CHUNK = 1 << 20
 
@@ -173,16 +173,11 @@ def _foreign_dirs(module, dest, names):
     candidates = [dest] + sorted(set(os.path.join(dest, os.path.dirname(name)) for name in names if "/" in name))
     found = []
     for path in candidates:
-        try:
-            link = os.lstat(path)
-        except OSError:
+        owned = owners(path)
+        if owned is None:
             continue
-        uid = link.st_uid
-        if stat.S_ISLNK(link.st_mode):
-            try:
-                target = os.stat(path).st_uid
-            except OSError:
-                target = uid
+        uid, target, is_link = owned
+        if is_link:
             if uid != euid or target != euid:
                 module.fail_json(msg="refusing to write the report into %s: it is a symbolic link that belongs to uid %d (%s), not to uid "
                                      "%d that writes the report" % (path, uid if uid != euid else target,

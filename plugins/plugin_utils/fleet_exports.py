@@ -23,6 +23,7 @@ __metaclass__ = type
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import prometheus_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_pages
+from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_sessions import anchor_epoch, evidence_count
 
 JSONL_FILE = "fleet_report.jsonl"
 SESSION_KEYS = (
@@ -35,10 +36,6 @@ FINDING_KEYS = (
 )
 
 
-def _count(session, kind):
-    return ((session.get("evidence") or {}).get(kind) or {}).get("count") or 0
-
-
 def session_line(session, generated):
     """The JSONL object of a session."""
     item = dict((key, session.get(key)) for key in SESSION_KEYS)
@@ -46,9 +43,10 @@ def session_line(session, generated):
         # UTC, whatever the host wrote: from the epoch twin
         if session.get(key + "_epoch") is not None:
             item[key] = iso(session[key + "_epoch"])
-    epoch = next((session.get(k) for k in ("start_epoch", "first_seen_epoch", "end_epoch") if session.get(k) is not None), None)
+    epoch = anchor_epoch(session)
     item.update(type="session", fingerprint=session["fingerprint"], time=iso(epoch), epoch=epoch, report_generated=generated,
-                avcs=_count(session, "avcs"), anomalies=_count(session, "anomalies"), hotplugs=_count(session, "attaches"))
+                avcs=evidence_count(session, "avcs"), anomalies=evidence_count(session, "anomalies"),
+                hotplugs=evidence_count(session, "attaches"))
     return item
 
 

@@ -84,8 +84,7 @@ def main_view(fleet, timezone="UTC", title="Guest sessions - fleet report", max_
     for item in active:
         entry = rules.setdefault(item["rule"], {"rule": item["rule"], "title": item["title"], "severity": item["severity"],
                                                 "rank": SEVERITY_RANK[item["severity"]], "colour": SEVERITY_COLOURS[item["severity"]],
-                                                "remediation": (settings.get(item["rule"]) or {}).get("remediation")
-                                                or item.get("remediation") or "",
+                                                "remediation": _remediation(item, settings),
                                                 "findings": 0, "occurrences": 0, "hosts": set()})
         entry["findings"] += 1
         entry["occurrences"] += item.get("count", 1)
@@ -180,9 +179,13 @@ def _rules_of(findings, fleet):
     for item in findings:
         if item["rule"] not in seen:
             seen.add(item["rule"])
-            out.append({"rule": item["rule"], "title": item["title"],
-                        "remediation": (settings.get(item["rule"]) or {}).get("remediation") or item.get("remediation") or ""})
+            out.append({"rule": item["rule"], "title": item["title"], "remediation": _remediation(item, settings)})
     return out
+
+
+def _remediation(item, settings):
+    """What to do about a finding: the rule's remediation as the report's settings have it, else the finding's own."""
+    return (settings.get(item["rule"]) or {}).get("remediation") or item.get("remediation") or ""
 
 
 def _verdict(summary):

@@ -22,17 +22,18 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import 
 DEFAULT_MIGRATION_SLACK = DEFAULT_SLACK
 
 
-def _anchor(session):
-    """The time a session sorts by: its start, else when it was first seen, else its end."""
+def anchor_epoch(session, default=None):
+    """The time a session sorts by and is exported at: its start, else when it was first seen, else its end;
+    ``default`` when it has none of them."""
     for key in ("start_epoch", "first_seen_epoch", "end_epoch"):
         if session.get(key) is not None:
             return session[key]
-    return 0.0
+    return default
 
 
 def session_sort_key(session):
     """Sessions in order: host, time, name, UUID, start record."""
-    return (session["host"], _anchor(session), session.get("name") or "", session["uuid"], session.get("start_id") or "")
+    return (session["host"], anchor_epoch(session, 0.0), session.get("name") or "", session["uuid"], session.get("start_id") or "")
 
 
 def session_fingerprint(session_id_text):
@@ -125,7 +126,7 @@ def guest_histories(sessions, migrations):
     Run time adds up the sessions' durations; a session still running counts up to where it is open
     (``open_seconds``: the host's newest record or the window end)."""
     guests = {}
-    for session in sorted(sessions, key=lambda s: (_anchor(s), s["host"])):
+    for session in sorted(sessions, key=lambda s: (anchor_epoch(s, 0.0), s["host"])):
         guest = guests.setdefault(session["uuid"], {
             "uuid": session["uuid"], "name": session.get("name"), "names": [], "hosts": [], "sessions": [],
             "states": dict((s, 0) for s in STATES), "runtime_seconds": 0.0, "migrations": 0,

@@ -11,9 +11,10 @@ inventory host name / guest name (left out: any host, any guest),
 date-time (a date means the end of that day in the report's time zone).
 
 ``apply_waivers(findings, waivers, now)`` marks every finding a waiver
-matches: ``waived`` (True while the first matching waiver has not expired)
-and ``waiver`` ``{index, reason, expires, expires_epoch, status}``; an
-expired waiver waives nothing, and the report lists it.  Waived findings do
+matches: ``waiver`` ``{index, reason, expires, expires_epoch, status}`` of
+the first matching waiver that has not expired, else of the first matching
+one, and ``waived`` (True when that waiver has not expired); an expired
+waiver waives nothing, and the report lists it.  Waived findings do
 not count in the summary's severities or the fail gate.
 
 Pure Python, no Ansible objects.
@@ -29,7 +30,6 @@ from ansible_collections.virtaudit.auvirt.plugins.plugin_utils import fleet_time
 from ansible_collections.virtaudit.auvirt.plugins.plugin_utils.fleet_rules import RULES
 
 KEYS = ("rule", "host", "guest", "reason", "expires")
-# findings from host-level checks have no guest; a waiver with a guest pattern does not match them
 MAX_WAIVERS = 10000
 
 
@@ -47,9 +47,7 @@ def read_file(path):
 
 
 def _text(value):
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, datetime.date):
+    if isinstance(value, datetime.date):  # a date or date-time YAML read as such
         return value.isoformat()
     return None if value is None else str(value)
 
@@ -103,14 +101,22 @@ def load_waivers(raw, timezone="UTC", now=None):
     return out
 
 
-def _matches(waiver, finding):
-    if waiver["rule"] != finding["rule"]:
-        return False
-    if waiver["host"] is not None and not re.fullmatch(waiver["host"], finding.get("host") or ""):
-        return False
-    if waiver["guest"] is not None and (finding.get("guest") is None or not re.fullmatch(waiver["guest"], finding["guest"])):
-        return False
-    return True
+def _matcher(waiver):
+    """Whether a finding is one ``waiver`` is about, its patterns compiled once for every finding."""
+    rule = waiver["rule"]
+    host = None if waiver["host"] is None else re.compile(waiver["host"]).fullmatch
+    guest = None if waiver["guest"] is None else re.compile(waiver["guest"]).fullmatch
+
+    def matches(finding):
+        if finding["rule"] != rule:
+            return False
+        if host is not None and not host(finding.get("host") or ""):
+            return False
+        # findings from host-level checks have no guest; a waiver with a guest pattern does not match them
+        if guest is not None and (finding.get("guest") is None or not guest(finding["guest"])):
+            return False
+        return True
+    return matches
 
 
 def apply_waivers(findings, waivers, now):
@@ -120,12 +126,13 @@ def apply_waivers(findings, waivers, now):
     for waiver in waivers:
         entry = dict(waiver, status="active" if now is None or waiver["expires_epoch"] >= now else "expired", findings=0)
         report.append(entry)
+    matchers = [(entry, _matcher(entry)) for entry in report]
     for finding in findings:
         finding["waived"] = False
         finding["waiver"] = None
         chosen = None
-        for entry in report:
-            if _matches(entry, finding):
+        for entry, matches in matchers:
+            if matches(finding):
                 entry["findings"] += 1
                 if chosen is None or (chosen["status"] == "expired" and entry["status"] == "active"):
                     chosen = entry

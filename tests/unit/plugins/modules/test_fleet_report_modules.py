@@ -242,3 +242,32 @@ def test_files_refuse_a_report_directory_of_another_user_when_not_root(run_modul
     kind, result = run_module(fleet_report_files, {"src": archive(tmp_path, {"a.html": b"a"}), "dest": str(dest)})
     assert kind == "fail" and "belongs to uid %d" % mine in result["msg"] and "refusing" in result["msg"]
     assert os.listdir(str(dest)) == []
+
+
+def test_dest_info_never_offers_to_take_over_a_symbolic_link(run_module, tmp_path, monkeypatch):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    dest = tmp_path / "report"
+    dest.symlink_to(target)
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(dest)})
+    assert kind == "exit" and result["dest"]["exists"] is True and result["dest"]["symlink"] is True
+    assert result["dest"]["foreign"] is False and result["dest"]["can_take_over"] is False
+    mine = os.geteuid()
+    monkeypatch.setattr(fleet_report_dest_info.os, "geteuid", lambda: mine + 4242)
+    kind, result = run_module(fleet_report_dest_info, {"dest": str(dest)})
+    assert result["dest"]["foreign"] is True and result["dest"]["uid"] == mine and result["dest"]["can_take_over"] is False
+
+
+def test_files_refuse_a_symbolic_link_of_another_user(run_module, tmp_path, monkeypatch):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    dest = tmp_path / "report"
+    dest.symlink_to(target)
+    src = archive(tmp_path, {"a.html": b"a"})
+    kind, result = run_module(fleet_report_files, {"src": src, "dest": str(dest)})
+    assert kind == "exit" and result["taken_over"] == [] and os.listdir(str(target)) == ["a.html"]
+    mine = os.geteuid()
+    monkeypatch.setattr(fleet_report_files.os, "geteuid", lambda: mine + 4242)
+    kind, result = run_module(fleet_report_files, {"src": archive(tmp_path, {"b.html": b"b"}), "dest": str(dest)})
+    assert kind == "fail" and "symbolic link that belongs to uid %d" % mine in result["msg"]
+    assert os.listdir(str(target)) == ["a.html"]

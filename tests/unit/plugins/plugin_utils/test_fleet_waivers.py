@@ -152,6 +152,33 @@ def test_waivers_without_host_or_guest_match_every_host_or_guest(tmp_path):
     assert 'id="findings-waived-table"' in files["fleet_report.html"]
 
 
+def test_an_active_waiver_wins_over_an_expired_one_listed_before_it():
+    waivers = [{"rule": "guest_crashed", "guest": "web.*", "reason": "INC-7", "expires": "2026-03-01"},
+               {"rule": "guest_crashed", "host": "hv1", "reason": "INC-42", "expires": "2026-06-30"}]
+    fleet = fleet_of({"hv1": [crashed()]}, waivers=waivers, fail_on="high")
+    finding = fleet["findings"][0]
+    assert finding["waived"] is True
+    assert finding["waiver"]["index"] == 1 and finding["waiver"]["reason"] == "INC-42" and finding["waiver"]["status"] == "active"
+    # both waivers matched the finding; the expired one is still listed as expired
+    assert [(w["status"], w["findings"]) for w in fleet["waivers"]] == [("expired", 1), ("active", 1)]
+    assert fleet["summary"]["fail"] is False and fleet["summary"]["findings_waived"] == 1
+
+
+def test_a_waiver_with_a_guest_pattern_does_not_waive_a_finding_without_a_guest():
+    facts = [ok_fact(host_result([session()]), audit=GOOD_AUDIT), None]  # hv2 did not report: host_missing, no guest
+    any_guest = [{"rule": "host_missing", "guest": ".*", "reason": "INC-9", "expires": "2026-06-30"}]
+    fleet = build_fleet(["hv1", "hv2"], facts, window={"now_epoch": NOW}, generated_epoch=NOW, waivers=any_guest)
+    missing = [f for f in fleet["findings"] if f["rule"] == "host_missing"]
+    assert [f["host"] for f in missing] == ["hv2"] and missing[0]["waived"] is False and missing[0]["waiver"] is None
+    assert fleet["waivers"][0]["findings"] == 0
+    by_host = [{"rule": "host_missing", "host": "hv[0-9]", "reason": "INC-9", "expires": "2026-06-30"}]
+    fleet = build_fleet(["hv1", "hv2"], facts, window={"now_epoch": NOW}, generated_epoch=NOW, waivers=by_host)
+    assert [f["waived"] for f in fleet["findings"] if f["rule"] == "host_missing"] == [True]
+    # a host pattern matches the whole name: hv2x is not hv[0-9]
+    fleet = build_fleet(["hv1", "hv2x"], facts, window={"now_epoch": NOW}, generated_epoch=NOW, waivers=by_host)
+    assert [f["waived"] for f in fleet["findings"] if f["rule"] == "host_missing"] == [False]
+
+
 def test_waivers_from_a_yaml_file(tmp_path):
     path = tmp_path / "waivers.yml"
     path.write_text("- rule: guest_crashed\n  guest: 'web.*'\n  reason: INC-42\n  expires: 2026-06-30\n")
