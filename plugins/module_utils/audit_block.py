@@ -189,11 +189,6 @@ class Block(object):
     def source_of(self, k):
         return self.source if self.sources is None else self.sources[k]
 
-    def whole(self, k):
-        """The line of record ``k``, one the scan captured because the engine may want it."""
-        node, cand = self.found[k][:2]
-        return (node + b" type=" if node else b"type=") + cand
-
     def text(self, k):
         """The line of record ``k`` (bytes), found from the block's end."""
         if self.texts is not None:

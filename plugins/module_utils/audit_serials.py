@@ -69,9 +69,6 @@ class SerialTracker(object):
             return list(next(iter(self.node_gaps.values())))
         return sorted((gap for gaps in self.node_gaps.values() for gap in gaps), key=operator.itemgetter("_at"))
 
-    def state(self, node):
-        return self.nodes.get(node)
-
     def last(self, node):
         """``(SECONDS, MILLIS, serial)`` of the last record of ``node`` followed, or None."""
         state = self.nodes.get(node)
@@ -81,10 +78,6 @@ class SerialTracker(object):
         state = self.nodes[node] = [serial, sec, ms, serial]
         self.firsts[node] = (sec, ms)
         return state
-
-    def first(self, node):
-        """``(SECONDS, MILLIS)`` of the first record of ``node`` followed (also by earlier runs), or None."""
-        return self.firsts.get(node)
 
     def observe(self, node, sec, ms, serial, source, line):
         """Track one record; return ``(prev_sec, prev_ms, prev_serial)`` when it starts a new boot."""

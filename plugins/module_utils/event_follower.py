@@ -45,7 +45,7 @@ import time
 
 from ansible_collections.virtaudit.auvirt.plugins.module_utils import guest_events, session_report, time_text
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import AUDITD_CONF
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import read_private, replace_atomically
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name, read_private, replace_atomically
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.state_shape import (
     AtLeast,
     MapOf,
@@ -78,24 +78,6 @@ STATE_SHAPE = {
 
 class StateError(Exception):
     """A state file that cannot be read or trusted; ``str()`` says why."""
-
-
-def user_name(uid):
-    """The local user name of ``uid``, or None."""
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError, OverflowError, ValueError):
-        return None
-
-
-def boot_epoch(now):
-    """When this machine booted (for the ``boot`` keyword of ``start``), or None."""
-    try:
-        with open("/proc/uptime") as handle:
-            return now - float(handle.read().split()[0])
-    except (IOError, OSError, ValueError, IndexError):
-        return None
 
 
 def window_text(epoch):
@@ -218,7 +200,8 @@ class EventFollower(object):
         self.stats["runs" if save else "late_runs"] += 1
         result = self._run(paths=self.paths, auditd_conf=self.auditd_conf, default_host=self.host,
                            checkpoint=self.checkpoint, save_checkpoint=save, all_events=True, start=start,
-                           uuid=uuids, now=now, uid_resolver=user_name, boot_time=boot_epoch(now))
+                           uuid=uuids, now=now, uid_resolver=owner_name,
+                           boot_time=session_report.boot_time_from_proc(now=now))
         for warning in result.get("warnings") or []:
             self._warn(warning)
         return result

@@ -174,15 +174,20 @@ def _end_event(session, host_events, now):
     return None, None
 
 
+def _item_event(kind, item, keys, session=None):
+    """The ``avc`` or ``anomaly`` event of one of a session's ``avcs``/``anomalies``, or (``session`` None) of one of
+    the result's ``unattributed`` ones (then with its ``number``)."""
+    details = dict((key, item.get(key)) for key in keys)
+    if session is None:
+        details["number"] = item.get("number")
+    details["attributed"] = session is not None
+    return _event(kind, session.get("host") if session else item.get("host"), item.get("epoch"), item.get("time"),
+                  item.get("id"), _ids(item.get("id")), item.get("type") if kind == "anomaly" else item.get("result"),
+                  session, details)
+
+
 def _items(session, field, kind, keys):
-    out = []
-    host = session.get("host")
-    for item in session.get(field) or []:
-        details = dict((key, item.get(key)) for key in keys)
-        details["attributed"] = True
-        out.append(_event(kind, host, item.get("epoch"), item.get("time"), item.get("id"), _ids(item.get("id")),
-                          item.get("type") if kind == "anomaly" else item.get("result"), session, details))
-    return out
+    return [_item_event(kind, item, keys, session) for item in session.get(field) or []]
 
 
 def _unattributed_events(result, numbers):
@@ -193,13 +198,7 @@ def _unattributed_events(result, numbers):
     events = []
     for kind, field, not_listed, keys, index in _UNATTRIBUTED:
         items = unattributed.get(field) or []
-        for item in items:
-            details = dict((key, item.get(key)) for key in keys)
-            details["number"] = item.get("number")
-            details["attributed"] = False
-            events.append(_event(kind, item.get("host"), item.get("epoch"), item.get("time"), item.get("id"),
-                                 _ids(item.get("id")), item.get("type") if kind == "anomaly" else item.get("result"),
-                                 None, details))
+        events.extend(_item_event(kind, item, keys) for item in items)
         if numbers is None:
             hosts = (result.get("summary") or {}).get("hosts") or []
             floods = [(hosts[0] if len(hosts) == 1 else None, unattributed.get(not_listed) or 0, None, None, items)]

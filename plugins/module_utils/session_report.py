@@ -33,6 +33,7 @@ from ansible_collections.virtaudit.auvirt.plugins.module_utils.log_set import (
     check_readable,
     default_log_set,
 )
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.regular_file import owner_name
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.session_result import shape_result
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_text import iso
 from ansible_collections.virtaudit.auvirt.plugins.module_utils.time_window import parse_window
@@ -55,15 +56,6 @@ def log_argument_spec():
         host=dict(type="str"),
         checkpoint=dict(type="path"),
     )
-
-
-def passwd_name(uid):
-    """The hypervisor's user name for ``uid``, or None."""
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError, OverflowError, ValueError):
-        return None
 
 
 def boot_time_from_proc(uptime_path="/proc/uptime", now=None):
@@ -255,7 +247,7 @@ def run_module(module, raise_log_errors=False, **options):
             paths=params["paths"], start=params["start"], end=params["end"],
             vm=params["vm"], uuid=params["uuid"],
             default_host=params["host"] or socket.gethostname(),
-            uid_resolver=passwd_name, boot_time=boot_time_from_proc(),
+            uid_resolver=owner_name, boot_time=boot_time_from_proc(),
             auditd_conf=params["auditd_conf"],
             checkpoint=params["checkpoint"], save_checkpoint=not module.check_mode,
             **options

@@ -161,18 +161,7 @@ libvirt_audit_enabled:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_config import (  # noqa: F401 pylint: disable=unused-import
-    DEFAULT_LIBVIRT_CONFIGS,
-    CONFIG_LIMIT,
-    audit_config,
-    auditd_status,
-    effective_level,
-    find_auditd,
-    kernel_cmdline_audit,
-    parse_auditctl_status,
-    parse_libvirt_conf,
-    read_libvirt_confs,
-)
+from ansible_collections.virtaudit.auvirt.plugins.module_utils.audit_config import DEFAULT_LIBVIRT_CONFIGS, audit_config
 
 
 def main():

@@ -367,6 +367,29 @@ def test_state_of_another_host_is_not_used(tmp_path):
     assert "written for host hv01, not other" in follower.warnings[0]
 
 
+def test_open_session_that_is_gone_from_the_logs_is_warned_about_not_lost_silently(tmp_path):
+    """A session the state believes open that no log holds any more (rotated away), or whose uuid is not valid:
+    a warning each, the other events as before, and the session is no longer believed open."""
+    follow = Follow(tmp_path, event_scenarios.lifecycle(), steps=2)
+    path = follow.checkpoint + ".events"
+    with open(path) as handle:
+        state = json.load(handle)
+    uuid = "00000000-0000-4000-8000-000000000000"
+    gone = "hv01/%s/1.000:1" % uuid
+    state["open"][gone] = {"host": "hv01", "uuid": uuid, "since": event_scenarios.T0 - 3600}
+    state["open"]["hv01/x/1.000:2"] = {"host": "hv01", "uuid": "x", "since": event_scenarios.T0}
+    with open(path, "w") as handle:
+        json.dump(state, handle)
+    follower = follow.restart()
+    follow.play(follow.scenario.steps[2:])
+    assert follower.warnings[:2] == ["session hv01/x/1.000:2 has no valid uuid; its end cannot be looked up",
+                                     "session %s is no longer in the logs (rotated away?); its end is unknown" % gone]
+    assert follower.stats["late_runs"] == 1
+    assert not set(follower.state["open"]) & {gone, "hv01/x/1.000:2"}
+    follow.finish()
+    follow.check()
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(kinds=["crash"]), "unknown event kinds crash"),
     (dict(late_margin=-1), "late_margin"),

@@ -12,28 +12,29 @@ import subprocess
 import sys
 
 import ansible_collections
+from ansible_collections.virtaudit.auvirt.plugins.module_utils import audit_config as utils
 from ansible_collections.virtaudit.auvirt.plugins.modules import audit_config_info as mod
 
 
 def test_parse_libvirt_conf():
     text = "# audit_level = 0\naudit_level = 2\n  audit_logging=1  # copy to the libvirt log\nfoo = 3\naudit_level = 0\n"
-    assert mod.parse_libvirt_conf(text) == {"audit_level": 0, "audit_logging": 1}
-    assert mod.parse_libvirt_conf("#audit_level = 0\n") == {"audit_level": None, "audit_logging": None}
+    assert utils.parse_libvirt_conf(text) == {"audit_level": 0, "audit_logging": 1}
+    assert utils.parse_libvirt_conf("#audit_level = 0\n") == {"audit_level": None, "audit_logging": None}
 
 
 def test_effective_level():
     confs = [{"exists": True, "audit_level": None}, {"exists": True, "audit_level": 2}, {"exists": False, "audit_level": 0}]
-    assert mod.effective_level(confs) == (1, True)
-    assert mod.effective_level(confs + [{"exists": True, "audit_level": 0}]) == (0, False)
-    assert mod.effective_level([{"exists": False, "audit_level": None}]) == (None, None)
+    assert utils.effective_level(confs) == (1, True)
+    assert utils.effective_level(confs + [{"exists": True, "audit_level": 0}]) == (0, False)
+    assert utils.effective_level([{"exists": False, "audit_level": None}]) == (None, None)
 
 
 def test_parse_auditctl_status_both_formats():
     new = "enabled 1\nfailure 1\npid 812\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\nbacklog_wait_time 60000\nloginuid_immutable 0 unlocked\n"
-    got = mod.parse_auditctl_status(new)
+    got = utils.parse_auditctl_status(new)
     assert got["enabled"] == 1 and got["pid"] == 812 and got["loginuid_immutable"] == "0 unlocked"
     old = "AUDIT_STATUS: enabled=0 flag=1 pid=0 rate_limit=0 backlog_limit=320 lost=0 backlog=0\n"
-    assert mod.parse_auditctl_status(old)["enabled"] == 0
+    assert utils.parse_auditctl_status(old)["enabled"] == 0
 
 
 def fake_process(proc, pid, comm, uid=0, exe=None):
@@ -54,13 +55,13 @@ def test_process_table_and_cmdline(tmp_path):
         fake_process(proc, pid, comm, exe="/usr/sbin/" + comm)
     (proc / "self").mkdir()
     (proc / "cmdline").write_text("BOOT_IMAGE=/vmlinuz ro audit=0 quiet\n")
-    assert mod.find_auditd(str(proc))[0] == 812
-    assert mod.kernel_cmdline_audit(str(proc)) is False
+    assert utils.find_auditd(str(proc))[0] == 812
+    assert utils.kernel_cmdline_audit(str(proc)) is False
     (proc / "812" / "comm").write_text("sshd\n")
-    assert mod.find_auditd(str(proc))[0] is None
+    assert utils.find_auditd(str(proc))[0] is None
     (proc / "cmdline").write_text("ro quiet\n")
-    assert mod.kernel_cmdline_audit(str(proc)) is None
-    assert mod.find_auditd(str(tmp_path / "nothing")) == (None, [])
+    assert utils.kernel_cmdline_audit(str(proc)) is None
+    assert utils.find_auditd(str(tmp_path / "nothing")) == (None, [])
 
 
 def test_a_process_that_is_only_named_auditd_is_not_auditd(tmp_path):
@@ -69,28 +70,28 @@ def test_a_process_that_is_only_named_auditd_is_not_auditd(tmp_path):
     fake_process(proc, 400, "auditd", uid=65534, exe="/tmp/x/auditd")      # run by nobody
     fake_process(proc, 401, "auditd", uid=0, exe="/usr/bin/sleep")         # root's sleep, renamed comm
     fake_process(proc, 402, "auditd", uid=None, exe="/usr/sbin/auditd")    # no status: owner unknown
-    pid, rejected = mod.find_auditd(str(proc))
+    pid, rejected = utils.find_auditd(str(proc))
     assert pid is None
     assert [(item["pid"], item["reason"].split(":")[0]) for item in rejected] == [
         (400, "runs as uid 65534, not root"), (401, "its program is /usr/bin/sleep"), (402, "owner unknown")]
     # the real one: root, /usr/sbin/auditd (also after an upgrade replaced the binary)
     fake_process(proc, 812, "auditd", uid=0, exe="/usr/sbin/auditd (deleted)")
-    assert mod.find_auditd(str(proc))[0] == 812
+    assert utils.find_auditd(str(proc))[0] == 812
 
 
 def test_the_kernels_audit_pid_decides(tmp_path):
     """auditctl -s names the daemon the kernel sends records to: it overrides the process table."""
     proc = tmp_path / "proc"
     fake_process(proc, 400, "auditd", uid=0, exe="/usr/sbin/auditd")
-    running = mod.auditd_status(str(proc), {"enabled": 1, "pid": 812})
+    running = utils.auditd_status(str(proc), {"enabled": 1, "pid": 812})
     assert running["auditd_running"] is True and running["auditd_pid"] == 812 and running["auditd_source"] == "auditctl"
     assert running["auditd_rejected"] == [{"pid": 400, "reason": "the kernel sends audit records to pid 812"}]
-    stopped = mod.auditd_status(str(proc), {"enabled": 1, "pid": 0})
+    stopped = utils.auditd_status(str(proc), {"enabled": 1, "pid": 0})
     assert (stopped["auditd_running"], stopped["auditd_pid"], stopped["auditd_source"]) == (False, None, "auditctl")
     fake_process(proc, 812, "auditd", uid=0, exe="/usr/sbin/auditd")
-    same = mod.auditd_status(str(proc), {"enabled": 1, "pid": 812})
+    same = utils.auditd_status(str(proc), {"enabled": 1, "pid": 812})
     assert same["auditd_rejected"] == [{"pid": 400, "reason": "the kernel sends audit records to pid 812"}]
-    unknown = mod.auditd_status(str(proc), {})
+    unknown = utils.auditd_status(str(proc), {})
     assert (unknown["auditd_running"], unknown["auditd_pid"], unknown["auditd_source"]) == (True, 400, "proc")
 
 
@@ -126,8 +127,8 @@ def test_special_files_as_libvirt_configs_do_not_hang(tmp_path):
     fifo = tmp_path / "fifo.conf"
     os.mkfifo(str(fifo))
     big = tmp_path / "big.conf"
-    big.write_bytes(b"#" * (mod.CONFIG_LIMIT + 1))
-    confs = mod.read_libvirt_confs([str(fifo), "/dev/zero", str(big), str(tmp_path)])
+    big.write_bytes(b"#" * (utils.CONFIG_LIMIT + 1))
+    confs = utils.read_libvirt_confs([str(fifo), "/dev/zero", str(big), str(tmp_path)])
     assert [c["exists"] for c in confs] == [False] * 4
     assert "a FIFO, not a regular file" in confs[0]["error"]
     assert "a device, not a regular file" in confs[1]["error"]
