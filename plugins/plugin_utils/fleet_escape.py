@@ -22,14 +22,17 @@ _MARKS = dict((ord(char), text) for char, text in UNICODE_CONTROLS.items())
 
 
 def mark_controls(text):
-    """``text`` with every bidirectional control and line separator written as ``\\uXXXX``."""
-    return text.translate(_MARKS)
+    """``text`` with every bidirectional control and line separator written as ``\\uXXXX``.
+
+    Every one of them is outside ASCII: an ASCII text (almost every value of a report, and ``isascii`` costs
+    next to nothing) is returned as it is without the character-by-character ``translate``."""
+    return text if text.isascii() else text.translate(_MARKS)
 
 
 def neutralise_cell(value):
     """A CSV cell that a spreadsheet will not run as a formula, with the bidirectional controls marked."""
     if value.__class__ is str:
-        value = value.translate(_MARKS)
+        value = mark_controls(value)
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
